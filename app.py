@@ -1,0 +1,84 @@
+"""The WSGI factory: configuration, database, Redis, blueprints, command line."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import click
+from flask import Flask, jsonify
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from config import Settings
+from gateway import sandbox, webhook
+from gateway.provider import SandboxProvider, TwilioProvider
+from gateway.sender import Sender
+from handlers import runtime
+from store.db import Database
+from store.queues import Queues
+
+
+def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
+    """Build the gateway; config is a Settings, a mapping of environment names, or None for the environment."""
+    if isinstance(config, Settings):
+        settings = config
+    else:
+        settings = Settings.from_env(dict(config) if config is not None else None)
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1024 * 1024)
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs request details
+
+    db = Database(settings.database_url)
+    db.create_all()
+    if settings.sandbox:
+        provider, callback = SandboxProvider(), None
+    else:
+        provider = TwilioProvider(
+            settings.twilio_account_sid, settings.twilio_auth_token,
+            api_base_url=settings.twilio_api_base_url,
+            messaging_service_sid=settings.twilio_messaging_service_sid,
+            timeout=settings.twilio_timeout,
+        )
+        callback = settings.public_base_url + "/webhooks/twilio/status"
+    services = runtime.Services(
+        settings=settings, db=db,
+        queues=Queues(settings.redis_url, settings.retry_intervals),
+        sender=Sender(db, provider, callback),
+    )
+    runtime.install(services)
+    app.extensions["gateway"] = services
+
+    app.register_blueprint(webhook.bp)
+    if settings.sandbox:
+        app.register_blueprint(sandbox.bp)
+
+    @app.get("/healthz")
+    def healthz():
+        state = {"database": "ok", "redis": "ok", "sandbox": settings.sandbox}
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            state["database"] = f"down: {type(exc).__name__}"
+        try:
+            services.queues.redis.ping()
+        except RedisError as exc:
+            state["redis"] = f"down: {type(exc).__name__}"
+        ok = state["database"] == "ok" and state["redis"] == "ok"
+        return jsonify(state), 200 if ok else 503
+
+    @app.cli.command("init-db")
+    def init_db() -> None:
+        """Create the database tables."""
+        db.create_all()
+        click.echo("database ready")
+
+    @app.cli.command("sweep")
+    def sweep_command() -> None:
+        """Queue stored work that Redis lost, once."""
+        from handlers.sweeper import sweep
+
+        click.echo(repr(sweep(services)))
+
+    return app

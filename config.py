@@ -1,0 +1,172 @@
+"""Read the gateway's configuration once, into typed objects."""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_SERVICE_FILE = HERE / "service.toml"
+DEFAULT_INSTANCE = HERE / "instance"
+_DEADLINE = re.compile(r"^\s*(\d+)\s*(m|h|d|wd)\s*$")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says which setting is wrong."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    amount: int
+    unit: str  # "m" minutes, "h" hours, "d" calendar days, "wd" working days
+
+    @classmethod
+    def parse(cls, text: str) -> "Deadline":
+        match = _DEADLINE.match(text)
+        if not match:
+            raise ConfigError(f"deadline {text!r}: write it as 15m, 24h, 8d or 7wd")
+        return cls(int(match.group(1)), match.group(2))
+
+
+@dataclass(frozen=True)
+class Agency:
+    code: str
+    name: str
+    address: str = ""
+    phone: str = ""
+    self_approval: bool = False
+    deadlines: dict[str, Deadline] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Line:
+    id: str
+    name: str
+    channel: str  # "sms" or "whatsapp"
+    to: str       # the inbound address, or "*" for every other number of the channel
+    agency: str
+    keyword: str  # "" for a free-text line
+    kind: str     # "pengaduan" or "informasi"
+    deadline: Deadline
+    sandbox_to: str = ""
+
+
+@dataclass(frozen=True)
+class Service:
+    agencies: dict[str, Agency]
+    lines: tuple[Line, ...]
+
+    def line_for(self, channel: str, to: str) -> Line | None:
+        """Return the line an inbound address leads to."""
+        fallback = None
+        for line in self.lines:
+            if line.channel != channel:
+                continue
+            if line.to == to:
+                return line
+            if line.to == "*" and fallback is None:
+                fallback = line
+        return fallback
+
+    def line(self, line_id: str) -> Line:
+        return next(line for line in self.lines if line.id == line_id)
+
+
+def load_service(path: Path) -> Service:
+    """Load agencies and lines from a TOML file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"SERVICE_CONFIG {path}: {exc}") from exc
+    agencies = {
+        code: Agency(
+            code=code,
+            name=a["name"],
+            address=a.get("address", ""),
+            phone=a.get("phone", ""),
+            self_approval=bool(a.get("self_approval", False)),
+            deadlines={k: Deadline.parse(v) for k, v in a.get("deadlines", {}).items()},
+        )
+        for code, a in data.get("agencies", {}).items()
+    }
+    lines = []
+    for raw in data.get("lines", []):
+        if raw["agency"] not in agencies:
+            raise ConfigError(f"line {raw['id']}: unknown agency {raw['agency']!r}")
+        if raw["channel"] not in ("sms", "whatsapp"):
+            raise ConfigError(f"line {raw['id']}: channel must be sms or whatsapp")
+        lines.append(Line(
+            id=raw["id"], name=raw["name"], channel=raw["channel"], to=raw.get("to", "*"),
+            agency=raw["agency"], keyword=raw.get("keyword", ""), kind=raw.get("kind", "pengaduan"),
+            deadline=Deadline.parse(raw["deadline"]), sandbox_to=raw.get("sandbox_to", ""),
+        ))
+    return Service(agencies=agencies, lines=tuple(lines))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str
+    secret_key: str
+    public_base_url: str
+    sandbox: bool
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_api_base_url: str
+    twilio_messaging_service_sid: str
+    twilio_timeout: float
+    retry_intervals: tuple[int, ...]
+    media_dir: Path
+    instance_path: Path
+    service: Service
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, instance_path: Path | None = None) -> "Settings":
+        """Build settings from the environment (and .env when present); fail naming what is missing."""
+        if env is None:
+            from dotenv import dotenv_values
+            env = {**dotenv_values(HERE / ".env"), **os.environ}
+        env = {k: v for k, v in env.items() if v is not None}
+        instance = Path(env.get("INSTANCE_PATH") or instance_path or DEFAULT_INSTANCE)
+        sid, token = env.get("TWILIO_ACCOUNT_SID", ""), env.get("TWILIO_AUTH_TOKEN", "")
+        sandbox = env.get("GATEWAY_SANDBOX", "") in ("1", "true", "yes") or not (sid or token)
+        if not sandbox or (sid or token):
+            missing = [name for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not env.get(name)]
+            if not sandbox:
+                missing += [name for name in ("PUBLIC_BASE_URL", "SECRET_KEY") if not env.get(name)]
+            if missing:
+                raise ConfigError("missing required setting(s): " + ", ".join(missing))
+        try:
+            intervals = tuple(int(x) for x in env.get("SEND_RETRY_INTERVALS", "10,30,60,120,300").split(","))
+            timeout = float(env.get("TWILIO_HTTP_TIMEOUT", "10"))
+        except ValueError as exc:
+            raise ConfigError(f"SEND_RETRY_INTERVALS / TWILIO_HTTP_TIMEOUT: {exc}") from exc
+        return cls(
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'gateway.db'}",
+            redis_url=env.get("REDIS_URL") or "redis://localhost:6379/0",
+            secret_key=env.get("SECRET_KEY") or _local_secret(instance),
+            public_base_url=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            sandbox=sandbox,
+            twilio_account_sid=sid,
+            twilio_auth_token=token,
+            twilio_api_base_url=(env.get("TWILIO_API_BASE_URL") or "https://api.twilio.com").rstrip("/"),
+            twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+            twilio_timeout=timeout,
+            retry_intervals=intervals,
+            media_dir=Path(env.get("MEDIA_DIR") or instance / "media"),
+            instance_path=instance,
+            service=load_service(Path(env.get("SERVICE_CONFIG") or DEFAULT_SERVICE_FILE)),
+        )
+
+
+def _local_secret(instance: Path) -> str:
+    """Keep one random key in the instance folder, so sandbox sessions survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""The edge to providers: webhooks, signature check, sender, status callbacks, sandbox."""

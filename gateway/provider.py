@@ -1,0 +1,107 @@
+"""Providers behind one small Protocol: Twilio, and the local sandbox that only records."""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+log = logging.getLogger(__name__)
+
+# Twilio error codes an officer may meet, said plainly.
+REASONS = {
+    "21211": "Nomor tujuan tidak valid",
+    "21408": "Pengiriman ke wilayah ini tidak diizinkan",
+    "21610": "Nomor telah berhenti berlangganan (STOP)",
+    "21614": "Nomor tujuan bukan nomor ponsel",
+    "30003": "Ponsel tujuan tidak aktif atau di luar jangkauan",
+    "30004": "Pesan diblokir oleh penerima",
+    "30005": "Nomor tujuan tidak dikenal operator",
+    "30006": "Nomor tujuan tidak dapat menerima SMS",
+    "30007": "Pesan disaring operator",
+    "30008": "Kesalahan tidak diketahui dari operator",
+    "63016": "Di luar jendela 24 jam WhatsApp: perlu templat yang disetujui",
+    "timeout": "Layanan pengirim tidak menjawab",
+    "connection": "Layanan pengirim tidak dapat dihubungi",
+}
+
+
+def reason(code: str, fallback: str = "") -> str:
+    """Say an error code in plain words."""
+    return REASONS.get(code, fallback or f"Kesalahan {code}")[:255]
+
+
+class SendError(Exception):
+    """A send that did not happen; code is the provider's error code, or a word like 'timeout'."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.reason = reason(code, message)
+
+
+class RetryableError(SendError):
+    """Try again later: 5xx, 429, timeouts, connection errors."""
+
+
+class PermanentError(SendError):
+    """Trying again cannot help: invalid number, opted out, outside the WhatsApp window."""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    sid: str
+    status: str
+
+
+class Provider(Protocol):
+    name: str
+
+    def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
+        """Hand one message to the provider."""
+
+
+class TwilioProvider:
+    name = "twilio"
+
+    def __init__(self, account_sid: str, auth_token: str, *, api_base_url: str,
+                 messaging_service_sid: str = "", timeout: float = 10.0):
+        self.client = Client(account_sid, auth_token,
+                             http_client=TwilioHttpClient(timeout=timeout))
+        self.client.api.base_url = api_base_url
+        self.messaging_service_sid = messaging_service_sid
+
+    def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
+        kwargs = {"to": to, "body": body}
+        if self.messaging_service_sid:
+            kwargs["messaging_service_sid"] = self.messaging_service_sid
+        else:
+            kwargs["from_"] = from_
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        try:
+            message = self.client.messages.create(**kwargs)
+        except TwilioRestException as exc:
+            code = str(exc.code or exc.status)
+            if exc.status >= 500 or exc.status == 429:
+                raise RetryableError(code, exc.msg) from exc
+            raise PermanentError(code, exc.msg) from exc
+        except requests.Timeout as exc:
+            raise RetryableError("timeout", "no answer in time") from exc
+        except requests.ConnectionError as exc:
+            raise RetryableError("connection", "cannot connect") from exc
+        return SendResult(sid=message.sid, status=message.status or "queued")
+
+
+class SandboxProvider:
+    """Record instead of send: the outbound row is the whole effect."""
+
+    name = "sandbox"
+
+    def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
+        return SendResult(sid="SB" + uuid.uuid4().hex, status="delivered")

@@ -1,0 +1,177 @@
+"""Apply what a citizen's message asks for: new ticket, follow-up, status, help, stop, start."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from config import Line
+from handlers.deadlines import due_at
+from handlers.runtime import Services
+from parsers import codes, intent as intents
+from parsers.phone import address_for, mask
+from replies.render import date, render, state_phrase, typed_code
+from store.db import now
+from store.models import Attachment, Contact, InboundMessage, OutboundMessage, Ticket
+from store.queries import set_opt_out
+
+log = logging.getLogger(__name__)
+RESEND_WINDOW = timedelta(hours=24)
+_NOT_WORDS = re.compile(r"[\W_]+")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What processing one message produced, for the job to act on after commit."""
+    outbound_ids: tuple[int, ...] = ()
+    attachment_ids: tuple[int, ...] = ()
+
+
+def text_hash(text: str) -> str:
+    """Hash a complaint so that a resend with other spacing, case or punctuation matches."""
+    return hashlib.sha256(_NOT_WORDS.sub(" ", text.lower()).strip().encode()).hexdigest()
+
+
+def process(services: Services, inbound_id: int) -> Outcome:
+    """Process one stored inbound message, once; the changes and the reply commit together."""
+    with services.db.transaction() as s:
+        claimed = s.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id == inbound_id, InboundMessage.processed_at.is_(None))
+            .values(processed_at=now())
+        ).rowcount
+        if not claimed:
+            return Outcome()
+        msg = s.get(InboundMessage, inbound_id)
+        line = services.settings.service.line_for(msg.channel, msg.to_address)
+        if line is None or msg.phone is None:
+            msg.intent = "unroutable"
+            log.warning("inbound %s: no line for its address or unreadable sender, kept unanswered",
+                        msg.message_sid)
+            return Outcome()
+        msg.line_id = line.id
+        _remember_name(s, msg)
+        intent = intents.parse(msg.body, line.keyword or None)
+        if msg.num_media and isinstance(intent, intents.Help) and not msg.body.strip():
+            intent = intents.NewTicket("")  # a photo or document alone is evidence, not noise
+        msg.intent = type(intent).__name__
+        reply, ticket = _apply(s, msg, line, intent)
+        attachments = _keep_media(s, msg, ticket)
+        outbound = _reply(s, msg, reply, ticket) if reply else None
+        s.flush()
+        log.info("inbound %s from %s: %s", msg.message_sid, mask(msg.phone), msg.intent)
+        return Outcome(
+            outbound_ids=(outbound.id,) if outbound else (),
+            attachment_ids=tuple(a.id for a in attachments),
+        )
+
+
+def _apply(s: Session, msg: InboundMessage, line: Line, intent) -> tuple[tuple[str, str] | None, Ticket | None]:
+    """Change the store as the intent asks; return (purpose, reply text) and the ticket touched."""
+    match intent:
+        case intents.NewTicket(text=text):
+            return _new_ticket(s, msg, line, text)
+        case intents.StatusCheck(code=code):
+            ticket = _own_ticket(s, code, msg.phone)
+            if ticket is None:
+                return ("not_found", render("not_found", code=codes.display(code))), None
+            return ("status", render("status", code=codes.display(code), state=state_phrase(ticket.state),
+                                     due=date(ticket.due_at))), ticket
+        case intents.FollowUp(code=code):
+            ticket = _own_ticket(s, code, msg.phone)
+            if ticket is None:
+                return ("not_found", render("not_found", code=codes.display(code))), None
+            msg.ticket_id = ticket.id
+            ticket.last_inbound_at = msg.received_at
+            return ("followup_ok", render("followup_ok", code=codes.display(code))), ticket
+        case intents.InvalidCode(code=typed):
+            return ("invalid_code", render("invalid_code", code=typed_code(typed))), None
+        case intents.OptOut():
+            set_opt_out(s, msg.phone, True)
+            return ("opted_out", render("opted_out")), None
+        case intents.OptIn():
+            set_opt_out(s, msg.phone, False)
+            return ("opted_in", render("opted_in")), None
+        case intents.Help(reason=why):
+            if not line.keyword:
+                return ("help", render("help_free", service=line.name)), None
+            name = "help_empty" if why is intents.HelpReason.EMPTY else "help_keyword"
+            return ("help", render(name, service=line.name, keyword=line.keyword)), None
+    raise ValueError(f"unknown intent {intent!r}")
+
+
+def _new_ticket(s: Session, msg: InboundMessage, line: Line, text: str):
+    digest = text_hash(text) if text else ""
+    if digest:
+        earlier = s.scalar(
+            select(Ticket)
+            .where(Ticket.phone == msg.phone, Ticket.body_hash == digest, Ticket.line_id == line.id,
+                   Ticket.created_at >= msg.received_at - RESEND_WINDOW)
+            .order_by(Ticket.id.desc()).limit(1)
+        )
+        if earlier is not None:
+            msg.ticket_id = earlier.id
+            msg.intent = "Resend"
+            return ("ack", render("ack_duplicate", code=codes.display(earlier.code),
+                                  due=date(earlier.due_at))), earlier
+    ticket = Ticket(
+        code=_unused_code(s), agency=line.agency, line_id=line.id, channel=msg.channel, kind=line.kind,
+        phone=msg.phone, citizen_address=address_for(msg.channel, msg.phone), line_address=msg.to_address,
+        citizen_name=msg.profile_name, body=text, body_hash=digest, created_at=msg.received_at,
+        due_at=due_at(msg.received_at, line.deadline), last_inbound_at=msg.received_at,
+    )
+    s.add(ticket)
+    s.flush()
+    msg.ticket_id = ticket.id
+    template = "ack_information" if line.kind == "informasi" else "ack_complaint"
+    return ("ack", render(template, code=codes.display(ticket.code), due=date(ticket.due_at))), ticket
+
+
+def _unused_code(s: Session) -> str:
+    while True:
+        code = codes.new_code()
+        if s.scalar(select(Ticket.id).where(Ticket.code == code)) is None:
+            return code
+
+
+def _own_ticket(s: Session, code: str, phone: str) -> Ticket | None:
+    """Find a ticket by code, only when it was sent from this phone."""
+    return s.scalar(select(Ticket).where(Ticket.code == code, Ticket.phone == phone))
+
+
+def _remember_name(s: Session, msg: InboundMessage) -> None:
+    if not msg.profile_name:
+        return
+    contact = s.get(Contact, msg.phone)
+    if contact is None:
+        s.add(Contact(phone=msg.phone, display_name=msg.profile_name))
+    elif contact.display_name != msg.profile_name:
+        contact.display_name = msg.profile_name
+
+
+def _keep_media(s: Session, msg: InboundMessage, ticket: Ticket | None) -> list[Attachment]:
+    found = []
+    for i in range(min(msg.num_media, 10)):
+        url = msg.params.get(f"MediaUrl{i}")
+        if url:
+            found.append(Attachment(inbound_id=msg.id, ticket_id=ticket.id if ticket else None, position=i,
+                                    source_url=url[:500],
+                                    content_type=msg.params.get(f"MediaContentType{i}", "")[:100]))
+    s.add_all(found)
+    return found
+
+
+def _reply(s: Session, msg: InboundMessage, reply: tuple[str, str], ticket: Ticket | None) -> OutboundMessage:
+    purpose, body = reply
+    row = OutboundMessage(
+        idempotency_key=f"reply:{msg.id}", ticket_id=ticket.id if ticket else None, inbound_id=msg.id,
+        purpose=purpose, channel=msg.channel, to_address=address_for(msg.channel, msg.phone),
+        from_address=msg.to_address, body=body,
+    )
+    s.add(row)
+    return row

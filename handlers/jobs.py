@@ -1,0 +1,54 @@
+"""RQ job entry points: they take ids, find the services, and let failures raise for RQ to retry."""
+from __future__ import annotations
+
+import logging
+
+from rq import get_current_job
+
+from handlers import inbound, media, sweeper
+from handlers.runtime import current
+
+log = logging.getLogger(__name__)
+
+
+def process_inbound(inbound_id: int) -> None:
+    """Parse and apply one inbound message, then send its reply at once."""
+    services = current()
+    outcome = inbound.process(services, inbound_id)
+    for attachment_id in outcome.attachment_ids:
+        services.queues.download(attachment_id)
+    for outbound_id in outcome.outbound_ids:
+        deliver(outbound_id)
+
+
+class ProviderUnavailable(Exception):
+    """Raised so that RQ retries a send later, with backoff."""
+
+
+def deliver(outbound_id: int) -> None:
+    """Try a send now; when the provider is busy or down, hand it to a retrying send job."""
+    services = current()
+    if services.sender.send(outbound_id).retry:
+        services.queues.send(outbound_id)
+
+
+def send_outbound(outbound_id: int) -> None:
+    """Send one stored outbound row; on the last retry, record it as failed with the reason."""
+    services = current()
+    attempt = services.sender.send(outbound_id)
+    if not attempt.retry:
+        return
+    job = get_current_job()
+    if job is None or not job.retries_left:
+        services.sender.fail(outbound_id, attempt.code, f"Gagal setelah beberapa percobaan: {attempt.reason}")
+        log.warning("outbound %s: retries used up (%s)", outbound_id, attempt.code)
+    raise ProviderUnavailable(f"outbound {outbound_id}: {attempt.code}")
+
+
+def download_media(attachment_id: int) -> None:
+    """Copy one attachment into the media store."""
+    media.download(current(), attachment_id)
+
+
+def sweep() -> None:
+    sweeper.sweep(current())

@@ -1,0 +1,67 @@
+"""Copy evidence (photos, documents) from the provider into the project's media store."""
+from __future__ import annotations
+
+import logging
+import mimetypes
+from pathlib import Path
+
+import requests
+
+from handlers.runtime import Services
+from store.db import now
+from store.models import Attachment
+
+log = logging.getLogger(__name__)
+MAX_BYTES = 20 * 1024 * 1024  # WhatsApp's own limit for documents is below this
+
+
+class MediaFetchError(Exception):
+    """The provider did not hand the file over this time; the job retries."""
+
+
+def download(services: Services, attachment_id: int) -> None:
+    """Fetch one attachment with the account's credentials and store it under MEDIA_DIR."""
+    settings = services.settings
+    with services.db.transaction() as s:
+        att = s.get(Attachment, attachment_id)
+        if att is None or att.stored_at is not None:
+            return
+        url, content_type, created = att.source_url, att.content_type, att.inbound_id
+    auth = (settings.twilio_account_sid, settings.twilio_auth_token) if settings.twilio_auth_token else None
+    try:
+        # requests drops the credentials when Twilio redirects to its file storage host.
+        response = requests.get(url, auth=auth, timeout=settings.twilio_timeout * 3, stream=True)
+    except requests.RequestException as exc:
+        raise MediaFetchError(f"attachment {attachment_id}: {type(exc).__name__}") from exc
+    with response:
+        if response.status_code >= 500 or response.status_code == 429:
+            raise MediaFetchError(f"attachment {attachment_id}: HTTP {response.status_code}")
+        if response.status_code >= 400:
+            _record(services, attachment_id, error=f"HTTP {response.status_code} dari penyedia")
+            log.warning("attachment %s: provider answered %s, given up", attachment_id, response.status_code)
+            return
+        data = b""
+        for chunk in response.iter_content(64 * 1024):
+            data += chunk
+            if len(data) > MAX_BYTES:
+                _record(services, attachment_id, error="Berkas lebih dari 20 MB, tidak disimpan")
+                return
+        content_type = content_type or response.headers.get("Content-Type", "application/octet-stream")
+    extension = mimetypes.guess_extension(content_type.split(";")[0].strip()) or ".bin"
+    relative = Path(f"{created // 1000:06d}") / f"{attachment_id}{extension}"
+    target = settings.media_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(target.suffix + ".part")
+    partial.write_bytes(data)
+    partial.replace(target)
+    _record(services, attachment_id, path=str(relative), size=len(data), content_type=content_type)
+    log.info("attachment %s stored (%d bytes)", attachment_id, len(data))
+
+
+def _record(services: Services, attachment_id: int, **values) -> None:
+    with services.db.transaction() as s:
+        att = s.get(Attachment, attachment_id)
+        for key, value in values.items():
+            setattr(att, key, value)
+        if "path" in values:
+            att.stored_at = now()

@@ -1,0 +1,1 @@
+"""Pure parsing: message text to intents, phone numbers to E.164, tracking codes."""

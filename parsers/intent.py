@@ -1,0 +1,135 @@
+"""Turn the text of an inbound message into what the citizen wants."""
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from parsers import codes
+
+
+class HelpReason(str, enum.Enum):
+    ASKED = "asked"            # INFO, BANTUAN, HELP
+    EMPTY = "empty"            # the keyword with nothing after it
+    UNREADABLE = "unreadable"  # no keyword, no command
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    text: str
+
+
+@dataclass(frozen=True)
+class StatusCheck:
+    code: str  # 8 digits as typed, separators removed
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class InvalidCode:
+    code: str  # what was typed where a code should be
+
+
+@dataclass(frozen=True)
+class Help:
+    reason: HelpReason
+
+
+@dataclass(frozen=True)
+class OptOut:
+    pass
+
+
+@dataclass(frozen=True)
+class OptIn:
+    pass
+
+
+Intent = NewTicket | StatusCheck | FollowUp | InvalidCode | Help | OptOut | OptIn
+
+STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT"}
+START_WORDS = {"START", "MULAI", "UNSTOP", "SUBSCRIBE"}
+HELP_WORDS = {"INFO", "BANTUAN", "HELP", "TOLONG", "MENU", "?"}
+# A greeting alone on the free-text line is not a request: answer with help.
+GREETINGS = {
+    "HALO", "HALLO", "HALLOW", "HAI", "HI", "HELLO", "P", "PING", "TES", "TEST", "PAGI", "SIANG",
+    "SORE", "MALAM", "SELAMAT PAGI", "SELAMAT SIANG", "SELAMAT SORE", "SELAMAT MALAM",
+    "ASSALAMUALAIKUM", "ASSALAMU ALAIKUM", "PERMISI", "SHALOM", "SYALOM", "OM SWASTIASTU",
+}
+
+_SPACES = re.compile(r"\s+")
+# Anything that is neither a letter, a digit nor a space: punctuation, emoji, symbols.
+_TRIM = re.compile(r"^[^\w?]+|[^\w?]+$")
+_STATUS = re.compile(r"^(?:CEK\s*STATUS|STATUS\s*CEK|CEK|STATUS)(?![A-Za-z])\s*[:.#,]?\s*(?P<code>.*)$", re.I)
+_CODE_ONLY = re.compile(r"^(?P<code>\d[\d\s\-.]*\d)$")
+_LEADING_CODE = re.compile(r"^(?P<code>\d{4}[\-.]?\d{4})(?!\d)\s*[:.,#\-]?\s*(?P<text>.*)$", re.S)
+
+
+def clean(text: str) -> str:
+    """Normalize unicode, collapse runs of whitespace and strip the ends."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return _SPACES.sub(" ", text).strip()
+
+
+def _word(text: str) -> str:
+    """Return the text as a bare upper-case command word, trimmed of punctuation and emoji."""
+    return _TRIM.sub("", text).upper()
+
+
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(keyword)}(?:[\W_]+|$)(?P<rest>.*)$", re.I | re.S)
+
+
+def parse(text: str, keyword: str | None = None) -> Intent:
+    """Read one message; keyword is the line's (e.g. NTT), None for free-text lines."""
+    body = clean(text)
+    word = _word(body)
+    if word in STOP_WORDS:
+        return OptOut()
+    if word in START_WORDS:
+        return OptIn()
+    if word in HELP_WORDS:
+        return Help(HelpReason.ASKED)
+
+    status = _STATUS.match(_TRIM.sub("", body))
+    if status:
+        typed = status.group("code").strip()
+        digits = codes.normalize(typed)
+        if not typed:
+            return Help(HelpReason.ASKED)
+        if codes.is_valid(digits):
+            return StatusCheck(digits)
+        return InvalidCode(typed)
+
+    leading = _LEADING_CODE.match(body)
+    if leading:
+        digits = codes.normalize(leading.group("code"))
+        rest = leading.group("text").strip()
+        if not codes.is_valid(digits):
+            return InvalidCode(leading.group("code"))
+        if not _TRIM.sub("", rest):
+            return StatusCheck(digits)  # a bare code: the citizen wants to know where it stands
+        return FollowUp(digits, rest)
+    if _CODE_ONLY.match(body) and len(codes.normalize(body)) in range(7, 10):
+        return InvalidCode(body)  # a code with a digit too few or too many
+
+    if keyword:
+        match = _keyword_pattern(keyword).match(body)
+        if not match:
+            return Help(HelpReason.UNREADABLE)
+        rest = match.group("rest").strip()
+        if not _TRIM.sub("", rest):
+            return Help(HelpReason.EMPTY)
+        return NewTicket(rest)
+
+    if not word:
+        return Help(HelpReason.UNREADABLE)
+    if word in GREETINGS:
+        return Help(HelpReason.ASKED)
+    return NewTicket(body)

@@ -1,0 +1,1 @@
+"""Reply wording in Bahasa Indonesia, rendering, and SMS segment counting."""

@@ -1,0 +1,33 @@
+"""Render replies from the templates in replies.texts."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from replies.texts import STATE_PHRASES, TEMPLATES
+
+# Kupang keeps Central Indonesian Time (WITA, UTC+8) all year.
+WITA = timezone(timedelta(hours=8), "WITA")
+_CODE_CHARS = re.compile(r"[^0-9\- ]")
+
+
+def date(moment: datetime) -> str:
+    """Format a deadline as a citizen reads it: day-month-year in Kupang."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(WITA).strftime("%d-%m-%Y")
+
+
+def typed_code(text: str) -> str:
+    """Echo back what a citizen typed as a code, safely: digits and hyphens, at most 12."""
+    return _CODE_CHARS.sub("", text).strip()[:12] or "-"
+
+
+def state_phrase(state: str) -> str:
+    """Say a ticket state in plain words."""
+    return STATE_PHRASES.get(state, state)
+
+
+def render(name: str, **values: str) -> str:
+    """Render the named reply with the given values."""
+    return TEMPLATES[name].format(**values)

@@ -1,0 +1,62 @@
+"""Every automatic reply, in Bahasa Indonesia: the one place to edit the wording.
+
+Each must fit one GSM-7 SMS segment (160 characters, no emoji or curly quotes)
+once rendered with long values; tests/replies check that for every entry.
+"""
+
+TEMPLATES: dict[str, str] = {
+    "ack_complaint": (
+        "Pengaduan Anda diterima. Kode: {code}. Dijawab paling lambat {due}. "
+        "Cek status: kirim CEK {code}. Tambah keterangan: {code} (spasi) isi."
+    ),
+    "ack_information": (
+        "Permintaan Anda diterima. Kode: {code}. Dijawab paling lambat {due}. "
+        "Cek status: kirim CEK {code}. Tambah keterangan: {code} (spasi) isi."
+    ),
+    "ack_duplicate": (
+        "Pesan ini sudah kami terima sebelumnya. Kode: {code}. Dijawab paling lambat {due}. "
+        "Cek status: kirim CEK {code}."
+    ),
+    "status": "Kode {code}: {state}. Batas waktu {due}.",
+    "not_found": (
+        "Kode {code} tidak ditemukan untuk nomor ini. "
+        "Periksa kembali kode pada pesan tanda terima Anda."
+    ),
+    "invalid_code": (
+        "Nomor {code} tidak valid. Kode terdiri dari 8 angka, contoh: CEK 1234-5678. "
+        "Periksa kembali pesan tanda terima Anda."
+    ),
+    "followup_ok": "Tambahan keterangan untuk kode {code} sudah kami terima. Terima kasih.",
+    "help_keyword": (
+        "{service}. Pengaduan: {keyword} (spasi) isi. Cek status: CEK 1234-5678. "
+        "Tambahan: 1234-5678 (spasi) isi. Berhenti: STOP. Gratis."
+    ),
+    "help_empty": (
+        "Isi pengaduan kosong. Format: {keyword} (spasi) isi pengaduan. "
+        "Contoh: {keyword} Jalan di Oesapa rusak parah. Gratis."
+    ),
+    "help_free": (
+        "{service}. Tulis permintaan data/informasi atau pengaduan Anda. "
+        "Cek status: CEK 1234-5678. Berhenti: STOP."
+    ),
+    "opted_out": (
+        "Anda tidak akan menerima pesan lagi dari layanan ini. "
+        "Kirim START untuk mengaktifkan kembali."
+    ),
+    "opted_in": "Pesan dari layanan ini aktif kembali. Kirim INFO untuk bantuan.",
+}
+
+# How a ticket's state reads to a citizen (keys are the ticket state values).
+STATE_PHRASES: dict[str, str] = {
+    "baru": "diterima, menunggu ditelaah petugas",
+    "ditelaah": "sedang ditelaah petugas",
+    "didisposisi": "diteruskan ke pejabat yang menangani",
+    "draf": "jawaban sedang disiapkan",
+    "menunggu_persetujuan": "jawaban menunggu persetujuan pimpinan",
+    "disetujui": "jawaban sudah disetujui dan segera dikirim",
+    "terkirim": "jawaban sudah dikirim",
+    "ditunda": "menunggu keterangan tambahan dari Anda",
+    "selesai": "selesai",
+    "diarsipkan": "ditutup",
+    "diteruskan": "diteruskan ke instansi yang berwenang",
+}

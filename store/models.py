@@ -1,0 +1,156 @@
+"""Tables: inbound and outbound messages, tickets, attachments, contacts."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.db import now
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TicketState(str, enum.Enum):
+    BARU = "baru"
+    DITELAAH = "ditelaah"
+    DIDISPOSISI = "didisposisi"
+    DRAF = "draf"
+    MENUNGGU_PERSETUJUAN = "menunggu_persetujuan"
+    DISETUJUI = "disetujui"
+    TERKIRIM = "terkirim"
+    DITUNDA = "ditunda"
+    SELESAI = "selesai"
+    DIARSIPKAN = "diarsipkan"
+    DITERUSKAN = "diteruskan"
+
+
+class DeliveryStatus(str, enum.Enum):
+    """Outbound status; the rank says which may follow which (never backwards)."""
+    PENDING = "pending"        # stored, not yet handed to the provider
+    SENDING = "sending"        # a sender holds it right now
+    ACCEPTED = "accepted"
+    QUEUED = "queued"
+    SENT = "sent"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"  # not sent: the citizen opted out
+    DELIVERED = "delivered"
+    READ = "read"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {
+    DeliveryStatus.PENDING: 0, DeliveryStatus.SENDING: 1, DeliveryStatus.ACCEPTED: 10,
+    DeliveryStatus.QUEUED: 10, DeliveryStatus.SENT: 30, DeliveryStatus.UNDELIVERED: 40,
+    DeliveryStatus.FAILED: 40, DeliveryStatus.SUPPRESSED: 40, DeliveryStatus.DELIVERED: 50,
+    DeliveryStatus.READ: 60,
+}
+
+
+class InboundMessage(Base):
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    account_sid: Mapped[str] = mapped_column(String(64), default="")
+    channel: Mapped[str] = mapped_column(String(16))
+    from_address: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164, None when unreadable
+    to_address: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text, default="")
+    num_media: Mapped[int] = mapped_column(Integer, default=0)
+    profile_name: Mapped[str] = mapped_column(String(120), default="")
+    params: Mapped[dict] = mapped_column(JSON, default=dict)  # every form field as received
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    intent: Mapped[str] = mapped_column(String(32), default="")
+    line_id: Mapped[str] = mapped_column(String(64), default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+
+    __table_args__ = (Index("ix_inbound_unprocessed", "processed_at", "queued_at"),)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    agency: Mapped[str] = mapped_column(String(64))
+    line_id: Mapped[str] = mapped_column(String(64), default="")
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(24), default=TicketState.BARU.value)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    citizen_address: Mapped[str] = mapped_column(String(64), default="")  # where answers go
+    line_address: Mapped[str] = mapped_column(String(64), default="")     # where answers come from
+    citizen_name: Mapped[str] = mapped_column(String(120), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_hash: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_ticket_resend", "phone", "body_hash", "created_at"),
+        Index("ix_ticket_queue", "agency", "state", "due_at", "id"),
+    )
+
+
+class OutboundMessage(Base):
+    __tablename__ = "outbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    to_address: Mapped[str] = mapped_column(String(64))
+    from_address: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING.value)
+    status_rank: Mapped[int] = mapped_column(Integer, default=0)
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error_code: Mapped[str] = mapped_column(String(16), default="")
+    error_message: Mapped[str] = mapped_column(String(255), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_outbound_status", "status", "updated_at"),)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    source_url: Mapped[str] = mapped_column(String(500))
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    path: Mapped[str] = mapped_column(String(255), default="")  # relative to the media store
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(String(255), default="")
+    stored_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Contact(Base):
+    """What we know of a phone number beyond its tickets: its opt-out and its name."""
+    __tablename__ = "contacts"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)

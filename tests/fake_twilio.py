@@ -1,0 +1,159 @@
+"""A local HTTP server that speaks the parts of the Twilio REST API the gateway uses.
+
+It checks basic auth, answers Message JSON, serves media files, and can be told
+to fail the next requests with 500, 429, a timeout, or 400 and a Twilio error code.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+_MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages\.json$")
+
+
+@dataclass
+class SentMessage:
+    sid: str
+    to: str
+    from_: str
+    body: str
+    messaging_service_sid: str
+    status_callback: str
+    params: dict
+
+
+@dataclass
+class Failure:
+    status: int          # HTTP status; 0 means: never answer in time
+    code: int | None = None
+    message: str = ""
+
+
+class FakeTwilio:
+    def __init__(self, account_sid: str, auth_token: str, *, stall_seconds: float = 3.0):
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.stall_seconds = stall_seconds
+        self.messages: list[SentMessage] = []
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.media_requests: list[dict] = []
+        self.failures: deque[Failure] = deque()
+        self.attempts = 0  # every create request, answered or not
+        self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def start(self) -> "FakeTwilio":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail_next(self, *failures: Failure) -> None:
+        with self.lock:
+            self.failures.extend(failures)
+
+    def add_media(self, name: str, data: bytes, content_type: str) -> str:
+        self.media[name] = (data, content_type)
+        return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Messages/MM1/Media/{name}"
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> bool:
+        """Wait until at least count messages were accepted."""
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while len(self.messages) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.arrived.wait(left)
+        return True
+
+    def to(self, address: str) -> list[SentMessage]:
+        return [m for m in self.messages if m.to == address]
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def _authorized(self) -> bool:
+                header = self.headers.get("Authorization", "")
+                expected = base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
+                return header == f"Basic {expected}"
+
+            def _send(self, status: int, payload: dict | bytes, content_type: str = "application/json"):
+                body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _error(self, status: int, code: int | None, message: str):
+                self._send(status, {"code": code, "message": message, "status": status,
+                                    "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+
+            def do_GET(self):
+                name = self.path.rsplit("/", 1)[-1]
+                fake.media_requests.append({"path": self.path, "authorized": self._authorized()})
+                if not self._authorized():
+                    return self._error(401, 20003, "Authenticate")
+                if name not in fake.media:
+                    return self._error(404, 20404, "Not found")
+                data, content_type = fake.media[name]
+                self._send(200, data, content_type)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                match = _MESSAGES.match(self.path)
+                if not match:
+                    return self._error(404, 20404, "Not found")
+                if not self._authorized() or match.group("account") != fake.account_sid:
+                    return self._error(401, 20003, "Authenticate")
+                with fake.lock:
+                    fake.attempts += 1
+                    failure = fake.failures.popleft() if fake.failures else None
+                if failure is not None:
+                    if failure.status == 0:
+                        time.sleep(fake.stall_seconds)
+                        return self._error(504, None, "stalled on purpose")
+                    return self._error(failure.status, failure.code, failure.message or "failure on purpose")
+                if "To" not in form or not (form.get("From") or form.get("MessagingServiceSid")):
+                    return self._error(400, 21604, "A 'To' and a 'From' or 'MessagingServiceSid' are required")
+                sid = "SM" + uuid.uuid4().hex
+                message = SentMessage(sid, form["To"], form.get("From", ""), form.get("Body", ""),
+                                      form.get("MessagingServiceSid", ""), form.get("StatusCallback", ""), form)
+                now = datetime.now(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
+                self._send(201, {
+                    "sid": sid, "account_sid": fake.account_sid, "to": message.to, "from": message.from_ or None,
+                    "messaging_service_sid": message.messaging_service_sid or None, "body": message.body,
+                    "status": "queued", "num_segments": "1", "num_media": "0", "direction": "outbound-api",
+                    "api_version": "2010-04-01", "price": None, "price_unit": "USD", "error_code": None,
+                    "error_message": None, "date_created": now, "date_updated": now, "date_sent": None,
+                    "uri": f"/2010-04-01/Accounts/{fake.account_sid}/Messages/{sid}.json",
+                    "subresource_uris": {"media": f"/2010-04-01/Accounts/{fake.account_sid}/Messages/{sid}/Media.json"},
+                })
+                with fake.arrived:
+                    fake.messages.append(message)
+                    fake.arrived.notify_all()
+
+        return Handler

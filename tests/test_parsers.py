@@ -1,0 +1,134 @@
+"""Parsers: real-looking messages, typos, case, spacing, emoji, every phone format, check digits."""
+import pytest
+
+from parsers import codes
+from parsers.intent import (FollowUp, Help, HelpReason, InvalidCode, NewTicket, OptIn, OptOut,
+                            StatusCheck, parse)
+from parsers.phone import address_for, mask, split_address, to_e164
+
+VALID = "12345671"  # Damm check digit of 1234567 is 1
+assert codes.is_valid(VALID)
+WRONG = "12345672"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("NTT jalan di Oesapa rusak parah", NewTicket("jalan di Oesapa rusak parah")),
+    ("ntt jalan di Oesapa rusak parah", NewTicket("jalan di Oesapa rusak parah")),
+    ("Ntt Lampu jalan mati sejak seminggu", NewTicket("Lampu jalan mati sejak seminggu")),
+    ("NTT: pelayanan KTP lambat", NewTicket("pelayanan KTP lambat")),
+    ("NTT.pelayanan KTP lambat", NewTicket("pelayanan KTP lambat")),
+    ("NTT, air PDAM tidak mengalir", NewTicket("air PDAM tidak mengalir")),
+    ("NTT#air PDAM tidak mengalir", NewTicket("air PDAM tidak mengalir")),
+    ("   NTT    sekolah   rusak  di   Alor ", NewTicket("sekolah rusak di Alor")),
+    ("NTT\njembatan putus\ndi Desa Oelbubuk", NewTicket("jembatan putus di Desa Oelbubuk")),
+    ("NTT 🙏 tolong jalan ke Baumata diperbaiki 😭", NewTicket("tolong jalan ke Baumata diperbaiki 😭")),
+    ("NTT", Help(HelpReason.EMPTY)),
+    ("ntt   ", Help(HelpReason.EMPTY)),
+    ("NTT:", Help(HelpReason.EMPTY)),
+    ("NTT 🙏", Help(HelpReason.EMPTY)),
+    ("INFO", Help(HelpReason.ASKED)),
+    ("info", Help(HelpReason.ASKED)),
+    ("Bantuan", Help(HelpReason.ASKED)),
+    ("HELP!", Help(HelpReason.ASKED)),
+    ("jalan rusak tolong", Help(HelpReason.UNREADABLE)),
+    ("NTTjalan rusak", Help(HelpReason.UNREADABLE)),
+    ("😡😡😡", Help(HelpReason.UNREADABLE)),
+    ("", Help(HelpReason.UNREADABLE)),
+    ("STOP", OptOut()),
+    ("stop", OptOut()),
+    (" Berhenti. ", OptOut()),
+    ("START", OptIn()),
+    ("mulai", OptIn()),
+    ("Mulai!", OptIn()),
+])
+def test_sms_line(text, expected):
+    assert parse(text, "NTT") == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("CEK 1234-5671", StatusCheck(VALID)),
+    ("cek 12345671", StatusCheck(VALID)),
+    ("Cek 1234 5671", StatusCheck(VALID)),
+    ("CEK1234-5671", StatusCheck(VALID)),
+    ("STATUS 12345671", StatusCheck(VALID)),
+    ("status: 1234-5671", StatusCheck(VALID)),
+    ("  cek   1234 - 5671  ", StatusCheck(VALID)),
+    ("CEK STATUS 1234-5671", StatusCheck(VALID)),
+    ("cek 1234-5671 🙏", StatusCheck(VALID)),
+    ("1234-5671", StatusCheck(VALID)),
+    ("CEK 1234-5672", InvalidCode("1234-5672")),
+    ("CEK 1243-5671", InvalidCode("1243-5671")),  # adjacent digits swapped
+    ("CEK 1234-567", InvalidCode("1234-567")),
+    ("cek abc", InvalidCode("abc")),
+    ("CEK", Help(HelpReason.ASKED)),
+    ("1234-5671 jalannya tambah parah setelah hujan", FollowUp(VALID, "jalannya tambah parah setelah hujan")),
+    ("12345671 ada foto di WA", FollowUp(VALID, "ada foto di WA")),
+    ("1234-5671: sudah 2 minggu belum ada kabar", FollowUp(VALID, "sudah 2 minggu belum ada kabar")),
+    ("12345672 jalannya tambah parah", InvalidCode("12345672")),
+    ("1234567 ", InvalidCode("1234567")),
+])
+def test_codes_in_messages(text, expected):
+    assert parse(text, "NTT") == expected
+    assert parse(text, None) == expected  # the same on the WhatsApp line
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Selamat siang, bantuan PKH saya belum cair sejak Agustus",
+     NewTicket("Selamat siang, bantuan PKH saya belum cair sejak Agustus")),
+    ("Mohon data penerima BLT Kelurahan Oebobo tahun 2025", NewTicket("Mohon data penerima BLT Kelurahan Oebobo tahun 2025")),
+    ("info jadwal penyaluran bansos bulan ini?", NewTicket("info jadwal penyaluran bansos bulan ini?")),
+    ("Stop pungli di kantor kelurahan", NewTicket("Stop pungli di kantor kelurahan")),
+    ("Halo", Help(HelpReason.ASKED)),
+    ("selamat pagi 🙏", Help(HelpReason.ASKED)),
+    ("P", Help(HelpReason.ASKED)),
+    ("INFO", Help(HelpReason.ASKED)),
+    ("", Help(HelpReason.UNREADABLE)),
+    ("STOP", OptOut()),
+    ("START", OptIn()),
+])
+def test_whatsapp_free_text(text, expected):
+    assert parse(text, None) == expected
+
+
+def test_every_single_digit_error_and_adjacent_swap_is_caught():
+    for _ in range(200):
+        code = codes.new_code()
+        assert codes.is_valid(code)
+        for i in range(8):
+            for d in "0123456789":
+                if d != code[i]:
+                    assert not codes.is_valid(code[:i] + d + code[i + 1:])
+        for i in range(7):
+            if code[i] != code[i + 1]:
+                assert not codes.is_valid(code[:i] + code[i + 1] + code[i] + code[i + 2:])
+
+
+def test_codes_are_random_and_display_with_a_hyphen():
+    made = {codes.new_code() for _ in range(2000)}
+    assert len(made) > 1990
+    assert all(len(c) == 8 and c.isdigit() for c in made)
+    assert codes.display("12345671") == "1234-5671"
+    assert codes.normalize("1234 - 5671") == "12345671"
+
+
+@pytest.mark.parametrize("raw", [
+    "081234567890", "0812-3456-7890", "0812 3456 7890", "+6281234567890", "+62 812-3456-7890",
+    "6281234567890", "62 812 3456 7890", "006281234567890", "whatsapp:+6281234567890",
+    "WhatsApp:+62 812 3456 7890", "(0812) 3456-7890",
+])
+def test_phone_formats_are_one_person(raw):
+    assert to_e164(raw) == "+6281234567890"
+
+
+@pytest.mark.parametrize("raw", ["", "1708", "abc", "whatsapp:", "+62"])
+def test_unreadable_numbers(raw):
+    assert to_e164(raw) is None
+
+
+def test_addresses_and_masking():
+    assert split_address("whatsapp:+6281234567890") == ("whatsapp", "+6281234567890")
+    assert split_address("+6281234567890") == ("sms", "+6281234567890")
+    assert address_for("whatsapp", "+6281234567890") == "whatsapp:+6281234567890"
+    assert address_for("sms", "+6281234567890") == "+6281234567890"
+    masked = mask("whatsapp:+6281234567890")
+    assert "34567" not in masked and masked.endswith("890")

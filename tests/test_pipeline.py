@@ -1,0 +1,213 @@
+"""The whole path on real Redis and a real database: signed webhook in, worker, reply at Twilio."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from parsers import codes
+from store.models import Attachment, Contact, InboundMessage, OutboundMessage, Ticket
+from tests.conftest import CITIZEN, PUBLIC_BASE_URL, SMS_LINE, WA_LINE, new_sid
+
+CODE = re.compile(r"Kode: (\d{4}-\d{4})")
+
+
+def count(gateway, model) -> int:
+    with gateway.session() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def only_ticket(gateway) -> Ticket:
+    with gateway.session() as s:
+        return s.scalars(select(Ticket)).one()
+
+
+def test_sms_complaint_gets_a_tracking_code(gateway):
+    response = gateway.sms("NTT jalan di Oesapa rusak parah")
+    assert response.status_code == 200
+    assert response.mimetype == "text/xml"
+    assert response.get_data(as_text=True).endswith("<Response/>")
+    gateway.drain()
+
+    [reply] = gateway.twilio.messages
+    ticket = only_ticket(gateway)
+    assert reply.to == CITIZEN and reply.from_ == SMS_LINE
+    assert f"Kode: {codes.display(ticket.code)}" in reply.body
+    assert f"CEK {codes.display(ticket.code)}" in reply.body
+    assert "paling lambat" in reply.body
+    assert codes.is_valid(ticket.code)
+    assert ticket.body == "jalan di Oesapa rusak parah"
+    assert ticket.agency == "biro-organisasi" and ticket.line_id == "lapor-sms"
+    assert ticket.due_at - ticket.created_at == timedelta(days=8)
+    with gateway.session() as s:
+        out = s.scalars(select(OutboundMessage)).one()
+    assert reply.status_callback == f"{PUBLIC_BASE_URL}/webhooks/twilio/status?o={out.id}"
+    assert out.status == "queued" and out.provider_sid == reply.sid and out.ticket_id == ticket.id
+
+
+@pytest.mark.parametrize("body", ["ntt: air PDAM mati", "  NTT#air PDAM mati", "Ntt.  air PDAM mati", "NTT, air PDAM mati"])
+def test_keyword_variants(gateway, body):
+    assert "Pengaduan Anda diterima" in gateway.converse(body)
+    assert only_ticket(gateway).body == "air PDAM mati"
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("NTT", "Format: NTT (spasi) isi pengaduan"),
+    ("INFO", "Pengaduan: NTT (spasi) isi"),
+    ("bantuan", "Pengaduan: NTT (spasi) isi"),
+    ("HELP", "Pengaduan: NTT (spasi) isi"),
+    ("jalan rusak mohon diperbaiki", "Pengaduan: NTT (spasi) isi"),
+])
+def test_help_and_no_ticket(gateway, body, expected):
+    assert expected in gateway.converse(body)
+    assert count(gateway, Ticket) == 0
+
+
+def test_status_check_only_for_the_same_phone(gateway):
+    code = CODE.search(gateway.converse("NTT lampu jalan mati")).group(1)
+    digits = codes.normalize(code)
+    assert gateway.converse(f"CEK {code}") .startswith(f"Kode {code}: diterima, menunggu ditelaah petugas.")
+    assert gateway.converse(f"status {digits}").startswith(f"Kode {code}:")
+    assert gateway.converse(f"cek {digits[:4]} {digits[4:]}").startswith(f"Kode {code}:")
+    assert "tidak ditemukan" in gateway.converse(f"CEK {code}", frm="+6285333444555")
+    wrong = digits[:7] + str((int(digits[7]) + 1) % 10)
+    assert "tidak valid" in gateway.converse(f"CEK {wrong}")
+    unknown = codes.new_code()
+    while unknown == digits:
+        unknown = codes.new_code()
+    assert "tidak ditemukan" in gateway.converse(f"CEK {unknown}")
+
+
+def test_follow_up_is_added_to_the_ticket(gateway):
+    code = CODE.search(gateway.converse("NTT jembatan putus di Desa Oelbubuk")).group(1)
+    assert "sudah kami terima" in gateway.converse(f"{code} sekarang mobil tidak bisa lewat")
+    assert "tidak ditemukan" in gateway.converse(f"{code} saya juga", frm="+6285333444555")
+    ticket = only_ticket(gateway)
+    with gateway.session() as s:
+        bodies = s.scalars(select(InboundMessage.body).where(InboundMessage.ticket_id == ticket.id)
+                           .order_by(InboundMessage.id)).all()
+    assert bodies == ["NTT jembatan putus di Desa Oelbubuk", f"{code} sekarang mobil tidak bisa lewat"]
+
+
+def test_resend_within_a_day_gets_the_same_code(gateway):
+    first = CODE.search(gateway.converse("NTT sekolah rusak di Alor")).group(1)
+    again = gateway.converse("ntt  Sekolah rusak di Alor!")
+    assert CODE.search(again).group(1) == first
+    assert count(gateway, Ticket) == 1
+    with gateway.services.db.transaction() as s:  # a day later the same words are a new complaint
+        s.execute(update(Ticket).values(created_at=Ticket.created_at - timedelta(hours=25)))
+    later = CODE.search(gateway.converse("NTT sekolah rusak di Alor")).group(1)
+    assert later != first and count(gateway, Ticket) == 2
+
+
+def test_stop_then_nothing_until_start(gateway):
+    code = CODE.search(gateway.converse("NTT pungli di kantor camat")).group(1)
+    assert "tidak akan menerima pesan lagi" in gateway.converse("STOP")
+    sent = len(gateway.twilio.messages)
+    assert gateway.sms(f"CEK {code}").status_code == 200
+    gateway.drain()
+    assert len(gateway.twilio.messages) == sent  # nothing sent to an opted-out number
+    with gateway.session() as s:
+        last = s.scalars(select(OutboundMessage).order_by(OutboundMessage.id.desc())).first()
+        assert last.status == "suppressed" and "STOP" in last.error_message
+    assert "aktif kembali" in gateway.converse("MULAI")
+    assert gateway.converse(f"CEK {code}").startswith(f"Kode {code}:")
+
+
+def test_one_person_across_phone_formats_and_channels(gateway):
+    code = CODE.search(gateway.converse("NTT jalan berlubang", frm="+6281234567890")).group(1)
+    gateway.whatsapp(f"CEK {code}", frm="whatsapp:+6281234567890")
+    gateway.drain()
+    reply = gateway.twilio.messages[-1]
+    assert reply.to == "whatsapp:+6281234567890" and reply.from_ == WA_LINE
+    assert reply.body.startswith(f"Kode {code}:")
+
+
+def test_duplicate_deliveries_make_one_ticket_and_one_ack(gateway):
+    sid = new_sid()
+    for _ in range(3):
+        assert gateway.sms("NTT air bersih tidak mengalir", sid=sid).status_code == 200
+    gateway.drain()
+    gateway.drain()
+    assert count(gateway, InboundMessage) == 1
+    assert count(gateway, Ticket) == 1
+    assert len(gateway.twilio.messages) == 1
+
+
+def test_processing_twice_sends_once(gateway):
+    gateway.sms("NTT puskesmas tutup")
+    with gateway.session() as s:
+        inbound_id = s.scalar(select(InboundMessage.id))
+    gateway.services.queues.process_inbound(inbound_id)  # a job delivered twice
+    gateway.drain()
+    gateway.services.queues.process_inbound(inbound_id)
+    gateway.drain()
+    assert len(gateway.twilio.messages) == 1 and count(gateway, Ticket) == 1
+
+
+@pytest.mark.parametrize("signature", ["", "bm90IGEgc2lnbmF0dXJl", None])
+def test_bad_signature_is_refused(gateway, signature):
+    params = {"MessageSid": new_sid(), "From": CITIZEN, "To": SMS_LINE, "Body": "NTT tes"}
+    if signature is None:  # signed for another URL: the proxy's public address is what counts
+        signature = gateway.validator.compute_signature("http://localhost/webhooks/twilio/messages", params)
+    assert gateway.post("/webhooks/twilio/messages", params, signature=signature).status_code == 403
+    assert count(gateway, InboundMessage) == 0
+
+
+def test_tampered_body_is_refused(gateway):
+    params = {"MessageSid": new_sid(), "From": CITIZEN, "To": SMS_LINE, "Body": "NTT tes"}
+    signature = gateway.validator.compute_signature(PUBLIC_BASE_URL + "/webhooks/twilio/messages", params)
+    params["Body"] = "NTT lain"
+    assert gateway.post("/webhooks/twilio/messages", params, signature=signature).status_code == 403
+
+
+def test_whatsapp_request_with_photo_and_document(gateway):
+    photo = gateway.twilio.add_media("ME1", b"\xff\xd8\xff\xe0fakejpeg", "image/jpeg")
+    doc = gateway.twilio.add_media("ME2", b"%PDF-1.4 fake", "application/pdf")
+    response = gateway.whatsapp("Bantuan PKH saya belum cair sejak Agustus, ini foto KKS", NumMedia="2",
+                                MediaUrl0=photo, MediaContentType0="image/jpeg",
+                                MediaUrl1=doc, MediaContentType1="application/pdf",
+                                ButtonText="kept too")
+    assert response.status_code == 200
+    gateway.drain()
+    [reply] = gateway.twilio.messages
+    ticket = only_ticket(gateway)
+    assert reply.to == "whatsapp:" + CITIZEN and reply.from_ == WA_LINE
+    assert reply.body.startswith("Permintaan Anda diterima")
+    assert ticket.agency == "dinsos-kupang" and ticket.kind == "informasi" and ticket.channel == "whatsapp"
+    assert ticket.citizen_name == "Maria Ndun"
+    assert (ticket.due_at - ticket.created_at) >= timedelta(days=10)  # 8 working days
+    with gateway.session() as s:
+        files = s.scalars(select(Attachment).order_by(Attachment.position)).all()
+        inbound = s.scalars(select(InboundMessage)).one()
+        assert s.get(Contact, CITIZEN).display_name == "Maria Ndun"
+    assert inbound.params["ButtonText"] == "kept too" and inbound.params["WaId"] == "6281234567890"
+    assert [f.ticket_id for f in files] == [ticket.id, ticket.id]
+    media_dir = gateway.services.settings.media_dir
+    assert (media_dir / files[0].path).read_bytes() == b"\xff\xd8\xff\xe0fakejpeg"
+    assert (media_dir / files[1].path).read_bytes() == b"%PDF-1.4 fake"
+    assert files[0].path.endswith(".jpg") and files[1].path.endswith(".pdf")
+    assert all(r["authorized"] for r in gateway.twilio.media_requests)
+
+
+def test_whatsapp_photo_without_text_is_a_ticket(gateway):
+    photo = gateway.twilio.add_media("ME3", b"jpeg", "image/jpeg")
+    gateway.whatsapp("", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg")
+    gateway.drain()
+    assert count(gateway, Ticket) == 1 and count(gateway, Attachment) == 1
+
+
+def test_whatsapp_greeting_gets_help(gateway):
+    gateway.whatsapp("Selamat pagi")
+    gateway.drain()
+    assert "Helpdesk Dinas Sosial" in gateway.twilio.messages[-1].body
+    assert count(gateway, Ticket) == 0
+
+
+def test_messaging_service_replaces_from(make_gateway):
+    gateway = make_gateway(TWILIO_MESSAGING_SERVICE_SID="MG" + "1" * 32)
+    gateway.converse("NTT tes layanan")
+    [sent] = gateway.twilio.messages
+    assert sent.messaging_service_sid == "MG" + "1" * 32 and sent.from_ == ""
