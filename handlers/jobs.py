@@ -29,7 +29,7 @@ def deliver(outbound_id: int) -> None:
     """Try a send now; when the provider is busy or down, hand it to a retrying send job."""
     services = current()
     if services.sender.send(outbound_id).retry:
-        services.queues.send(outbound_id)
+        services.queues.send(outbound_id, tried_once=True)
 
 
 def send_outbound(outbound_id: int) -> None:

@@ -1,6 +1,8 @@
 """The Redis connection and the RQ queues that carry work (the database is the record)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from redis import Redis
 from rq import Queue, Retry
 
@@ -17,20 +19,38 @@ class Queues:
         self.redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
         self.inbound = Queue(INBOUND, connection=self.redis)
         self.outbound = Queue(OUTBOUND, connection=self.redis)
-        self.send_retry = Retry(max=len(send_retry_intervals), interval=list(send_retry_intervals))
+        self.send_retry_intervals = send_retry_intervals
 
     @property
     def all(self) -> list[Queue]:
         return [self.inbound, self.outbound]
 
     def process_inbound(self, inbound_id: int) -> None:
-        self.inbound.enqueue("handlers.jobs.process_inbound", inbound_id, retry=PROCESS_RETRY,
-                             result_ttl=0, job_id=f"inbound-{inbound_id}")
+        # One pipeline: RQ's job hash and queue push travel in a single round trip.
+        with self.redis.pipeline() as pipe:
+            self.inbound.enqueue("handlers.jobs.process_inbound", inbound_id, retry=PROCESS_RETRY,
+                                 result_ttl=0, job_id=f"inbound-{inbound_id}", pipeline=pipe)
+            pipe.execute()
 
-    def send(self, outbound_id: int) -> None:
-        self.outbound.enqueue("handlers.jobs.send_outbound", outbound_id, retry=self.send_retry,
-                              result_ttl=0, job_id=f"outbound-{outbound_id}")
+    def _retrying(self, func: str, *args, job_id: str, tried_once: bool) -> None:
+        """Enqueue a job that RQ retries with the configured backoff.
+
+        tried_once: the first attempt already happened inline, so this job is the
+        first retry and waits the first interval.
+        """
+        intervals = list(self.send_retry_intervals)
+        delay = intervals.pop(0) if tried_once and intervals else 0
+        retry = Retry(max=len(intervals), interval=intervals) if intervals else None
+        options = {"retry": retry, "result_ttl": 0, "job_id": job_id}
+        if delay:
+            self.outbound.enqueue_in(timedelta(seconds=delay), func, *args, **options)
+        else:
+            self.outbound.enqueue(func, *args, **options)
+
+    def send(self, outbound_id: int, *, tried_once: bool = False) -> None:
+        self._retrying("handlers.jobs.send_outbound", outbound_id, job_id=f"outbound-{outbound_id}",
+                       tried_once=tried_once)
 
     def download(self, attachment_id: int) -> None:
-        self.outbound.enqueue("handlers.jobs.download_media", attachment_id, retry=self.send_retry,
-                              result_ttl=0, job_id=f"media-{attachment_id}")
+        self._retrying("handlers.jobs.download_media", attachment_id, job_id=f"media-{attachment_id}",
+                       tried_once=False)

@@ -157,3 +157,42 @@ class FakeTwilio:
                     fake.arrived.notify_all()
 
         return Handler
+
+
+def main() -> None:
+    """Run the fake on its own (for benchmarks); GET /_stats tells what arrived and when."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--account-sid", required=True)
+    parser.add_argument("--auth-token", required=True)
+    args = parser.parse_args()
+    fake = FakeTwilio(args.account_sid, args.auth_token)
+    fake.server.server_close()
+    fake.server = ThreadingHTTPServer(("127.0.0.1", args.port), _with_stats(fake))
+    fake.server.daemon_threads = True
+    fake.server.serve_forever()
+
+
+def _with_stats(fake: FakeTwilio):
+    base = fake._handler()
+    arrivals: list[float] = []
+    original = base.do_POST
+
+    class Handler(base):
+        def do_GET(self):
+            if self.path == "/_stats":
+                return self._send(200, {"count": len(arrivals), "first": arrivals[0] if arrivals else None,
+                                        "last": arrivals[-1] if arrivals else None})
+            return super().do_GET()
+
+        def do_POST(self):
+            original(self)
+            arrivals.append(time.time())
+
+    return Handler
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Start-up configuration and the sandbox provider."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app import create_app
+from config import ConfigError, Settings
+from store.models import OutboundMessage, Ticket
+from tests.conftest import REDIS_URL
+
+
+def test_missing_secret_outside_sandbox_is_named():
+    with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN"):
+        Settings.from_env({"TWILIO_ACCOUNT_SID": "AC1", "PUBLIC_BASE_URL": "https://x", "SECRET_KEY": "k"})
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL.*SECRET_KEY"):
+        Settings.from_env({"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t"})
+
+
+def test_sandbox_mode_rules(tmp_path):
+    env = {"INSTANCE_PATH": str(tmp_path)}
+    assert Settings.from_env(env).sandbox  # no credentials at all
+    creds = {**env, "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t",
+             "PUBLIC_BASE_URL": "https://x", "SECRET_KEY": "k"}
+    assert not Settings.from_env(creds).sandbox
+    assert Settings.from_env({**creds, "GATEWAY_SANDBOX": "1"}).sandbox
+
+
+def test_bad_service_config_is_named(tmp_path):
+    bad = tmp_path / "service.toml"
+    bad.write_text('[[lines]]\nid = "x"\nname = "x"\nchannel = "sms"\nagency = "nope"\ndeadline = "8d"\n')
+    with pytest.raises(ConfigError, match="unknown agency 'nope'"):
+        Settings.from_env({"INSTANCE_PATH": str(tmp_path), "SERVICE_CONFIG": str(bad)})
+
+
+def test_line_routing_by_address(tmp_path):
+    service = Settings.from_env({"INSTANCE_PATH": str(tmp_path)}).service
+    assert service.line_for("sms", "+621708").id == "lapor-sms"
+    assert service.line_for("whatsapp", "whatsapp:+6282147626662").agency == "dinsos-kupang"
+    assert {a for a in service.agencies} == {"biro-organisasi", "bppd", "dinsos-kupang"}
+
+
+def test_sandbox_phone_simulator(tmp_path, redis_conn):
+    from rq import SimpleWorker
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}", "REDIS_URL": REDIS_URL,
+                      "INSTANCE_PATH": str(tmp_path)})
+    client = app.test_client()
+    page = client.get("/sandbox/")
+    assert page.status_code == 200 and b"Simulator ponsel" in page.data
+    assert client.post("/webhooks/twilio/messages", data={"Body": "NTT x"}).status_code == 403
+    sent = client.post("/sandbox/messages", json={"line": "lapor-sms", "phone": "0812 3456 7890",
+                                                  "body": "NTT jalan rusak"})
+    assert sent.status_code == 202
+    queues = app.extensions["gateway"].queues
+    SimpleWorker(queues.all, connection=queues.redis).work(burst=True)
+    conversation = client.get("/sandbox/messages?line=lapor-sms&phone=081234567890").get_json()
+    assert [m["dir"] for m in conversation] == ["in", "out"]
+    assert conversation[1]["body"].startswith("Pengaduan Anda diterima") and conversation[1]["status"] == "delivered"
+    with app.extensions["gateway"].db.sessions() as s:
+        assert s.scalars(select(Ticket)).one().phone == "+6281234567890"
+        assert s.scalars(select(OutboundMessage)).one().provider_sid.startswith("SB")
+
+
+def test_sandbox_is_off_with_credentials(make_gateway):
+    assert make_gateway().client.get("/sandbox/").status_code == 404

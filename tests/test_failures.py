@@ -1,0 +1,164 @@
+"""Bad days: Redis down, the provider failing, callbacks out of order, opted-out numbers."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from handlers.sweeper import sweep
+from store.models import Contact, InboundMessage, OutboundMessage, Ticket
+from tests.conftest import CITIZEN, PUBLIC_BASE_URL, new_sid
+from tests.fake_twilio import Failure
+
+
+def outbound(gateway) -> OutboundMessage:
+    with gateway.session() as s:
+        return s.scalars(select(OutboundMessage).order_by(OutboundMessage.id.desc())).first()
+
+
+def test_redis_down_at_ingest_then_the_sweeper_queues_it(make_gateway):
+    down = make_gateway(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens there
+    response = down.sms("NTT jalan rusak di Kolhua")
+    assert response.status_code == 200
+    with down.session() as s:
+        stored = s.scalars(select(InboundMessage)).one()
+    assert stored.queued_at is None and stored.processed_at is None
+
+    up = make_gateway()  # same database, Redis answering again
+    assert up.services.queues.inbound.count == 0
+    result = sweep(up.services)
+    assert result.inbound == 1
+    assert sweep(up.services).inbound == 0  # queued once, not twice
+    up.drain()
+    assert len(up.twilio.messages) == 1 and "Pengaduan Anda diterima" in up.twilio.messages[0].body
+
+
+def test_sweeper_requeues_a_lost_job_and_a_pending_send(gateway):
+    from datetime import timedelta
+    from sqlalchemy import update
+
+    gateway.sms("NTT puskesmas tutup siang hari")
+    gateway.services.queues.redis.flushdb()  # the job is lost (Redis restarted without persistence)
+    assert sweep(gateway.services).inbound == 0  # too early: it may still be on its way
+    with gateway.services.db.transaction() as s:
+        s.execute(update(InboundMessage).values(queued_at=InboundMessage.queued_at - timedelta(minutes=11)))
+    assert sweep(gateway.services).inbound == 1
+    gateway.twilio.fail_next(*[Failure(500)] * 4)
+    gateway.drain()
+    assert outbound(gateway).status == "failed"
+
+
+@pytest.mark.parametrize("failures", [
+    [Failure(500)], [Failure(503)], [Failure(429, 20429, "Too Many Requests")], [Failure(0)],
+    [Failure(500), Failure(429), Failure(0)],
+])
+def test_transient_provider_errors_are_retried(gateway, failures):
+    gateway.twilio.fail_next(*failures)
+    gateway.sms("NTT sampah menumpuk di pasar Oeba")
+    gateway.drain()
+    assert len(gateway.twilio.messages) == 1
+    assert gateway.twilio.attempts == len(failures) + 1
+    row = outbound(gateway)
+    assert row.status == "queued" and row.attempts == len(failures) + 1
+
+
+def test_retries_used_up_are_shown_as_failed_with_the_reason(gateway):
+    gateway.twilio.fail_next(*[Failure(500)] * 10)
+    gateway.sms("NTT sampah menumpuk di pasar Oeba")
+    gateway.drain()
+    row = outbound(gateway)
+    assert gateway.twilio.attempts == 4  # the first try and three retries (SEND_RETRY_INTERVALS)
+    assert row.status == "failed" and row.error_code == "500"
+    assert "Gagal setelah beberapa percobaan" in row.error_message
+    assert len(gateway.services.queues.outbound.failed_job_registry) == 1
+
+
+@pytest.mark.parametrize("code, reason, opted_out", [
+    (21211, "Nomor tujuan tidak valid", False),
+    (21610, "berhenti berlangganan", True),
+    (63016, "jendela 24 jam", False),
+])
+def test_final_provider_errors_are_recorded_once(gateway, code, reason, opted_out):
+    gateway.twilio.fail_next(Failure(400, code, "rejected"))
+    gateway.sms("NTT air PDAM keruh")
+    gateway.drain()
+    row = outbound(gateway)
+    assert gateway.twilio.attempts == 1
+    assert row.status == "failed" and row.error_code == str(code) and reason in row.error_message
+    with gateway.session() as s:
+        contact = s.get(Contact, CITIZEN)
+        assert bool(contact and contact.opted_out) is opted_out
+
+
+def status_callback(gateway, row: OutboundMessage, status: str, error_code: str = "", signature=None):
+    params = {"MessageSid": row.provider_sid, "MessageStatus": status, "AccountSid": "AC1", "To": row.to_address}
+    if error_code:
+        params["ErrorCode"] = error_code
+    return gateway.post("/webhooks/twilio/status", params, query=f"o={row.id}", signature=signature)
+
+
+def test_status_moves_forward_only(gateway):
+    gateway.converse("NTT lampu jalan mati")
+    row = outbound(gateway)
+    for status, expected in [("sent", "sent"), ("delivered", "delivered"), ("sent", "delivered"),
+                             ("queued", "delivered"), ("read", "read"), ("delivered", "read")]:
+        assert status_callback(gateway, row, status).status_code == 200
+        assert outbound(gateway).status == expected
+
+
+def test_failed_callback_keeps_the_error_code(gateway):
+    gateway.converse("NTT lampu jalan mati")
+    row = outbound(gateway)
+    status_callback(gateway, row, "sent")
+    status_callback(gateway, row, "undelivered", "30003")
+    status_callback(gateway, row, "sent")
+    row = outbound(gateway)
+    assert row.status == "undelivered" and row.error_code == "30003" and "tidak aktif" in row.error_message
+
+
+def test_callback_before_the_sid_is_known(gateway):
+    """Twilio may call back before the send job has written the sid: the row id in the URL finds it."""
+    gateway.converse("NTT lampu jalan mati")
+    row = outbound(gateway)
+    with gateway.services.db.transaction() as s:
+        s.get(OutboundMessage, row.id).provider_sid = None
+    row.status = "queued"
+    assert status_callback(gateway, row, "delivered").status_code == 200
+    assert outbound(gateway).status == "delivered" and outbound(gateway).provider_sid == row.provider_sid
+
+
+def test_opted_out_callback_marks_the_number(gateway):
+    gateway.converse("NTT lampu jalan mati")
+    status_callback(gateway, outbound(gateway), "failed", "21610")
+    with gateway.session() as s:
+        assert s.get(Contact, CITIZEN).opted_out
+    sent = len(gateway.twilio.messages)
+    gateway.sms("INFO")
+    gateway.drain()
+    assert len(gateway.twilio.messages) == sent
+
+
+def test_status_callback_needs_a_signature(gateway):
+    gateway.converse("NTT lampu jalan mati")
+    row = outbound(gateway)
+    assert status_callback(gateway, row, "delivered", signature="forged").status_code == 403
+    assert outbound(gateway).status == "queued"
+
+
+def test_unknown_status_callback_is_harmless(gateway):
+    params = {"MessageSid": new_sid(), "MessageStatus": "delivered"}
+    assert gateway.post("/webhooks/twilio/status", params).status_code == 200
+
+
+def test_healthz(make_gateway):
+    assert make_gateway().client.get("/healthz").get_json() == {"database": "ok", "redis": "ok", "sandbox": False}
+    down = make_gateway(REDIS_URL="redis://127.0.0.1:1/0").client.get("/healthz")
+    assert down.status_code == 503 and down.get_json()["redis"].startswith("down")
+
+
+def test_unroutable_sender_is_kept_without_reply(gateway):
+    assert gateway.sms("NTT tes", frm="TELKOMSEL").status_code == 200
+    gateway.drain()
+    with gateway.session() as s:
+        assert s.scalars(select(InboundMessage.intent)).one() == "unroutable"
+        assert s.scalar(select(Ticket.id)) is None
+    assert gateway.twilio.messages == []
