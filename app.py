@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from config import Settings
 from gateway import sandbox, webhook
+from gateway.ingest import Ingestor
 from gateway.provider import SandboxProvider, TwilioProvider
 from gateway.sender import Sender
 from handlers import runtime
@@ -48,6 +49,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     )
     runtime.install(services)
     app.extensions["gateway"] = services
+    app.extensions["ingestor"] = Ingestor(db, services.queues)
 
     app.register_blueprint(webhook.bp)
     if settings.sandbox:

@@ -1,13 +1,23 @@
-"""Make an inbound message safe: store it once, queue it, nothing slow."""
+"""Make an inbound message safe: store it once, queue it, nothing slow.
+
+Concurrent webhooks in one process are written together (group commit): one
+transaction and one Redis round trip for all the messages that arrived while the
+previous batch was being written. Each request still waits until its own message
+is committed before it answers 200.
+"""
 from __future__ import annotations
 
 import logging
+import os
+import queue
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.exceptions import RedisError
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from parsers.phone import mask, split_address, to_e164
 from store.db import Database, now
@@ -15,7 +25,8 @@ from store.models import InboundMessage
 from store.queues import Queues
 
 log = logging.getLogger(__name__)
-_INSERT = InboundMessage.__table__.insert().returning(InboundMessage.__table__.c.id)
+MAX_BATCH = 64
+WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -24,46 +35,121 @@ class Ingested:
     queued: bool
 
 
-def ingest(db: Database, queues: Queues, params: Mapping[str, str]) -> Ingested:
-    """Store a provider's inbound message (unique by MessageSid) and queue its processing."""
-    sid = params.get("MessageSid") or params.get("SmsMessageSid") or ""
-    channel, _ = split_address(params.get("From", ""))
-    stamp = now()
+@dataclass
+class _Pending:
+    row: dict
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Ingested | None = None
+    error: BaseException | None = None
+
+
+def inbound_row(params: Mapping[str, str]) -> dict:
+    """Turn a provider's form fields into an inbound_messages row (all fields kept in params)."""
+    sender = params.get("From", "")
     try:
         num_media = int(params.get("NumMedia") or 0)
     except ValueError:
         num_media = 0
-    try:
-        with db.write_lock, db.engine.begin() as conn:  # Core, not the ORM: this is the hot path of every webhook
-            inbound_id = conn.execute(_INSERT, dict(
-                message_sid=sid,
-                account_sid=params.get("AccountSid", ""),
-                channel=channel,
-                from_address=params.get("From", "")[:64],
-                phone=to_e164(params.get("From", "")),
-                to_address=params.get("To", "")[:64],
-                body=params.get("Body", ""),
-                num_media=num_media,
-                profile_name=params.get("ProfileName", "")[:120],
-                params=dict(params),
-                received_at=stamp,
-                queued_at=stamp,  # set now so the happy path commits once; cleared below if Redis fails
-                attempts=1,
-                intent="",
-                line_id="",
-            )).scalar_one()
-    except IntegrityError:
-        log.info("inbound %s: repeated delivery, ignored", sid)
-        return Ingested(None, False)
-    try:
-        queues.process_inbound(inbound_id)
-    except RedisError as exc:
-        # The row is the record: the sweeper queues it once Redis answers again.
-        with db.transaction() as s:
-            s.execute(update(InboundMessage).where(InboundMessage.id == inbound_id)
-                      .values(queued_at=None, attempts=0))
-        log.warning("inbound %s from %s stored, not queued (%s)", sid, mask(params.get("From")),
-                    type(exc).__name__)
-        return Ingested(inbound_id, False)
-    log.info("inbound %s from %s stored and queued", sid, mask(params.get("From")))
-    return Ingested(inbound_id, True)
+    stamp = now()
+    return dict(
+        message_sid=(params.get("MessageSid") or params.get("SmsMessageSid") or "")[:64],
+        account_sid=params.get("AccountSid", "")[:64],
+        channel=split_address(sender)[0],
+        from_address=sender[:64],
+        phone=to_e164(sender),
+        to_address=params.get("To", "")[:64],
+        body=params.get("Body", ""),
+        num_media=num_media,
+        profile_name=params.get("ProfileName", "")[:120],
+        params=dict(params),
+        received_at=stamp,
+        queued_at=stamp,  # optimistic, so the happy path commits once; cleared if Redis fails
+        attempts=1,
+        intent="",
+        line_id="",
+    )
+
+
+class Ingestor:
+    """Store inbound messages (unique by MessageSid) and queue their processing."""
+
+    def __init__(self, db: Database, queues: Queues):
+        self.db = db
+        self.queues = queues
+        table = InboundMessage.__table__
+        dialect_insert = sqlite_insert if db.is_sqlite else pg_insert
+        self._insert = (dialect_insert(table).on_conflict_do_nothing(index_elements=["message_sid"])
+                        .returning(table.c.id, table.c.message_sid))
+        self._inbox: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._writer_pid: int | None = None
+        self._start_lock = threading.Lock()
+
+    def ingest(self, params: Mapping[str, str]) -> Ingested:
+        """Store one message and queue it; return once it is committed."""
+        self._ensure_writer()
+        pending = _Pending(inbound_row(params))
+        self._inbox.put(pending)
+        if not pending.done.wait(WAIT_SECONDS):
+            raise TimeoutError("inbound message not stored in time")
+        if pending.error is not None:
+            raise pending.error
+        return pending.result
+
+    def _ensure_writer(self) -> None:
+        # Started on first use in each process: gunicorn forks after create_app().
+        if self._writer_pid == os.getpid():
+            return
+        with self._start_lock:
+            if self._writer_pid != os.getpid():
+                self._inbox = queue.SimpleQueue()
+                threading.Thread(target=self._write_forever, name="ingest-writer", daemon=True).start()
+                self._writer_pid = os.getpid()
+
+    def _write_forever(self) -> None:
+        while True:
+            batch = [self._inbox.get()]
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self._inbox.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._write(batch)
+            except BaseException as exc:  # handed to each waiting request, which answers 500
+                for pending in batch:
+                    pending.error = exc
+            finally:
+                for pending in batch:
+                    pending.done.set()
+
+    def _write(self, batch: list[_Pending]) -> None:
+        rows = [p.row for p in batch]
+        with self.db.write_lock, self.db.engine.begin() as conn:
+            stored = {sid: row_id for row_id, sid in conn.execute(self._insert, rows)}
+        new_ids = []
+        for pending in batch:
+            # A repeated MessageSid inside one batch: the first one is the message, the rest repeats.
+            row_id = stored.pop(pending.row["message_sid"], None)
+            pending.result = Ingested(row_id, row_id is not None)
+            if row_id is not None:
+                new_ids.append(row_id)
+            else:
+                log.info("inbound %s: repeated delivery, ignored", pending.row["message_sid"])
+        if not new_ids:
+            return
+        try:
+            self.queues.process_inbound(*new_ids)
+        except RedisError as exc:
+            # The rows are the record: the sweeper queues them once Redis answers again.
+            with self.db.engine.begin() as conn:
+                conn.execute(update(InboundMessage).where(InboundMessage.id.in_(new_ids))
+                             .values(queued_at=None, attempts=0))
+            for pending in batch:
+                if pending.result.inbound_id is not None:
+                    pending.result = Ingested(pending.result.inbound_id, False)
+            log.warning("inbound %s stored, not queued (%s)", new_ids, type(exc).__name__)
+            return
+        for pending in batch:
+            if pending.result.inbound_id is not None:
+                log.info("inbound %s from %s stored and queued", pending.row["message_sid"],
+                         mask(pending.row["from_address"]))

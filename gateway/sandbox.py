@@ -6,7 +6,6 @@ import uuid
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
-from gateway.ingest import ingest
 from parsers.phone import address_for, to_e164
 from store.models import InboundMessage, OutboundMessage
 
@@ -30,7 +29,6 @@ def send():
     phone = to_e164(str(data.get("phone", "")))
     if line is None or phone is None:
         abort(400, "pilih layanan dan isi nomor ponsel yang benar")
-    services = current_app.extensions["gateway"]
     params = {
         "MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "ACsandbox",
         "From": address_for(line.channel, phone), "To": line.sandbox_to,
@@ -38,7 +36,7 @@ def send():
     }
     if line.channel == "whatsapp":
         params |= {"ProfileName": "Warga Sandbox", "WaId": phone.lstrip("+")}
-    result = ingest(services.db, services.queues, params)
+    result = current_app.extensions["ingestor"].ingest(params)
     return jsonify(id=result.inbound_id, queued=result.queued), 202
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 
 from gateway.provider import PermanentError, Provider, RetryableError, reason
 from parsers.phone import mask, split_address
@@ -37,16 +37,16 @@ class Sender:
     def send(self, outbound_id: int) -> Attempt:
         """Send one pending row, unless another sender has it or it was sent already."""
         with self.db.transaction() as s:
-            claimed = s.execute(
+            row = s.scalar(
                 update(OutboundMessage)
                 .where(OutboundMessage.id == outbound_id,
                        OutboundMessage.status == DeliveryStatus.PENDING.value)
                 .values(status=DeliveryStatus.SENDING.value, status_rank=DeliveryStatus.SENDING.rank,
                         attempts=OutboundMessage.attempts + 1, updated_at=now())
-            ).rowcount
-            if not claimed:
+                .returning(OutboundMessage)
+            )
+            if row is None:
                 return Attempt()  # sent, failed or held by another sender already
-            row = s.get(OutboundMessage, outbound_id)
             _, number = split_address(row.to_address)
             if row.purpose not in SENT_EVEN_WHEN_OPTED_OUT and is_opted_out(s, number):
                 _finish(row, DeliveryStatus.SUPPRESSED, "", "Tidak dikirim: warga memilih berhenti (STOP)")
@@ -67,9 +67,7 @@ class Sender:
             log.warning("outbound %s to %s: failed with %s", outbound_id, mask(to), exc.code)
             return Attempt(code=exc.code, reason=exc.reason)
         with self.db.transaction() as s:
-            s.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id)
-                      .values(provider_sid=result.sid, sent_at=now(), updated_at=now()))
-            _advance(s, outbound_id, result.status, "")
+            _advance(s, outbound_id, result.status, "", provider_sid=result.sid, sent_at=now())
         log.info("outbound %s to %s: %s as %s", outbound_id, mask(to), result.status, result.sid)
         return Attempt(sent=True)
 
@@ -100,26 +98,32 @@ class Sender:
             row = s.scalar(select(OutboundMessage).where(where))
             if row is None or (sid and row.provider_sid and row.provider_sid != sid):
                 return False
-            if not row.provider_sid and sid:
-                row.provider_sid = sid
-            _advance(s, row.id, status, error_code)
+            known = {"provider_sid": sid} if sid and not row.provider_sid else {}
+            _advance(s, row.id, status, error_code, **known)
             if error_code == OPTED_OUT_CODE:
                 set_opt_out(s, split_address(row.to_address)[1], True)
         return True
 
 
-def _advance(s, outbound_id: int, status: str, error_code: str) -> bool:
-    """Move a row to a later status; a status that arrives late is ignored."""
+def _advance(s, outbound_id: int, status: str, error_code: str, **always) -> None:
+    """Move a row to a later status (a status that arrives late is ignored); set `always` regardless."""
     try:
         new = DeliveryStatus(status)
     except ValueError:
-        return False
-    values = {"status": new.value, "status_rank": new.rank, "updated_at": now()}
-    if error_code:
-        values |= {"error_code": error_code[:16], "error_message": reason(error_code)}
-    return bool(s.execute(update(OutboundMessage)
-                          .where(OutboundMessage.id == outbound_id, OutboundMessage.status_rank < new.rank)
-                          .values(**values)).rowcount)
+        new = None
+    values = dict(always)
+    if new is not None:
+        later = OutboundMessage.status_rank < new.rank
+        values |= {
+            "status": case((later, new.value), else_=OutboundMessage.status),
+            "status_rank": case((later, new.rank), else_=OutboundMessage.status_rank),
+            "updated_at": case((later, now()), else_=OutboundMessage.updated_at),
+        }
+        if error_code:
+            values |= {"error_code": case((later, error_code[:16]), else_=OutboundMessage.error_code),
+                       "error_message": case((later, reason(error_code)), else_=OutboundMessage.error_message)}
+    if values:
+        s.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id).values(**values))
 
 
 def _finish(row: OutboundMessage, status: DeliveryStatus, code: str, message: str) -> None:

@@ -6,7 +6,6 @@ import logging
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
-from gateway.ingest import ingest
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
@@ -30,8 +29,7 @@ def _verified() -> None:
 @bp.post("/messages")
 def messages() -> Response:
     _verified()
-    services = current_app.extensions["gateway"]
-    ingest(services.db, services.queues, request.form.to_dict(flat=True))
+    current_app.extensions["ingestor"].ingest(request.form.to_dict(flat=True))
     return Response(EMPTY_TWIML, mimetype="text/xml")
 
 

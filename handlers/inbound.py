@@ -40,14 +40,14 @@ def text_hash(text: str) -> str:
 def process(services: Services, inbound_id: int) -> Outcome:
     """Process one stored inbound message, once; the changes and the reply commit together."""
     with services.db.transaction() as s:
-        claimed = s.execute(
+        msg = s.scalar(
             update(InboundMessage)
             .where(InboundMessage.id == inbound_id, InboundMessage.processed_at.is_(None))
             .values(processed_at=now())
-        ).rowcount
-        if not claimed:
-            return Outcome()
-        msg = s.get(InboundMessage, inbound_id)
+            .returning(InboundMessage)
+        )
+        if msg is None:
+            return Outcome()  # processed already: a repeated job does nothing
         line = services.settings.service.line_for(msg.channel, msg.to_address)
         if line is None or msg.phone is None:
             msg.intent = "unroutable"

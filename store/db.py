@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,14 +50,20 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def create_all(self) -> None:
-        """Create missing tables."""
+        """Create missing tables; several processes starting at once take turns."""
         from store.models import Base
 
-        if self.is_sqlite and self.engine.url.database:
-            from pathlib import Path
-
-            Path(self.engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-        Base.metadata.create_all(self.engine)
+        if self.is_sqlite and self.engine.url.database not in (None, "", ":memory:"):
+            path = Path(self.engine.url.database)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path.with_name(path.name + ".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                Base.metadata.create_all(self.engine)
+            return
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(1708)"))
+            Base.metadata.create_all(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

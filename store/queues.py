@@ -25,11 +25,12 @@ class Queues:
     def all(self) -> list[Queue]:
         return [self.inbound, self.outbound]
 
-    def process_inbound(self, inbound_id: int) -> None:
-        # One pipeline: RQ's job hash and queue push travel in a single round trip.
+    def process_inbound(self, *inbound_ids: int) -> None:
+        """Queue the processing of stored inbound messages, all in one Redis round trip."""
         with self.redis.pipeline() as pipe:
-            self.inbound.enqueue("handlers.jobs.process_inbound", inbound_id, retry=PROCESS_RETRY,
-                                 result_ttl=0, job_id=f"inbound-{inbound_id}", pipeline=pipe)
+            for inbound_id in inbound_ids:
+                self.inbound.enqueue("handlers.jobs.process_inbound", inbound_id, retry=PROCESS_RETRY,
+                                     result_ttl=0, job_id=f"inbound-{inbound_id}", pipeline=pipe)
             pipe.execute()
 
     def _retrying(self, func: str, *args, job_id: str, tried_once: bool) -> None:

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Run the gateway on this machine: Redis (started if needed), the database, web on :5000, one worker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+export REDIS_URL="${REDIS_URL:-redis://localhost:6379/0}"
+
+if ! $BIN/python -c "import os, redis; redis.Redis.from_url(os.environ['REDIS_URL']).ping()" 2>/dev/null; then
+  if command -v redis-server >/dev/null; then
+    echo "Redis does not answer: starting a local redis-server on 6379"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+    sleep 0.5
+  else
+    echo "Redis does not answer at $REDIS_URL and redis-server is not installed (apt-get install redis-server)" >&2
+    exit 1
+  fi
+fi
+
+$BIN/flask --app app init-db
+$BIN/python worker.py &
+worker=$!
+trap 'kill $worker 2>/dev/null' EXIT INT TERM
+echo "Gateway on http://127.0.0.1:5000 (sandbox phone: http://127.0.0.1:5000/sandbox/ when no Twilio credentials are set)"
+$BIN/gunicorn --bind 127.0.0.1:5000 --workers 2 --worker-class gthread --threads 8 \
+  --access-logfile - --access-logformat '%(h)s %(m)s %(U)s %(s)s %(M)sms' "app:create_app()"
