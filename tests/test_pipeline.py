@@ -211,3 +211,19 @@ def test_messaging_service_replaces_from(make_gateway):
     gateway.converse("NTT tes layanan")
     [sent] = gateway.twilio.messages
     assert sent.messaging_service_sid == "MG" + "1" * 32 and sent.from_ == ""
+
+
+def test_concurrent_repeats_in_one_batch_store_one_message(gateway):
+    """Twilio may deliver the same message twice at once: the group commit keeps one."""
+    from gateway.ingest import _Pending, inbound_row
+
+    sid = new_sid()
+    params = {"MessageSid": sid, "From": CITIZEN, "To": SMS_LINE, "Body": "NTT jalan longsor"}
+    other = {**params, "MessageSid": new_sid(), "Body": "NTT jembatan putus"}
+    batch = [_Pending(inbound_row(params)), _Pending(inbound_row(other)), _Pending(inbound_row(params))]
+    gateway.app.extensions["ingestor"]._write(batch)
+    assert [p.result.queued for p in batch] == [True, True, False]
+    assert batch[2].result.inbound_id is None
+    gateway.drain()
+    assert count(gateway, InboundMessage) == 2 and count(gateway, Ticket) == 2
+    assert len(gateway.twilio.messages) == 2
