@@ -5,19 +5,24 @@ import logging
 from collections.abc import Mapping
 
 import click
-from flask import Flask, jsonify
+from datetime import timedelta
+
+from flask import Flask, jsonify, redirect, url_for
 from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings
 from gateway import sandbox, webhook
 from gateway.ingest import Ingestor
 from gateway.provider import SandboxProvider, TwilioProvider
 from gateway.sender import Sender
+import inbox
 from handlers import runtime
 from store.db import Database
 from store.queues import Queues
+from store.tickets import seed_counts
 
 
 def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
@@ -27,11 +32,20 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     else:
         settings = Settings.from_env(dict(config) if config is not None else None)
     app = Flask(__name__, instance_path=str(settings.instance_path))
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1024 * 1024)
+    app.config.update(
+        SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+    )
+    if settings.proxy_count:  # the client address is what the proxies in front say it is
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count)
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs request details
 
     db = Database(settings.database_url)
     db.create_all()
+    with db.transaction() as s:
+        seed_counts(s, list(settings.service.agencies))
     if settings.sandbox:
         provider, callback = SandboxProvider(), None
     else:
@@ -54,6 +68,11 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(webhook.bp)
     if settings.sandbox:
         app.register_blueprint(sandbox.bp)
+    inbox.init_app(app)
+
+    @app.get("/")
+    def home():
+        return redirect(url_for("inbox.queue"))
 
     @app.get("/healthz")
     def healthz():

@@ -52,6 +52,8 @@ class Line:
     kind: str     # "pengaduan" or "informasi"
     deadline: Deadline
     sandbox_to: str = ""
+    send_from: str = ""          # SMS lines: the number answers to manual-intake tickets go out from
+    sms_fallback_from: str = ""  # WhatsApp lines: send by SMS from this number once the 24 h window closed
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ def load_service(path: Path) -> Service:
             id=raw["id"], name=raw["name"], channel=raw["channel"], to=raw.get("to", "*"),
             agency=raw["agency"], keyword=raw.get("keyword", ""), kind=raw.get("kind", "pengaduan"),
             deadline=Deadline.parse(raw["deadline"]), sandbox_to=raw.get("sandbox_to", ""),
+            send_from=raw.get("send_from", ""), sms_fallback_from=raw.get("sms_fallback_from", ""),
         ))
     return Service(agencies=agencies, lines=tuple(lines))
 
@@ -121,6 +124,7 @@ class Settings:
     retry_intervals: tuple[int, ...]
     media_dir: Path
     instance_path: Path
+    proxy_count: int
     service: Service
 
     @classmethod
@@ -142,8 +146,9 @@ class Settings:
         try:
             intervals = tuple(int(x) for x in env.get("SEND_RETRY_INTERVALS", "10,30,60,120,300").split(","))
             timeout = float(env.get("TWILIO_HTTP_TIMEOUT", "10"))
+            proxies = int(env.get("PROXY_COUNT", "0"))
         except ValueError as exc:
-            raise ConfigError(f"SEND_RETRY_INTERVALS / TWILIO_HTTP_TIMEOUT: {exc}") from exc
+            raise ConfigError(f"SEND_RETRY_INTERVALS / TWILIO_HTTP_TIMEOUT / PROXY_COUNT: {exc}") from exc
         return cls(
             database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'gateway.db'}",
             redis_url=env.get("REDIS_URL") or "redis://localhost:6379/0",
@@ -158,6 +163,7 @@ class Settings:
             retry_intervals=intervals,
             media_dir=Path(env.get("MEDIA_DIR") or instance / "media"),
             instance_path=instance,
+            proxy_count=proxies,
             service=load_service(Path(env.get("SERVICE_CONFIG") or DEFAULT_SERVICE_FILE)),
         )
 

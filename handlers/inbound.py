@@ -7,21 +7,25 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from config import Line
+from handlers import outbox, workflow
 from handlers.deadlines import due_at
 from handlers.runtime import Services
 from parsers import codes, intent as intents
 from parsers.phone import address_for, mask
 from replies.render import date, render, state_phrase, typed_code
 from store.db import now
-from store.models import Attachment, Contact, InboundMessage, OutboundMessage, Ticket
+from store.models import Attachment, Contact, InboundMessage, OutboundMessage, Ticket, TicketState
 from store.queries import set_opt_out
+from store.tickets import add_ticket, unused_code
 
 log = logging.getLogger(__name__)
 RESEND_WINDOW = timedelta(hours=24)
+# A message without a code within this time after an officer's answer is read as a reply to it.
+REPLY_WINDOW = timedelta(days=7)
 _NOT_WORDS = re.compile(r"[\W_]+")
 
 
@@ -63,7 +67,6 @@ def process(services: Services, inbound_id: int) -> Outcome:
         reply, ticket = _apply(s, msg, line, intent)
         attachments = _keep_media(s, msg, ticket)
         outbound = _reply(s, msg, reply, ticket) if reply else None
-        s.flush()
         log.info("inbound %s from %s: %s", msg.message_sid, mask(msg.phone), msg.intent)
         return Outcome(
             outbound_ids=(outbound.id,) if outbound else (),
@@ -73,6 +76,9 @@ def process(services: Services, inbound_id: int) -> Outcome:
 
 def _apply(s: Session, msg: InboundMessage, line: Line, intent) -> tuple[tuple[str, str] | None, Ticket | None]:
     """Change the store as the intent asks; return (purpose, reply text) and the ticket touched."""
+    awaiting = _awaiting_reply(s, msg, line, intent)
+    if awaiting is not None:
+        return _add_to(s, msg, awaiting)
     match intent:
         case intents.NewTicket(text=text):
             return _new_ticket(s, msg, line, text)
@@ -86,9 +92,7 @@ def _apply(s: Session, msg: InboundMessage, line: Line, intent) -> tuple[tuple[s
             ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
                 return ("not_found", render("not_found", code=codes.display(code))), None
-            msg.ticket_id = ticket.id
-            ticket.last_inbound_at = msg.received_at
-            return ("followup_ok", render("followup_ok", code=codes.display(code))), ticket
+            return _add_to(s, msg, ticket)
         case intents.InvalidCode(code=typed):
             return ("invalid_code", render("invalid_code", code=typed_code(typed))), None
         case intents.OptOut():
@@ -103,6 +107,36 @@ def _apply(s: Session, msg: InboundMessage, line: Line, intent) -> tuple[tuple[s
             name = "help_empty" if why is intents.HelpReason.EMPTY else "help_keyword"
             return ("help", render(name, service=line.name, keyword=line.keyword)), None
     raise ValueError(f"unknown intent {intent!r}")
+
+
+def _add_to(s: Session, msg: InboundMessage, ticket: Ticket):
+    """Add the message to a ticket's conversation; a ticket waiting for the citizen resumes."""
+    msg.ticket_id = ticket.id
+    msg.intent = "FollowUp"
+    ticket.last_inbound_at = msg.received_at
+    if ticket.state == TicketState.DITUNDA.value:
+        workflow.lanjutkan(s, None, ticket, "warga membalas")
+    return ("followup_ok", render("followup_ok", code=codes.display(ticket.code))), ticket
+
+
+def _awaiting_reply(s: Session, msg: InboundMessage, line: Line, intent) -> Ticket | None:
+    """The ticket an officer recently wrote to this phone about, when this message reads as the reply.
+
+    Only text that is not itself a command: free text on a free-text line, text
+    without the keyword on a keyword line. `NTT ...` stays a new complaint.
+    """
+    free_text = isinstance(intent, intents.NewTicket) and not line.keyword
+    unreadable = isinstance(intent, intents.Help) and intent.reason is intents.HelpReason.UNREADABLE \
+        and line.keyword and msg.body.strip()
+    if not (free_text or unreadable):
+        return None
+    return s.scalar(
+        select(Ticket)
+        .where(Ticket.phone == msg.phone,
+               or_(Ticket.state == TicketState.DITUNDA.value,
+                   (Ticket.state == TicketState.TERKIRIM.value) & (Ticket.updated_at >= msg.received_at - REPLY_WINDOW)))
+        .order_by(Ticket.updated_at.desc()).limit(1)
+    )
 
 
 def _new_ticket(s: Session, msg: InboundMessage, line: Line, text: str):
@@ -120,23 +154,15 @@ def _new_ticket(s: Session, msg: InboundMessage, line: Line, text: str):
             return ("ack", render("ack_duplicate", code=codes.display(earlier.code),
                                   due=date(earlier.due_at))), earlier
     ticket = Ticket(
-        code=_unused_code(s), agency=line.agency, line_id=line.id, channel=msg.channel, kind=line.kind,
+        code=unused_code(s), agency=line.agency, line_id=line.id, channel=msg.channel, kind=line.kind,
         phone=msg.phone, citizen_address=address_for(msg.channel, msg.phone), line_address=msg.to_address,
         citizen_name=msg.profile_name, body=text, body_hash=digest, created_at=msg.received_at,
         due_at=due_at(msg.received_at, line.deadline), last_inbound_at=msg.received_at,
     )
-    s.add(ticket)
-    s.flush()
+    add_ticket(s, ticket)
     msg.ticket_id = ticket.id
     template = "ack_information" if line.kind == "informasi" else "ack_complaint"
     return ("ack", render(template, code=codes.display(ticket.code), due=date(ticket.due_at))), ticket
-
-
-def _unused_code(s: Session) -> str:
-    while True:
-        code = codes.new_code()
-        if s.scalar(select(Ticket.id).where(Ticket.code == code)) is None:
-            return code
 
 
 def _own_ticket(s: Session, code: str, phone: str) -> Ticket | None:
@@ -162,16 +188,14 @@ def _keep_media(s: Session, msg: InboundMessage, ticket: Ticket | None) -> list[
             found.append(Attachment(inbound_id=msg.id, ticket_id=ticket.id if ticket else None, position=i,
                                     source_url=url[:500],
                                     content_type=msg.params.get(f"MediaContentType{i}", "")[:100]))
-    s.add_all(found)
+    if found:
+        s.add_all(found)
+        s.flush()
     return found
 
 
 def _reply(s: Session, msg: InboundMessage, reply: tuple[str, str], ticket: Ticket | None) -> OutboundMessage:
     purpose, body = reply
-    row = OutboundMessage(
-        idempotency_key=f"reply:{msg.id}", ticket_id=ticket.id if ticket else None, inbound_id=msg.id,
-        purpose=purpose, channel=msg.channel, to_address=address_for(msg.channel, msg.phone),
-        from_address=msg.to_address, body=body,
-    )
-    s.add(row)
-    return row
+    return outbox.write(s, key=f"reply:{msg.id}", purpose=purpose, channel=msg.channel,
+                        to=address_for(msg.channel, msg.phone), from_=msg.to_address, body=body,
+                        ticket_id=ticket.id if ticket else None, inbound_id=msg.id)

@@ -28,6 +28,19 @@ class TicketState(str, enum.Enum):
     DITERUSKAN = "diteruskan"
 
 
+OPEN_STATES = frozenset({
+    TicketState.BARU, TicketState.DITELAAH, TicketState.DIDISPOSISI, TicketState.DRAF,
+    TicketState.MENUNGGU_PERSETUJUAN, TicketState.DISETUJUI, TicketState.TERKIRIM, TicketState.DITUNDA,
+})
+
+
+class Role(str, enum.Enum):
+    LIAISON = "liaison"    # pejabat penghubung
+    HEAD = "head"          # kepala biro/badan/dinas
+    OFFICIAL = "official"  # pejabat yang ditugaskan
+    ADMIN = "admin"
+
+
 class DeliveryStatus(str, enum.Enum):
     """Outbound status; the rank says which may follow which (never backwards)."""
     PENDING = "pending"        # stored, not yet handed to the provider
@@ -93,16 +106,28 @@ class Ticket(Base):
     citizen_address: Mapped[str] = mapped_column(String(64), default="")  # where answers go
     line_address: Mapped[str] = mapped_column(String(64), default="")     # where answers come from
     citizen_name: Mapped[str] = mapped_column(String(120), default="")
+    citizen_home: Mapped[str] = mapped_column(String(255), default="")  # postal address, manual intake
     body: Mapped[str] = mapped_column(Text, default="")
     body_hash: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
     due_at: Mapped[datetime] = mapped_column(DateTime)
     last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Derived from state by store.tickets.set_state, kept as a column so the open queue is one index range.
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    held_state: Mapped[str] = mapped_column(String(24), default="")  # where Ditunda returns to
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    instruction: Mapped[str] = mapped_column(Text, default="")   # the head's disposisi
+    draft: Mapped[str] = mapped_column(Text, default="")         # the answer being prepared
+    draft_author_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    review_note: Mapped[str] = mapped_column(Text, default="")   # why the head returned the draft
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
 
     __table_args__ = (
         Index("ix_ticket_resend", "phone", "body_hash", "created_at"),
         Index("ix_ticket_queue", "agency", "state", "due_at", "id"),
+        Index("ix_ticket_open_queue", "agency", "is_open", "due_at", "id"),
+        Index("ix_ticket_assignee", "assignee_id", "due_at", "id"),
     )
 
 
@@ -154,3 +179,56 @@ class Contact(Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     display_name: Mapped[str] = mapped_column(String(120), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
+
+
+class Officer(Base):
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120), default="")
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    roles: Mapped[str] = mapped_column(String(64))  # comma-separated Role values
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(Role(r) for r in self.roles.split(",") if r)
+
+    def has(self, role: Role | str) -> bool:
+        return Role(role) in self.role_set
+
+
+class TicketEvent(Base):
+    """The audit trail: who did what to a ticket, when, with what note."""
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))  # None: the citizen or the system
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(24), default="")
+    to_state: Mapped[str] = mapped_column(String(24), default="")
+    agency: Mapped[str] = mapped_column(String(64), default="")  # the agency that held the ticket then
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class StateCount(Base):
+    """Tickets per agency and state, kept in step by store.tickets so the queue never counts a million rows."""
+    __tablename__ = "state_counts"
+
+    agency: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(24), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CannedReply(Base):
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)

@@ -1,10 +1,17 @@
 """Small queries shared by the gateway and the handlers."""
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from store.models import Contact
+from parsers import codes
+from parsers.phone import to_e164
+from store.db import now
+from store.models import Contact, StateCount, Ticket
 
 
 def is_opted_out(s: Session, phone: str) -> bool:
@@ -19,3 +26,78 @@ def set_opt_out(s: Session, phone: str, opted_out: bool) -> None:
         s.add(Contact(phone=phone, opted_out=opted_out))
     else:
         contact.opted_out = opted_out
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    agency: str
+    state: str = ""        # a TicketState value, "terlambat", "semua", or "" for every open ticket
+    channel: str = ""
+    line: str = ""
+    assignee_id: int | None = None
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    code: str
+    channel: str
+    line_id: str
+    state: str
+    first_line: str
+    created_at: datetime
+    due_at: datetime
+    is_open: bool
+
+
+_CODE = re.compile(r"^\s*\d{4}[\s\-.]*\d{4}\s*$")
+
+
+def queue_page(s: Session, f: QueueFilter, after: tuple[datetime, int] | None = None,
+               limit: int = 50) -> list[QueueRow]:
+    """One page of an agency's queue, by deadline; keyset pagination on (due_at, id)."""
+    t = Ticket
+    query = select(t.id, t.code, t.channel, t.line_id, t.state, func.substr(t.body, 1, 160), t.created_at,
+                   t.due_at, t.is_open).where(t.agency == f.agency)
+    if f.state == "terlambat":
+        query = query.where(t.is_open.is_(True), t.due_at < now())
+    elif f.state == "semua":
+        pass
+    elif f.state:
+        query = query.where(t.state == f.state)
+    else:
+        query = query.where(t.is_open.is_(True))
+    if f.channel:
+        query = query.where(t.channel == f.channel)
+    if f.line:
+        query = query.where(t.line_id == f.line)
+    if f.assignee_id is not None:
+        query = query.where(t.assignee_id == f.assignee_id)
+    if f.q.strip():
+        query = query.where(_search(f.q))
+    if after is not None:
+        query = query.where(tuple_(t.due_at, t.id) > tuple_(*after))
+    rows = s.execute(query.order_by(t.due_at, t.id).limit(limit)).all()
+    return [QueueRow(r[0], r[1], r[2], r[3], r[4], (r[5] or "").split("\n")[0], r[6], r[7], r[8]) for r in rows]
+
+
+def _search(q: str):
+    """A tracking code, a phone number in any format, or words of the text."""
+    if _CODE.match(q):
+        return Ticket.code == codes.normalize(q)
+    digits = re.sub(r"\D", "", q)
+    if len(digits) >= 8 and not re.search(r"[^\d\s+\-().]", q.removeprefix("whatsapp:")):
+        phone = to_e164(q)
+        if phone:
+            return Ticket.phone == phone
+    words = [w for w in q.split() if w][:5]
+    return and_(*(Ticket.body.ilike("%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+                                    escape="\\") for w in words))
+
+
+def state_counts(s: Session, agency: str) -> dict[str, int]:
+    """Tickets per state for an agency, from the counts kept in step with every change."""
+    return {state: n for state, n in s.execute(
+        select(StateCount.state, StateCount.n).where(StateCount.agency == agency))}
+

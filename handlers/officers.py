@@ -1,0 +1,74 @@
+"""Officers: create, list, disable, check passwords. Used by the command line and the admin page."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from config import Service
+from store.models import Officer, Role
+
+MIN_PASSWORD = 10
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+# Compared against when the username is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+class OfficerError(ValueError):
+    """Bad officer data; the message says what, in Bahasa Indonesia."""
+
+
+def parse_roles(text: str) -> list[Role]:
+    try:
+        roles = sorted({Role(r.strip()) for r in text.split(",") if r.strip()}, key=lambda r: r.value)
+    except ValueError:
+        raise OfficerError(f"Peran tidak dikenal: {text}. Pilih dari: "
+                           + ", ".join(r.value for r in Role)) from None
+    if not roles:
+        raise OfficerError("Pilih sedikitnya satu peran.")
+    return roles
+
+
+def add(s: Session, service: Service, *, username: str, agency: str, roles: list[Role], password: str,
+        full_name: str = "") -> Officer:
+    """Create an officer with a hashed password."""
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise OfficerError("Nama pengguna: 3-64 huruf kecil, angka, titik, garis bawah atau tanda hubung.")
+    if agency not in service.agencies:
+        raise OfficerError(f"Instansi tidak dikenal: {agency}.")
+    if len(password) < MIN_PASSWORD:
+        raise OfficerError(f"Kata sandi sedikitnya {MIN_PASSWORD} karakter.")
+    if s.scalar(select(Officer.id).where(Officer.username == username)) is not None:
+        raise OfficerError(f"Nama pengguna {username} sudah dipakai.")
+    officer = Officer(username=username, agency=agency, roles=",".join(r.value for r in roles),
+                      password_hash=generate_password_hash(password), full_name=full_name.strip()[:120])
+    s.add(officer)
+    s.flush()
+    return officer
+
+
+def set_active(s: Session, username: str, active: bool, agency: str | None = None) -> Officer:
+    """Disable (or enable again) an officer; agency limits an admin to their own."""
+    officer = s.scalar(select(Officer).where(Officer.username == username.strip().lower()))
+    if officer is None or (agency is not None and officer.agency != agency):
+        raise OfficerError(f"Petugas {username} tidak ditemukan.")
+    officer.active = active
+    return officer
+
+
+def authenticate(s: Session, username: str, password: str) -> Officer | None:
+    """Return the active officer with this username and password, else None."""
+    officer = s.scalar(select(Officer).where(Officer.username == username.strip().lower()))
+    if officer is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(officer.password_hash, password) or not officer.active:
+        return None
+    return officer
+
+
+def of_agency(s: Session, agency: str) -> list[Officer]:
+    return list(s.scalars(select(Officer).where(Officer.agency == agency).order_by(Officer.username)))

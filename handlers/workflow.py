@@ -1,0 +1,309 @@
+"""The approval workflow of the service standard: every transition is one function here.
+
+Each checks the officer's agency, role and the ticket's state, changes the ticket,
+writes the audit entry, and returns the outbound rows to send after commit. The
+web inbox and the command line both call these; nothing else changes a ticket's state.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from config import Service
+from handlers import outbox
+from handlers.deadlines import due_at
+from parsers import codes
+from parsers.phone import address_for, to_e164
+from store.db import now
+from store.models import Officer, Role, Ticket, TicketEvent, TicketState as S
+from store.tickets import add_ticket, set_state, unused_code
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+REOPENABLE = (S.BARU, S.DITELAAH, S.DIDISPOSISI, S.DRAF, S.MENUNGGU_PERSETUJUAN, S.DISETUJUI)
+MANUAL_CHANNELS = {"tatap_muka": "Tatap muka", "surat": "Surat", "kotak_saran": "Kotak saran"}
+
+
+class WorkflowError(Exception):
+    """An action that is not allowed; the message is for the officer, in Bahasa Indonesia."""
+
+
+class NotFound(WorkflowError):
+    """No such ticket for this officer's agency (another agency's ticket is 'not found', not 'forbidden')."""
+
+
+class Forbidden(WorkflowError):
+    """The officer's roles do not allow this action."""
+
+
+@dataclass(frozen=True)
+class Done:
+    ticket: Ticket
+    outbound_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    role: Role
+    states: tuple[S, ...]
+
+
+# What the inbox offers: an action shows only to an officer with the role, in one of the states.
+ACTIONS = (
+    Action("telaah", "Telaah", Role.LIAISON, (S.BARU,)),
+    Action("disposisi", "Disposisi", Role.HEAD, (S.DITELAAH,)),
+    Action("draf", "Simpan draf jawaban", Role.OFFICIAL, (S.DIDISPOSISI, S.DRAF)),
+    Action("ajukan", "Ajukan untuk persetujuan", Role.OFFICIAL, (S.DRAF,)),
+    Action("setujui", "Setujui jawaban", Role.HEAD, (S.MENUNGGU_PERSETUJUAN,)),
+    Action("kembalikan", "Kembalikan dengan catatan", Role.HEAD, (S.MENUNGGU_PERSETUJUAN,)),
+    Action("kirim", "Kirim jawaban ke warga", Role.LIAISON, (S.DISETUJUI,)),
+    Action("selesai", "Selesai", Role.LIAISON, (S.TERKIRIM, S.DISETUJUI)),
+    Action("tunda", "Minta keterangan warga (tunda)", Role.LIAISON, REOPENABLE),
+    Action("lanjutkan", "Lanjutkan (keterangan sudah ada)", Role.LIAISON, (S.DITUNDA,)),
+    Action("arsipkan", "Arsipkan (tidak jelas / spam)", Role.LIAISON, (S.BARU, S.DITELAAH)),
+    Action("teruskan", "Bukan wewenang: teruskan", Role.LIAISON, (S.BARU, S.DITELAAH)),
+)
+BY_NAME = {a.name: a for a in ACTIONS}
+
+
+def allowed(officer: Officer, ticket: Ticket) -> list[Action]:
+    """The actions this officer may take on this ticket now."""
+    return [a for a in ACTIONS if _permits(officer, ticket, a)]
+
+
+def _permits(officer: Officer, ticket: Ticket, action: Action) -> bool:
+    if not officer.has(action.role) or S(ticket.state) not in action.states:
+        return False
+    if action.role is Role.OFFICIAL and ticket.assignee_id != officer.id:
+        return False  # only the official the ticket was assigned to drafts its answer
+    if action.name == "selesai" and ticket.state == S.DISETUJUI and ticket.phone:
+        return False  # an answer that can go by SMS/WhatsApp must be sent first
+    return True
+
+
+def find(s: Session, officer: Officer, code: str) -> Ticket:
+    """Load a ticket of the officer's agency by tracking code, or raise NotFound."""
+    ticket = s.scalar(select(Ticket).where(Ticket.code == codes.normalize(code)))
+    if ticket is None or ticket.agency != officer.agency or not officer.active:
+        raise NotFound("Tiket tidak ditemukan.")
+    return ticket
+
+
+def _check(officer: Officer, ticket: Ticket, name: str) -> None:
+    action = BY_NAME[name]
+    if ticket.agency != officer.agency or not officer.active:
+        raise NotFound("Tiket tidak ditemukan.")
+    if not officer.has(action.role):
+        raise Forbidden(f"Tindakan '{action.label}' hanya untuk peran {action.role.value}.")
+    if S(ticket.state) not in action.states:
+        raise WorkflowError(f"Tindakan '{action.label}' tidak bisa dilakukan pada status {ticket.state}.")
+    if not _permits(officer, ticket, action):
+        raise Forbidden(f"Tindakan '{action.label}' tidak diizinkan untuk Anda pada tiket ini.")
+
+
+def _event(s: Session, ticket: Ticket, officer: Officer | None, action: str, before: str, note: str = "") -> None:
+    s.add(TicketEvent(ticket_id=ticket.id, officer_id=officer.id if officer else None, action=action,
+                      from_state=before, to_state=ticket.state, agency=ticket.agency, note=note.strip()))
+
+
+def _move(s: Session, officer: Officer | None, ticket: Ticket, action: str, to: S, note: str = "",
+          agency: str | None = None) -> None:
+    before = ticket.state
+    set_state(s, ticket, to, agency)
+    _event(s, ticket, officer, action, before, note)
+
+
+def _required(text: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise WorkflowError(f"{what} wajib diisi.")
+    return text
+
+
+def telaah(s: Session, officer: Officer, ticket: Ticket, note: str = "") -> Done:
+    """The liaison has read and reviewed the ticket (menelaah)."""
+    _check(officer, ticket, "telaah")
+    _move(s, officer, ticket, "telaah", S.DITELAAH, note)
+    return Done(ticket)
+
+
+def disposisi(s: Session, officer: Officer, ticket: Ticket, assignee_id: int, instruction: str) -> Done:
+    """The head assigns an official of the agency, with an instruction."""
+    _check(officer, ticket, "disposisi")
+    assignee = s.get(Officer, assignee_id)
+    if assignee is None or assignee.agency != officer.agency or not assignee.active \
+            or not assignee.has(Role.OFFICIAL):
+        raise WorkflowError("Pilih pejabat yang ditugaskan dari instansi ini.")
+    ticket.assignee_id = assignee.id
+    ticket.instruction = _required(instruction, "Arahan disposisi")
+    _move(s, officer, ticket, "disposisi", S.DIDISPOSISI, f"kepada {assignee.full_name or assignee.username}: "
+          f"{ticket.instruction}")
+    return Done(ticket)
+
+
+def draf(s: Session, officer: Officer, ticket: Ticket, text: str) -> Done:
+    """The assigned official saves the answer being prepared."""
+    _check(officer, ticket, "draf")
+    ticket.draft = _required(text, "Jawaban")
+    ticket.draft_author_id = officer.id
+    _move(s, officer, ticket, "draf", S.DRAF)
+    return Done(ticket)
+
+
+def ajukan(s: Session, officer: Officer, ticket: Ticket, text: str | None = None) -> Done:
+    """The assigned official submits the draft up for approval."""
+    _check(officer, ticket, "ajukan")
+    if text is not None:
+        ticket.draft = _required(text, "Jawaban")
+        ticket.draft_author_id = officer.id
+    _required(ticket.draft, "Jawaban")
+    _move(s, officer, ticket, "ajukan", S.MENUNGGU_PERSETUJUAN)
+    return Done(ticket)
+
+
+def setujui(s: Session, officer: Officer, ticket: Ticket, service: Service, note: str = "") -> Done:
+    """The head approves the answer; one's own draft only where the agency allows it."""
+    _check(officer, ticket, "setujui")
+    if ticket.draft_author_id == officer.id and not service.agencies[ticket.agency].self_approval:
+        raise Forbidden("Jawaban yang Anda susun sendiri harus disetujui pimpinan lain.")
+    ticket.approved_by_id = officer.id
+    ticket.review_note = ""
+    _move(s, officer, ticket, "setujui", S.DISETUJUI, note)
+    return Done(ticket)
+
+
+def kembalikan(s: Session, officer: Officer, ticket: Ticket, note: str) -> Done:
+    """The head returns the draft with a note."""
+    _check(officer, ticket, "kembalikan")
+    ticket.review_note = _required(note, "Catatan")
+    _move(s, officer, ticket, "kembalikan", S.DRAF, ticket.review_note)
+    return Done(ticket)
+
+
+def _to_citizen(s: Session, ticket: Ticket, service: Service, body: str, purpose: str, key: str) -> int | None:
+    """Write a message to the citizen on the ticket's channel; SMS when WhatsApp's window has closed
+    and the line names an SMS number for that. None when the ticket has no phone."""
+    if not ticket.phone:
+        return None
+    channel, sender = ticket.channel, ticket.line_address
+    line = next((l for l in service.lines if l.id == ticket.line_id), None)
+    if channel not in ("sms", "whatsapp"):
+        channel, sender = "sms", _sms_sender(service, ticket.agency)
+    elif channel == "whatsapp" and outside_window(ticket) and line is not None and line.sms_fallback_from:
+        channel, sender = "sms", line.sms_fallback_from
+    row = outbox.write(s, key=key, purpose=purpose, channel=channel, to=address_for(channel, ticket.phone),
+                       from_=sender, body=body, ticket_id=ticket.id)
+    return row.id
+
+
+def _sms_sender(service: Service, agency: str) -> str:
+    """The number manual-intake tickets are answered from: the agency's SMS line, else any SMS line."""
+    lines = [l for l in service.lines if l.channel == "sms"]
+    line = next((l for l in lines if l.agency == agency), lines[0] if lines else None)
+    if line is None:
+        raise WorkflowError("Tidak ada layanan SMS untuk mengirim jawaban.")
+    return line.send_from or line.sandbox_to
+
+
+def outside_window(ticket: Ticket) -> bool:
+    """Tell whether WhatsApp's 24-hour window for free text has closed for this ticket."""
+    return ticket.channel == "whatsapp" and (
+        ticket.last_inbound_at is None or now() - ticket.last_inbound_at > WHATSAPP_WINDOW)
+
+
+def kirim(s: Session, officer: Officer, ticket: Ticket, service: Service) -> Done:
+    """The liaison sends the approved answer to the citizen's phone."""
+    _check(officer, ticket, "kirim")
+    if ticket.approved_by_id is None:
+        raise WorkflowError("Jawaban belum disetujui.")
+    sent = _to_citizen(s, ticket, service, ticket.draft, "answer", f"answer:{ticket.id}")
+    if sent is None:
+        raise WorkflowError("Tiket ini tidak punya nomor ponsel: sampaikan jawaban langsung, lalu Selesai.")
+    _move(s, officer, ticket, "kirim", S.TERKIRIM)
+    return Done(ticket, (sent,))
+
+
+def selesai(s: Session, officer: Officer, ticket: Ticket, note: str = "") -> Done:
+    """The liaison closes a ticket whose answer went out (or was handed over in person)."""
+    _check(officer, ticket, "selesai")
+    _move(s, officer, ticket, "selesai", S.SELESAI, note)
+    return Done(ticket)
+
+
+def tunda(s: Session, officer: Officer, ticket: Ticket, service: Service, question: str) -> Done:
+    """The liaison asks the citizen for missing information; the ticket waits (Ditunda)."""
+    _check(officer, ticket, "tunda")
+    question = _required(question, "Pertanyaan untuk warga")
+    ticket.held_state = ticket.state
+    sent = _to_citizen(s, ticket, service, question, "question", f"question:{ticket.id}:{_event_count(s, ticket)}")
+    _move(s, officer, ticket, "tunda", S.DITUNDA, question)
+    return Done(ticket, (sent,) if sent else ())
+
+
+def lanjutkan(s: Session, officer: Officer | None, ticket: Ticket, note: str = "") -> Done:
+    """Resume a ticket that waited for the citizen (an officer, or the citizen's reply)."""
+    if officer is not None:
+        _check(officer, ticket, "lanjutkan")
+    elif ticket.state != S.DITUNDA:
+        return Done(ticket)
+    _move(s, officer, ticket, "lanjutkan", S(ticket.held_state or S.DITELAAH.value), note)
+    ticket.held_state = ""
+    return Done(ticket)
+
+
+def arsipkan(s: Session, officer: Officer, ticket: Ticket, note: str) -> Done:
+    """The liaison archives an unintelligible or spam ticket."""
+    _check(officer, ticket, "arsipkan")
+    _move(s, officer, ticket, "arsipkan", S.DIARSIPKAN, _required(note, "Alasan"))
+    return Done(ticket)
+
+
+def teruskan(s: Session, officer: Officer, ticket: Ticket, service: Service, agency: str, note: str) -> Done:
+    """Not this agency's authority (bukan wewenang): the ticket moves to the other agency's queue as Baru."""
+    _check(officer, ticket, "teruskan")
+    if agency not in service.agencies or agency == ticket.agency:
+        raise WorkflowError("Pilih instansi tujuan yang lain.")
+    note = _required(note, "Alasan")
+    before, source = ticket.state, ticket.agency
+    # One entry in each queue's history: this agency forwarded it; the other received it.
+    set_state(s, ticket, S.DITERUSKAN)
+    _event(s, ticket, officer, "teruskan", before, f"ke {service.agencies[agency].name}: {note}")
+    ticket.assignee_id = None
+    ticket.instruction = ticket.draft = ticket.review_note = ""
+    ticket.draft_author_id = ticket.approved_by_id = None
+    _move(s, officer, ticket, "diterima", S.BARU, f"dari {service.agencies[source].name}: {note}", agency=agency)
+    return Done(ticket)
+
+
+def register(s: Session, officer: Officer, service: Service, *, channel: str, name: str, phone: str,
+             home: str, text: str, kind: str = "pengaduan") -> Done:
+    """Manual intake: a complaint that came face to face, by letter or through the suggestion box."""
+    if not officer.has(Role.LIAISON):
+        raise Forbidden("Pencatatan pengaduan hanya untuk pejabat penghubung.")
+    if channel not in MANUAL_CHANNELS:
+        raise WorkflowError("Pilih saluran: tatap muka, surat, atau kotak saran.")
+    e164 = to_e164(phone) if phone.strip() else None
+    if phone.strip() and e164 is None:
+        raise WorkflowError("Nomor ponsel tidak dapat dibaca.")
+    agency = service.agencies[officer.agency]
+    rule = agency.deadlines.get(channel)
+    if rule is None:
+        raise WorkflowError(f"Instansi ini tidak punya batas waktu untuk saluran {channel}.")
+    received = now()
+    ticket = add_ticket(s, Ticket(
+        code=unused_code(s), agency=agency.code, line_id="", channel=channel,
+        kind=kind if kind in ("pengaduan", "informasi") else "pengaduan", phone=e164,
+        citizen_address=address_for("sms", e164) if e164 else "", line_address="",
+        citizen_name=name.strip()[:120], citizen_home=home.strip()[:255], body=_required(text, "Isi pengaduan"),
+        created_at=received, due_at=due_at(received, rule), last_inbound_at=None,
+    ))
+    _event(s, ticket, officer, "catat", "", f"dicatat dari {MANUAL_CHANNELS[channel].lower()}")
+    return Done(ticket)
+
+
+def _event_count(s: Session, ticket: Ticket) -> int:
+    return s.scalar(select(func.count()).where(TicketEvent.ticket_id == ticket.id))

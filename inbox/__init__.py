@@ -1,0 +1,15 @@
+"""The officers' web inbox: login, queue, ticket pages, answer composer, manual intake, admin."""
+from inbox.auth import bp as auth_bp
+from inbox.views import bp as inbox_bp
+
+
+def init_app(app) -> None:
+    """Register the inbox's blueprints and its command line."""
+    from inbox import auth, cli
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(inbox_bp)
+    app.before_request(auth.check_csrf)
+    app.context_processor(auth.template_globals)
+    app.cli.add_command(cli.officers)
+    app.cli.add_command(cli.agencies)

@@ -1,0 +1,113 @@
+"""Login with throttling, signed sessions, CSRF tokens, and the login_required guard."""
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+import secrets
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session,
+                   url_for)
+from redis.exceptions import RedisError
+
+from handlers import officers
+from store.models import Officer
+
+log = logging.getLogger(__name__)
+bp = Blueprint("auth", __name__, template_folder="templates")
+# Failures allowed in the window, per username and per client address.
+MAX_PER_USER, MAX_PER_ADDRESS, WINDOW_SECONDS = 5, 20, 15 * 60
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def check_csrf() -> None:
+    """Refuse any state-changing request without the session's CSRF token (webhooks are signed instead)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.blueprint not in ("auth", "inbox"):
+        return
+    sent = request.form.get("csrf_token", "")
+    if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+        abort(400, "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
+
+
+def template_globals() -> dict:
+    return {"csrf_token": csrf_token, "officer": g.get("officer")}
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        officer_id = session.get("officer_id")
+        db = current_app.extensions["gateway"].db
+        officer = None
+        if officer_id is not None:
+            with db.sessions() as s:
+                officer = s.get(Officer, officer_id)
+        if officer is None or not officer.active:
+            session.clear()
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        g.officer = officer
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _keys(username: str) -> tuple[str, str]:
+    return f"login-fail:user:{username.strip().lower()}", f"login-fail:addr:{request.remote_addr}"
+
+
+def _throttled(username: str) -> bool:
+    redis = current_app.extensions["gateway"].queues.redis
+    user_key, addr_key = _keys(username)
+    try:
+        user, addr = redis.mget(user_key, addr_key)
+    except RedisError:
+        log.warning("login throttle unavailable (Redis down); allowing the attempt")
+        return False
+    return int(user or 0) >= MAX_PER_USER or int(addr or 0) >= MAX_PER_ADDRESS
+
+
+def _record_failure(username: str) -> None:
+    redis = current_app.extensions["gateway"].queues.redis
+    try:
+        with redis.pipeline() as pipe:
+            for key in _keys(username):
+                pipe.incr(key)
+                pipe.expire(key, WINDOW_SECONDS)
+            pipe.execute()
+    except RedisError:
+        pass
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        username = request.form.get("username", "")
+        password = request.form.get("password", "")
+        if _throttled(username):
+            log.warning("login throttled for a username or address")
+            flash("Terlalu banyak percobaan masuk. Coba lagi dalam 15 menit.", "error")
+            return render_template("login.html"), 429
+        db = current_app.extensions["gateway"].db
+        with db.sessions() as s:
+            officer = officers.authenticate(s, username, password)
+        if officer is None:
+            _record_failure(username)
+            flash("Nama pengguna atau kata sandi salah.", "error")
+            return render_template("login.html"), 401
+        session.clear()
+        session.permanent = True
+        session["officer_id"] = officer.id
+        log.info("officer %s logged in", officer.id)
+        target = request.args.get("next", "")
+        return redirect(target if target.startswith("/inbox") else url_for("inbox.queue"))
+    return render_template("login.html")
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("auth.login"))

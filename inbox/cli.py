@@ -1,0 +1,75 @@
+"""Command line for first set-up and scripts: officers and agencies."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+
+from handlers import officers as officer_store
+
+
+def _services():
+    return current_app.extensions["gateway"]
+
+
+@click.group("officers")
+def officers() -> None:
+    """Manage officers."""
+
+
+@officers.command("add")
+@click.argument("username")
+@click.option("--agency", required=True, help="agency code, e.g. biro-organisasi")
+@click.option("--role", "roles", required=True, help="comma-separated: liaison,head,official,admin")
+@click.option("--name", default="", help="full name shown in the inbox")
+def add(username: str, agency: str, roles: str, name: str) -> None:
+    """Add an officer; the password is read from standard input when it is not a terminal."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    services = _services()
+    try:
+        with services.db.transaction() as s:
+            officer = officer_store.add(s, services.settings.service, username=username, agency=agency,
+                                        roles=officer_store.parse_roles(roles), password=password, full_name=name)
+    except officer_store.OfficerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"added {officer.username} ({officer.agency}: {officer.roles})")
+
+
+@officers.command("list")
+def list_officers() -> None:
+    """List officers: username, agency, roles, active."""
+    services = _services()
+    with services.db.sessions() as s:
+        for agency in services.settings.service.agencies:
+            for o in officer_store.of_agency(s, agency):
+                click.echo(f"{o.username}\t{o.agency}\t{o.roles}\t{'active' if o.active else 'disabled'}")
+
+
+@officers.command("disable")
+@click.argument("username")
+def disable(username: str) -> None:
+    """Disable an officer: they can no longer log in, and open sessions end."""
+    try:
+        with _services().db.transaction() as s:
+            officer_store.set_active(s, username, False)
+    except officer_store.OfficerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"disabled {username}")
+
+
+@click.group("agencies")
+def agencies() -> None:
+    """Show agencies."""
+
+
+@agencies.command("list")
+def list_agencies() -> None:
+    """One agency a line: code, name, and the lines that lead to it."""
+    service = _services().settings.service
+    for agency in service.agencies.values():
+        lines = ", ".join(f"{l.id} ({l.channel} {l.to})" for l in service.lines if l.agency == agency.code)
+        click.echo(f"{agency.code}\t{agency.name}\t{lines or '-'}")

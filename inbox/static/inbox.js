@@ -1,0 +1,38 @@
+// Live character and SMS segment count for answers, and canned replies. No build step.
+(function () {
+  var basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var extension = "^{}\\[~]|€\f";
+  function count(text) {
+    var gsm = true, units = 0, i;
+    for (i = 0; i < text.length; i++) {
+      var ch = text[i];
+      if (basic.indexOf(ch) >= 0) units += 1;
+      else if (extension.indexOf(ch) >= 0) units += 2;
+      else { gsm = false; break; }
+    }
+    var single = 160, multi = 153;
+    if (!gsm) { units = text.length; single = 70; multi = 67; }  // JS strings are UTF-16 already
+    var segments = units === 0 ? 0 : units <= single ? 1 : Math.ceil(units / multi);
+    return units + " karakter, " + segments + " SMS (" + (gsm ? "GSM-7" : "UCS-2") + ")";
+  }
+  function bind(area) {
+    var out = document.querySelector('output[for="' + area.id + '"]');
+    if (!out) return;
+    var update = function () { out.textContent = count(area.value); };
+    area.addEventListener("input", update);
+    update();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("textarea[data-count]").forEach(bind);
+    document.querySelectorAll("select[data-insert]").forEach(function (select) {
+      select.addEventListener("change", function () {
+        var area = document.getElementById(select.getAttribute("data-insert"));
+        if (!select.value || !area) return;
+        area.value = area.value ? area.value + "\n" + select.value : select.value;
+        area.dispatchEvent(new Event("input"));
+        select.value = "";
+      });
+    });
+  });
+})();

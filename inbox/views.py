@@ -1,0 +1,321 @@
+"""Inbox pages: the queue, a ticket, its actions, attachments, manual intake, admin pages."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file,
+                   url_for)
+from redis.exceptions import RedisError
+from sqlalchemy import or_, select
+
+from handlers import officers as officer_store
+from handlers import workflow
+from parsers import codes
+from replies.segments import count as segment_count
+from store.models import (Attachment, CannedReply, InboundMessage, Officer, OutboundMessage, Role, Ticket,
+                          TicketEvent)
+from store.db import now
+from store.queries import QueueFilter, queue_page, state_counts
+from inbox.auth import login_required
+
+log = logging.getLogger(__name__)
+bp = Blueprint("inbox", __name__, url_prefix="/inbox", template_folder="templates", static_folder="static")
+
+STATE_LABELS = {
+    "baru": "Baru", "ditelaah": "Ditelaah", "didisposisi": "Didisposisi", "draf": "Draf jawaban",
+    "menunggu_persetujuan": "Menunggu persetujuan", "disetujui": "Disetujui", "terkirim": "Terkirim",
+    "ditunda": "Ditunda", "selesai": "Selesai", "diarsipkan": "Diarsipkan", "diteruskan": "Diteruskan",
+}
+CHANNEL_LABELS = {"sms": "SMS", "whatsapp": "WhatsApp", **workflow.MANUAL_CHANNELS}
+ACTION_LABELS = {a.name: a.label for a in workflow.ACTIONS} | {
+    "catat": "Dicatat", "diterima": "Diterima (diteruskan dari instansi lain)"}
+INLINE_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+PAGE_SIZE = 50
+
+
+@bp.after_request
+def security_headers(response):
+    response.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _services():
+    return current_app.extensions["gateway"]
+
+
+def _session():
+    return _services().db.sessions()
+
+
+def span(delta: timedelta) -> str:
+    """Say a duration briefly, in Bahasa Indonesia."""
+    minutes = int(abs(delta.total_seconds()) // 60)
+    if minutes >= 2 * 24 * 60:
+        return f"{minutes // (24 * 60)} hari"
+    if minutes >= 120:
+        return f"{minutes // 60} jam"
+    return f"{minutes} menit"
+
+
+def local(moment: datetime | None) -> str:
+    if moment is None:
+        return "-"
+    return (moment + timedelta(hours=8)).strftime("%d-%m-%Y %H:%M") + " WITA"
+
+
+def time_left(due: datetime, is_open: bool, now: datetime) -> tuple[str, bool]:
+    if not is_open:
+        return "", False
+    if due < now:
+        return f"terlambat {span(now - due)}", True
+    return f"sisa {span(due - now)}", False
+
+
+bp.add_app_template_filter(local, "local")
+bp.add_app_template_global(STATE_LABELS, "STATE_LABELS")
+bp.add_app_template_global(CHANNEL_LABELS, "CHANNEL_LABELS")
+
+
+@bp.get("/")
+@login_required
+def queue():
+    officer: Officer = g.officer
+    args = request.args
+    assignee = args.get("petugas", type=int)
+    if args.get("petugas") == "saya":
+        assignee = officer.id
+    f = QueueFilter(agency=officer.agency, state=args.get("status", ""), channel=args.get("saluran", ""),
+                    line=args.get("layanan", ""), assignee_id=assignee, q=args.get("q", "")[:100])
+    after = None
+    if args.get("setelah"):
+        try:
+            stamp, _, row_id = args["setelah"].rpartition("_")
+            after = (datetime.fromisoformat(stamp), int(row_id))
+        except ValueError:
+            abort(400)
+    with _session() as s:
+        rows = queue_page(s, f, after, PAGE_SIZE + 1)
+        counts = state_counts(s, officer.agency)
+        staff = officer_store.of_agency(s, officer.agency)
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    moment = now()
+    view = [{"row": r, "age": span(moment - r.created_at), "left": time_left(r.due_at, r.is_open, moment)}
+            for r in rows]
+    next_key = f"{rows[-1].due_at.isoformat()}_{rows[-1].id}" if more else None
+    service = _services().settings.service
+    return render_template("queue.html", rows=view, counts=counts, f=f, next_key=next_key, args=args,
+                           lines=[l for l in service.lines if l.agency == officer.agency],
+                           staff=[o for o in staff if o.has(Role.OFFICIAL)], display=codes.display)
+
+
+def _ticket_or_404(s, code: str) -> Ticket:
+    try:
+        return workflow.find(s, g.officer, code)
+    except workflow.NotFound:
+        abort(404)
+
+
+@bp.get("/t/<code>")
+@login_required
+def ticket(code: str):
+    officer: Officer = g.officer
+    service = _services().settings.service
+    with _session() as s:
+        t = _ticket_or_404(s, code)
+        inbound = s.scalars(select(InboundMessage).where(InboundMessage.ticket_id == t.id)).all()
+        outbound = s.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == t.id)).all()
+        files = s.scalars(select(Attachment).where(Attachment.ticket_id == t.id).order_by(Attachment.id)).all()
+        events = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)
+                           .order_by(TicketEvent.id)).all()
+        people = {o.id: o for o in s.scalars(select(Officer).where(
+            or_(Officer.agency == officer.agency, Officer.id.in_({e.officer_id for e in events if e.officer_id}))))}
+        canned = s.scalars(select(CannedReply).where(CannedReply.agency == officer.agency)
+                           .order_by(CannedReply.title)).all()
+    conversation = sorted(
+        [{"dir": "in", "at": m.received_at, "body": m.body, "channel": m.channel} for m in inbound]
+        + [{"dir": "out", "at": m.created_at, "body": m.body, "channel": m.channel, "status": m.status,
+            "error": m.error_message, "purpose": m.purpose} for m in outbound],
+        key=lambda item: item["at"])
+    if not inbound and t.body:  # registered by hand: the complaint itself opens the conversation
+        conversation.insert(0, {"dir": "in", "at": t.created_at, "body": t.body, "channel": t.channel})
+    moment = now()
+    return render_template(
+        "ticket.html", t=t, display=codes.display(t.code), conversation=conversation, files=files,
+        events=events, people=people, actions={a.name for a in workflow.allowed(officer, t)},
+        officials=[o for o in people.values() if o.agency == officer.agency and o.active and o.has(Role.OFFICIAL)],
+        agencies=[a for a in service.agencies.values() if a.code != officer.agency], canned=canned,
+        left=time_left(t.due_at, t.is_open, moment), age=span(moment - t.created_at),
+        outside_window=workflow.outside_window(t), draft_count=segment_count(t.draft),
+        inline_images=INLINE_IMAGES, action_labels=ACTION_LABELS)
+
+
+@bp.post("/t/<code>/<action>")
+@login_required
+def act(code: str, action: str):
+    """Run one workflow transition from a form; errors come back as a message on the ticket page."""
+    if action not in workflow.BY_NAME:
+        abort(404)
+    services = _services()
+    service, form, officer = services.settings.service, request.form, g.officer
+    note = form.get("catatan", "")
+    try:
+        with services.db.transaction() as s:
+            t = workflow.find(s, officer, code)
+            match action:
+                case "telaah":
+                    done = workflow.telaah(s, officer, t, note)
+                case "disposisi":
+                    done = workflow.disposisi(s, officer, t, form.get("petugas", type=int) or 0,
+                                              form.get("arahan", ""))
+                case "draf":
+                    done = workflow.draf(s, officer, t, form.get("jawaban", ""))
+                case "ajukan":
+                    done = workflow.ajukan(s, officer, t, form.get("jawaban"))
+                case "setujui":
+                    done = workflow.setujui(s, officer, t, service, note)
+                case "kembalikan":
+                    done = workflow.kembalikan(s, officer, t, note)
+                case "kirim":
+                    done = workflow.kirim(s, officer, t, service)
+                case "selesai":
+                    done = workflow.selesai(s, officer, t, note)
+                case "tunda":
+                    done = workflow.tunda(s, officer, t, service, form.get("pertanyaan", ""))
+                case "lanjutkan":
+                    done = workflow.lanjutkan(s, officer, t, note)
+                case "arsipkan":
+                    done = workflow.arsipkan(s, officer, t, note)
+                case "teruskan":
+                    done = workflow.teruskan(s, officer, t, service, form.get("instansi", ""), note)
+    except workflow.NotFound:
+        abort(404)
+    except workflow.Forbidden as exc:
+        abort(403, str(exc))
+    except workflow.WorkflowError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("inbox.ticket", code=code), 303)
+    _queue_sends(done.outbound_ids)
+    log.info("officer %s: %s on ticket %s", officer.id, action, done.ticket.id)
+    flash(f"{ACTION_LABELS[action]}: berhasil.", "ok")
+    if done.ticket.agency != officer.agency:  # forwarded: it has left this agency's queue
+        return redirect(url_for("inbox.queue"), 303)
+    return redirect(url_for("inbox.ticket", code=code), 303)
+
+
+def _queue_sends(outbound_ids) -> None:
+    for outbound_id in outbound_ids:
+        try:
+            _services().queues.send(outbound_id)
+        except RedisError:
+            flash("Antrean pengiriman sedang terganggu: pesan tersimpan dan akan dikirim otomatis.", "error")
+            return
+
+
+@bp.get("/lampiran/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    """Serve evidence to officers of the ticket's agency; images inline, anything else as a download."""
+    with _session() as s:
+        att = s.get(Attachment, attachment_id)
+        t = s.get(Ticket, att.ticket_id) if att is not None and att.ticket_id else None
+    if att is None or t is None or t.agency != g.officer.agency or not att.path:
+        abort(404)
+    path = (_services().settings.media_dir / att.path).resolve()
+    if not path.is_relative_to(_services().settings.media_dir.resolve()) or not path.exists():
+        abort(404)
+    kind = att.content_type.split(";")[0].strip().lower()
+    inline = kind in INLINE_IMAGES
+    response = send_file(path, mimetype=kind if inline else "application/octet-stream", as_attachment=not inline,
+                         download_name=f"lampiran-{t.code}-{att.position + 1}{path.suffix}")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.route("/catat", methods=["GET", "POST"])
+@login_required
+def intake():
+    """Manual intake: face to face, letter, suggestion box: into the same register."""
+    services = _services()
+    if request.method == "POST":
+        form = request.form
+        try:
+            with services.db.transaction() as s:
+                done = workflow.register(s, g.officer, services.settings.service, channel=form.get("saluran", ""),
+                                         name=form.get("nama", ""), phone=form.get("telepon", ""),
+                                         home=form.get("alamat", ""), text=form.get("isi", ""),
+                                         kind=form.get("jenis", "pengaduan"))
+        except workflow.Forbidden as exc:
+            abort(403, str(exc))
+        except workflow.WorkflowError as exc:
+            flash(str(exc), "error")
+            return render_template("intake.html", form=form, channels=workflow.MANUAL_CHANNELS), 422
+        flash(f"Pengaduan tercatat dengan kode {codes.display(done.ticket.code)}.", "ok")
+        return redirect(url_for("inbox.ticket", code=done.ticket.code), 303)
+    if not g.officer.has(Role.LIAISON):
+        abort(403, "Pencatatan pengaduan hanya untuk pejabat penghubung.")
+    return render_template("intake.html", form={}, channels=workflow.MANUAL_CHANNELS)
+
+
+def _admin() -> Officer:
+    if not g.officer.has(Role.ADMIN):
+        abort(403, "Halaman ini hanya untuk admin instansi.")
+    return g.officer
+
+
+@bp.route("/balasan", methods=["GET", "POST"])
+@login_required
+def canned():
+    """Canned replies of the agency: an admin adds, edits and removes them."""
+    admin = _admin()
+    db = _services().db
+    if request.method == "POST":
+        form = request.form
+        with db.transaction() as s:
+            reply = s.get(CannedReply, form.get("id", type=int) or 0)
+            if reply is not None and reply.agency != admin.agency:
+                abort(404)
+            if form.get("hapus") and reply is not None:
+                s.delete(reply)
+            elif form.get("judul", "").strip() and form.get("isi", "").strip():
+                reply = reply or CannedReply(agency=admin.agency)
+                reply.title, reply.body = form["judul"].strip()[:120], form["isi"].strip()
+                s.add(reply)
+            else:
+                flash("Judul dan isi wajib diisi.", "error")
+        return redirect(url_for("inbox.canned"), 303)
+    with db.sessions() as s:
+        replies = s.scalars(select(CannedReply).where(CannedReply.agency == admin.agency)
+                            .order_by(CannedReply.title)).all()
+    return render_template("canned.html", replies=replies)
+
+
+@bp.route("/petugas", methods=["GET", "POST"])
+@login_required
+def staff():
+    """Officers of the agency: an admin adds them and disables or enables them."""
+    admin = _admin()
+    services = _services()
+    if request.method == "POST":
+        form = request.form
+        try:
+            with services.db.transaction() as s:
+                if form.get("username_status"):
+                    officer_store.set_active(s, form["username_status"], form.get("aktif") == "1", admin.agency)
+                else:
+                    officer_store.add(s, services.settings.service, username=form.get("username", ""),
+                                      agency=admin.agency, roles=officer_store.parse_roles(",".join(
+                                          form.getlist("peran"))), password=form.get("password", ""),
+                                      full_name=form.get("nama", ""))
+        except officer_store.OfficerError as exc:
+            flash(str(exc), "error")
+        return redirect(url_for("inbox.staff"), 303)
+    with services.db.sessions() as s:
+        people = officer_store.of_agency(s, admin.agency)
+    return render_template("staff.html", people=people, roles=list(Role))

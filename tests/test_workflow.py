@@ -1,0 +1,284 @@
+"""Every workflow transition, allowed and refused: wrong role, wrong agency, wrong state."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from config import Settings
+from handlers import officers, workflow
+from handlers.workflow import ACTIONS, Forbidden, NotFound, WorkflowError
+from store.db import Database, now
+from store.models import OutboundMessage, Role, Ticket, TicketEvent, TicketState as S
+from store.queries import state_counts
+from store.tickets import add_ticket, seed_counts, set_state
+
+SERVICE = Settings.from_env({}).service
+ALL = list(Role)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'wf.db'}")
+    database.create_all()
+    with database.transaction() as s:
+        seed_counts(s, list(SERVICE.agencies))
+    yield database
+    database.dispose()
+
+
+class World:
+    def __init__(self, s):
+        self.s = s
+        self.n = 0
+
+    def officer(self, *roles: Role, agency: str = "biro-organisasi"):
+        self.n += 1
+        return officers.add(self.s, SERVICE, username=f"petugas{self.n}", agency=agency, roles=list(roles),
+                            password="kata-sandi-panjang")
+
+    def ticket(self, state: S = S.BARU, channel: str = "sms", phone: str | None = "+6281234567890", **kw):
+        t = add_ticket(self.s, Ticket(
+            code=f"{10_000_000 + self.n * 7:08d}", agency="biro-organisasi", line_id="lapor-sms", channel=channel,
+            kind="pengaduan", phone=phone, citizen_address=phone or "", line_address="+621708",
+            body="jalan rusak", created_at=now(), due_at=now() + timedelta(days=8), last_inbound_at=now(), **kw))
+        self.n += 1
+        if state is not S.BARU:
+            set_state(self.s, t, state)
+        return t
+
+
+def run(s, name: str, officer, ticket, assignee=None):
+    """Call a transition with plausible arguments."""
+    match name:
+        case "telaah": return workflow.telaah(s, officer, ticket, "sudah dibaca")
+        case "disposisi": return workflow.disposisi(s, officer, ticket, assignee.id if assignee else 0, "tolong jawab")
+        case "draf": return workflow.draf(s, officer, ticket, "Jalan akan diperbaiki bulan depan.")
+        case "ajukan": return workflow.ajukan(s, officer, ticket, "Jalan akan diperbaiki bulan depan.")
+        case "setujui": return workflow.setujui(s, officer, ticket, SERVICE)
+        case "kembalikan": return workflow.kembalikan(s, officer, ticket, "perbaiki tanggalnya")
+        case "kirim": return workflow.kirim(s, officer, ticket, SERVICE)
+        case "selesai": return workflow.selesai(s, officer, ticket)
+        case "tunda": return workflow.tunda(s, officer, ticket, SERVICE, "Di RT berapa tepatnya?")
+        case "lanjutkan": return workflow.lanjutkan(s, officer, ticket)
+        case "arsipkan": return workflow.arsipkan(s, officer, ticket, "spam")
+        case "teruskan": return workflow.teruskan(s, officer, ticket, SERVICE, "bppd", "urusan perbatasan")
+    raise AssertionError(name)
+
+
+def prepared(world, action, officer):
+    """A ticket in the action's first allowed state, set up so only role/agency/state can refuse."""
+    state = action.states[0]
+    t = world.ticket(state, draft="Jawaban siap.", held_state="ditelaah")
+    if action.role is Role.OFFICIAL:
+        t.assignee_id = officer.id
+    if state is S.DISETUJUI:
+        t.approved_by_id = officer.id
+    return t
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.name)
+def test_allowed(db, action):
+    with db.transaction() as s:
+        w = World(s)
+        me = w.officer(action.role)
+        official = w.officer(Role.OFFICIAL)
+        t = prepared(w, action, me)
+        if action.name == "setujui":
+            t.draft_author_id = official.id
+        done = run(s, action.name, me, t, assignee=official)
+        assert (done.ticket.state, done.ticket.agency) != (action.states[0].value, "biro-organisasi")
+        event = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)
+                          .order_by(TicketEvent.id.desc())).first()
+        assert event.officer_id == me.id
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.name)
+def test_wrong_role(db, action):
+    with db.transaction() as s:
+        w = World(s)
+        me = w.officer(*[r for r in ALL if r is not action.role])
+        t = prepared(w, action, me)
+        with pytest.raises(Forbidden):
+            run(s, action.name, me, t, assignee=w.officer(Role.OFFICIAL))
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.name)
+def test_wrong_agency_is_not_found(db, action):
+    with db.transaction() as s:
+        w = World(s)
+        stranger = w.officer(*ALL, agency="bppd")
+        t = prepared(w, action, stranger)
+        with pytest.raises(NotFound):
+            run(s, action.name, stranger, t, assignee=w.officer(Role.OFFICIAL, agency="bppd"))
+        with pytest.raises(NotFound):
+            workflow.find(s, stranger, t.code)
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.name)
+def test_wrong_state(db, action):
+    wrong = next(st for st in S if st not in action.states)
+    with db.transaction() as s:
+        w = World(s)
+        me = w.officer(*ALL)
+        t = w.ticket(wrong, draft="x", assignee_id=None)
+        t.assignee_id = me.id
+        with pytest.raises(WorkflowError) as info:
+            run(s, action.name, me, t, assignee=w.officer(Role.OFFICIAL))
+        assert not isinstance(info.value, (Forbidden, NotFound))
+
+
+def test_full_path_sends_the_approved_answer(db):
+    with db.transaction() as s:
+        w = World(s)
+        liaison, head, official = w.officer(Role.LIAISON), w.officer(Role.HEAD), w.officer(Role.OFFICIAL)
+        t = w.ticket()
+        workflow.telaah(s, liaison, t)
+        workflow.disposisi(s, head, t, official.id, "Mohon dijawab")
+        workflow.draf(s, official, t, "Draf pertama")
+        workflow.ajukan(s, official, t)
+        workflow.kembalikan(s, head, t, "Tambahkan jadwal")
+        assert t.state == S.DRAF and t.review_note == "Tambahkan jadwal"
+        workflow.ajukan(s, official, t, "Perbaikan dijadwalkan 3 Desember.")
+        workflow.setujui(s, head, t, SERVICE)
+        done = workflow.kirim(s, liaison, t, SERVICE)
+        workflow.selesai(s, liaison, t)
+        [out_id] = done.outbound_ids
+        out = s.get(OutboundMessage, out_id)
+        assert (out.to_address, out.from_address, out.body) == ("+6281234567890", "+621708",
+                                                               "Perbaikan dijadwalkan 3 Desember.")
+        actions = s.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == t.id)
+                            .order_by(TicketEvent.id)).all()
+        assert actions == ["telaah", "disposisi", "draf", "ajukan", "kembalikan", "ajukan", "setujui", "kirim",
+                           "selesai"]
+        assert t.state == S.SELESAI and not t.is_open
+
+
+def test_nobody_sends_an_unapproved_answer(db):
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(*ALL)
+        t = w.ticket(S.MENUNGGU_PERSETUJUAN, draft="belum disetujui")
+        with pytest.raises(WorkflowError):
+            workflow.kirim(s, liaison, t, SERVICE)
+        assert s.scalar(select(func.count()).select_from(OutboundMessage)) == 0
+
+
+def test_own_draft_needs_another_head_unless_the_agency_allows(db):
+    with db.transaction() as s:
+        w = World(s)
+        both = w.officer(Role.HEAD, Role.OFFICIAL)
+        t = w.ticket(S.DRAF, draft="x")
+        t.assignee_id = both.id
+        workflow.ajukan(s, both, t, "Jawaban saya")
+        with pytest.raises(Forbidden):
+            workflow.setujui(s, both, t, SERVICE)
+        small_office = dataclasses.replace(
+            SERVICE, agencies={**SERVICE.agencies, "biro-organisasi": dataclasses.replace(
+                SERVICE.agencies["biro-organisasi"], self_approval=True)})
+        workflow.setujui(s, both, t, small_office)
+        assert t.state == S.DISETUJUI
+
+
+def test_only_the_assigned_official_drafts(db):
+    with db.transaction() as s:
+        w = World(s)
+        assigned, other = w.officer(Role.OFFICIAL), w.officer(Role.OFFICIAL)
+        t = w.ticket(S.DIDISPOSISI)
+        t.assignee_id = assigned.id
+        with pytest.raises(Forbidden):
+            workflow.draf(s, other, t, "bukan tugas saya")
+        workflow.draf(s, assigned, t, "tugas saya")
+
+
+def test_disposisi_only_to_an_official_of_the_agency(db):
+    with db.transaction() as s:
+        w = World(s)
+        head = w.officer(Role.HEAD)
+        t = w.ticket(S.DITELAAH)
+        for wrong in (w.officer(Role.OFFICIAL, agency="bppd"), w.officer(Role.LIAISON)):
+            with pytest.raises(WorkflowError):
+                workflow.disposisi(s, head, t, wrong.id, "jawab")
+
+
+def test_forward_moves_the_ticket_with_its_history(db):
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(Role.LIAISON)
+        there = w.officer(Role.LIAISON, agency="bppd")
+        t = w.ticket(S.DITELAAH)
+        workflow.teruskan(s, liaison, t, SERVICE, "bppd", "wilayah perbatasan")
+        assert (t.agency, t.state) == ("bppd", S.BARU)
+        with pytest.raises(NotFound):
+            workflow.find(s, liaison, t.code)
+        assert workflow.find(s, there, t.code) is t
+        notes = s.scalars(select(TicketEvent.note).where(TicketEvent.ticket_id == t.id).order_by(TicketEvent.id)).all()
+        assert notes[-2].startswith("ke Badan Pengelola Perbatasan") and notes[-1].startswith("dari Biro Organisasi")
+        assert state_counts(s, "bppd")["baru"] == 1 and state_counts(s, "biro-organisasi")["ditelaah"] == 0
+
+
+def test_ask_the_citizen_then_resume(db):
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(Role.LIAISON)
+        t = w.ticket(S.DIDISPOSISI)
+        done = workflow.tunda(s, liaison, t, SERVICE, "Mohon kirim foto lokasi.")
+        assert t.state == S.DITUNDA and len(done.outbound_ids) == 1
+        workflow.lanjutkan(s, None, t, "warga membalas")
+        assert t.state == S.DIDISPOSISI
+
+
+@pytest.mark.parametrize("channel, agency, minutes", [
+    ("tatap_muka", "biro-organisasi", 15), ("surat", "biro-organisasi", 7 * 24 * 60),
+    ("kotak_saran", "biro-organisasi", 7 * 24 * 60),
+])
+def test_manual_intake_gets_a_code_and_the_channel_deadline(db, channel, agency, minutes):
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(Role.LIAISON)
+        done = workflow.register(s, liaison, SERVICE, channel=channel, name="Yohanes Lede", phone="0813 3900 1122",
+                                 home="Jl. Timor Raya 12, Oesapa", text="Pelayanan KTP lambat")
+        t = done.ticket
+        assert len(t.code) == 8 and t.phone == "+6281339001122" and t.channel == channel
+        assert t.due_at - t.created_at == timedelta(minutes=minutes)
+        t.draft, t.approved_by_id = "Sudah ditindaklanjuti.", liaison.id
+        set_state(s, t, S.DISETUJUI)
+        [out] = workflow.kirim(s, liaison, t, SERVICE).outbound_ids
+        row = s.get(OutboundMessage, out)
+        assert (row.channel, row.to_address, row.from_address) == ("sms", "+6281339001122", "1708")
+
+
+def test_manual_intake_without_phone_closes_in_person(db):
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(Role.LIAISON)
+        t = workflow.register(s, liaison, SERVICE, channel="surat", name="Maria", phone="", home="Kupang",
+                              text="Surat pengaduan").ticket
+        t.draft, t.approved_by_id = "Dijawab dengan surat.", liaison.id
+        set_state(s, t, S.DISETUJUI)
+        with pytest.raises(WorkflowError, match="tidak punya nomor"):
+            workflow.kirim(s, liaison, t, SERVICE)
+        workflow.selesai(s, liaison, t, "jawaban diserahkan langsung")
+        assert t.state == S.SELESAI
+
+
+def test_manual_intake_is_for_liaisons(db):
+    with db.transaction() as s:
+        head = World(s).officer(Role.HEAD)
+        with pytest.raises(Forbidden):
+            workflow.register(s, head, SERVICE, channel="surat", name="", phone="", home="", text="x")
+
+
+def test_counts_follow_every_change(db):
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(Role.LIAISON)
+        tickets = [w.ticket() for _ in range(3)]
+        workflow.telaah(s, liaison, tickets[0])
+        workflow.arsipkan(s, liaison, tickets[1], "spam")
+        counts = state_counts(s, "biro-organisasi")
+        real = dict(s.execute(select(Ticket.state, func.count()).where(Ticket.agency == "biro-organisasi")
+                              .group_by(Ticket.state)).all())
+        assert {k: v for k, v in counts.items() if v} == real == {"baru": 1, "ditelaah": 1, "diarsipkan": 1}
