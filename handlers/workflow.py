@@ -57,7 +57,7 @@ ACTIONS = (
     Action("telaah", "Telaah", Role.LIAISON, (S.BARU,)),
     Action("disposisi", "Disposisi", Role.HEAD, (S.DITELAAH,)),
     Action("draf", "Simpan draf jawaban", Role.OFFICIAL, (S.DIDISPOSISI, S.DRAF)),
-    Action("ajukan", "Ajukan untuk persetujuan", Role.OFFICIAL, (S.DRAF,)),
+    Action("ajukan", "Ajukan untuk persetujuan", Role.OFFICIAL, (S.DIDISPOSISI, S.DRAF)),
     Action("setujui", "Setujui jawaban", Role.HEAD, (S.MENUNGGU_PERSETUJUAN,)),
     Action("kembalikan", "Kembalikan dengan catatan", Role.HEAD, (S.MENUNGGU_PERSETUJUAN,)),
     Action("kirim", "Kirim jawaban ke warga", Role.LIAISON, (S.DISETUJUI,)),

@@ -5,6 +5,7 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from handlers import officers as officer_store
 
@@ -13,9 +14,7 @@ def _services():
     return current_app.extensions["gateway"]
 
 
-@click.group("officers")
-def officers() -> None:
-    """Manage officers."""
+officers = AppGroup("officers", help="Manage officers.")
 
 
 @officers.command("add")
@@ -61,9 +60,7 @@ def disable(username: str) -> None:
     click.echo(f"disabled {username}")
 
 
-@click.group("agencies")
-def agencies() -> None:
-    """Show agencies."""
+agencies = AppGroup("agencies", help="Show agencies.")
 
 
 @agencies.command("list")

@@ -1,0 +1,232 @@
+"""The inbox through the Flask test client: login, isolation, roles, CSRF, throttling, escaping, files."""
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from store.models import Attachment, Officer, Role, Ticket
+from tests.conftest import CITIZEN
+from tests.inbox_helpers import PASSWORD, act, add_officer, login, token
+
+CODE = re.compile(r"Kode: (\d{4}-\d{4})")
+
+
+@pytest.fixture
+def desk(gateway):
+    """A gateway with the Biro Organisasi's officers and one SMS complaint waiting."""
+    add_officer(gateway, "lia", Role.LIAISON)
+    add_officer(gateway, "kepala", Role.HEAD)
+    add_officer(gateway, "pejabat", Role.OFFICIAL)
+    add_officer(gateway, "admin", Role.ADMIN)
+    add_officer(gateway, "orangbppd", Role.LIAISON, Role.HEAD, Role.OFFICIAL, Role.ADMIN, agency="bppd")
+    gateway.code = CODE.search(gateway.converse("NTT jalan di Oesapa rusak <script>alert(1)</script>")).group(1)
+    gateway.link = f'href="/inbox/t/{gateway.code.replace("-", "")}"'
+    return gateway
+
+
+def client_for(gateway, username):
+    client = gateway.app.test_client()
+    assert login(client, username).status_code == 302
+    return client
+
+
+def test_every_inbox_page_needs_a_login(desk):
+    client = desk.app.test_client()
+    for path in ["/inbox/", f"/inbox/t/{desk.code}", "/inbox/catat", "/inbox/balasan", "/inbox/petugas",
+                 "/inbox/lampiran/1"]:
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.location, path
+
+
+def test_queue_shows_the_agency_tickets_and_counts(desk):
+    page = client_for(desk, "lia").get("/inbox/").get_data(as_text=True)
+    assert desk.link in page and desk.code in page and "jalan di Oesapa rusak" in page
+    assert re.search(r"Baru <span class=\"count\">1</span>", page)
+    assert "sisa 7 hari" in page or "sisa 8 hari" in page
+
+
+def test_another_agency_gets_404_and_an_empty_queue(desk):
+    client = client_for(desk, "orangbppd")
+    assert client.get(f"/inbox/t/{desk.code}").status_code == 404
+    assert client.post(f"/inbox/t/{desk.code}/telaah", data={"csrf_token": token(client, "/inbox/")}).status_code == 404
+    assert desk.link not in client.get("/inbox/").get_data(as_text=True)
+    assert desk.link not in client.get(f"/inbox/?q={desk.code}").get_data(as_text=True)
+
+
+def test_citizen_text_is_escaped(desk):
+    page = client_for(desk, "lia").get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_actions_shown_follow_role_and_state(desk):
+    liaison = client_for(desk, "lia").get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    head = client_for(desk, "kepala").get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert f"/inbox/t/{desk.code.replace('-', '')}/telaah" in liaison and "/disposisi" not in liaison
+    assert "/telaah" not in head and "/disposisi" not in head  # a Baru ticket waits for the liaison
+
+
+def test_wrong_role_is_refused(desk):
+    head = client_for(desk, "kepala")
+    assert act(head, desk.code, "telaah").status_code == 403
+    with desk.session() as s:
+        assert s.scalar(select(Ticket.state)) == "baru"
+
+
+def test_wrong_state_is_explained_not_applied(desk):
+    lia = client_for(desk, "lia")
+    response = act(lia, desk.code, "kirim")
+    assert response.status_code == 303
+    assert "tidak bisa dilakukan" in lia.get(response.location).get_data(as_text=True)
+
+
+def test_csrf_token_is_required(desk):
+    lia = client_for(desk, "lia")
+    assert lia.post(f"/inbox/t/{desk.code}/telaah").status_code == 400
+    assert lia.post(f"/inbox/t/{desk.code}/telaah", data={"csrf_token": "forged"}).status_code == 400
+    assert lia.post("/logout").status_code == 400
+    other = desk.app.test_client()  # a token from another session does not count
+    assert login(other, "kepala").status_code == 302
+    foreign = token(other, "/inbox/")
+    assert lia.post(f"/inbox/t/{desk.code}/telaah", data={"csrf_token": foreign}).status_code == 400
+    assert desk.app.test_client().post("/login", data={"username": "lia", "password": PASSWORD}).status_code == 400
+    with desk.session() as s:
+        assert s.scalar(select(Ticket.state)) == "baru"
+
+
+def test_whole_workflow_through_the_pages(desk):
+    lia, head, official = (client_for(desk, u) for u in ("lia", "kepala", "pejabat"))
+    assert act(lia, desk.code, "telaah", catatan="jelas").status_code == 303
+    with desk.session() as s:
+        official_id = s.scalar(select(Officer.id).where(Officer.username == "pejabat"))
+    assert act(head, desk.code, "disposisi", petugas=official_id, arahan="Mohon dijawab").status_code == 303
+    assert act(official, desk.code, "ajukan", jawaban="Perbaikan jalan dijadwalkan minggu depan.").status_code == 303
+    assert act(head, desk.code, "setujui").status_code == 303
+    assert act(lia, desk.code, "kirim").status_code == 303
+    desk.drain()
+    answer = desk.twilio.messages[-1]
+    assert (answer.to, answer.body) == (CITIZEN, "Perbaikan jalan dijadwalkan minggu depan.")
+    page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert "Terkirim" in page and "queued" in page
+
+
+def test_citizen_reply_lands_on_the_waiting_ticket(desk):
+    lia = client_for(desk, "lia")
+    act(lia, desk.code, "tunda", pertanyaan="Di RT berapa tepatnya?")
+    desk.drain()
+    assert desk.twilio.messages[-1].body == "Di RT berapa tepatnya?"
+    reply = desk.converse("RT 05, dekat gereja")
+    assert "sudah kami terima" in reply
+    with desk.session() as s:
+        assert s.scalar(select(Ticket.state)) == "baru"  # back where it was before it waited
+    assert "RT 05, dekat gereja" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+
+
+def test_failed_send_is_shown_with_its_reason(desk):
+    from tests.fake_twilio import Failure
+
+    desk.twilio.fail_next(Failure(400, 21211, "invalid"))  # the confirmation of this follow-up fails
+    desk.sms(f"{desk.code} tambahan keterangan")
+    desk.drain()
+    page = client_for(desk, "lia").get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert "failed" in page and "Nomor tujuan tidak valid" in page
+
+
+def test_search_by_code_phone_and_words(desk):
+    lia = client_for(desk, "lia")
+    for q in [desk.code, desk.code.replace("-", ""), "081234567890", "+62 812-3456-7890", "oesapa", "Oesapa rusak"]:
+        assert desk.link in lia.get("/inbox/", query_string={"q": q}).get_data(as_text=True), q
+    assert desk.link not in lia.get("/inbox/", query_string={"q": "jembatan"}).get_data(as_text=True)
+
+
+def test_login_is_throttled_per_username_and_per_address(desk):
+    client = desk.app.test_client()
+    for _ in range(5):
+        assert login(client, "lia", "salah-sekali").status_code == 401
+    assert login(client, "lia").status_code == 429  # even the right password waits now
+    for i in range(15):
+        login(client, f"tidak-ada-{i}", "salah")
+    assert login(client, "kepala").status_code == 429  # this address tried too often
+
+
+def test_passwords_never_reach_the_logs(desk, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = desk.app.test_client()
+    login(client, "lia", "salah-kata-sandi-rahasia")
+    login(client, "lia")
+    assert "salah-kata-sandi-rahasia" not in caplog.text and PASSWORD not in caplog.text
+
+
+def test_manual_intake(desk):
+    lia = client_for(desk, "lia")
+    response = lia.post("/inbox/catat", data={
+        "csrf_token": token(lia, "/inbox/catat"), "saluran": "surat", "nama": "Yohanes Lede",
+        "telepon": "0813 3900 1122", "alamat": "Jl. Timor Raya 12", "isi": "Pelayanan KTP lambat"})
+    assert response.status_code == 303
+    page = lia.get(response.location).get_data(as_text=True)
+    assert "Pelayanan KTP lambat" in page and "Surat" in page and "+6281339001122" in page
+    assert client_for(desk, "kepala").get("/inbox/catat").status_code == 403
+
+
+def test_attachments_only_for_the_agency_and_never_executed(make_gateway):
+    gateway = make_gateway()
+    add_officer(gateway, "dinsos", Role.LIAISON, agency="dinsos-kupang")
+    add_officer(gateway, "biro", Role.LIAISON)
+    photo = gateway.twilio.add_media("ME9", b"\xff\xd8\xff fake jpeg", "image/jpeg")
+    page = gateway.twilio.add_media("ME8", b"<html><script>alert(1)</script></html>", "text/html")
+    gateway.whatsapp("foto KKS dan surat", NumMedia="2", MediaUrl0=photo, MediaContentType0="image/jpeg",
+                     MediaUrl1=page, MediaContentType1="text/html")
+    gateway.drain()
+    with gateway.session() as s:
+        image_id, html_id = s.scalars(select(Attachment.id).order_by(Attachment.position)).all()
+    dinsos = client_for(gateway, "dinsos")
+    image = dinsos.get(f"/inbox/lampiran/{image_id}")
+    assert image.status_code == 200 and image.mimetype == "image/jpeg"
+    assert image.headers["X-Content-Type-Options"] == "nosniff"
+    html = dinsos.get(f"/inbox/lampiran/{html_id}")
+    assert html.mimetype == "application/octet-stream"
+    assert html.headers["Content-Disposition"].startswith("attachment;")
+    assert "sandbox" in html.headers["Content-Security-Policy"]
+    assert client_for(gateway, "biro").get(f"/inbox/lampiran/{image_id}").status_code == 404
+
+
+def test_canned_replies_and_officers_are_admin_pages(desk):
+    admin = client_for(desk, "admin")
+    admin.post("/inbox/balasan", data={"csrf_token": token(admin, "/inbox/balasan"), "judul": "Terima kasih",
+                                       "isi": "Terima kasih atas laporan Anda."})
+    assert "Terima kasih atas laporan Anda." in admin.get("/inbox/balasan").get_data(as_text=True)
+    admin.post("/inbox/petugas", data={"csrf_token": token(admin, "/inbox/petugas"), "username": "baru1",
+                                       "nama": "Petugas Baru", "peran": ["liaison"], "password": "sandi-baru-panjang"})
+    assert login(desk.app.test_client(), "baru1", "sandi-baru-panjang").status_code == 302
+    admin.post("/inbox/petugas", data={"csrf_token": token(admin, "/inbox/petugas"), "username_status": "baru1",
+                                       "aktif": "0"})
+    assert login(desk.app.test_client(), "baru1", "sandi-baru-panjang").status_code == 401
+    assert client_for(desk, "lia").get("/inbox/petugas").status_code == 403
+    assert client_for(desk, "orangbppd").get("/inbox/balasan").get_data(as_text=True).count("Terima kasih atas") == 0
+
+
+def test_disabled_officer_session_ends(desk):
+    lia = client_for(desk, "lia")
+    runner = desk.app.test_cli_runner()
+    assert runner.invoke(args=["officers", "disable", "lia"]).exit_code == 0
+    assert lia.get("/inbox/").status_code == 302
+
+
+def test_command_line(desk):
+    runner = desk.app.test_cli_runner()
+    result = runner.invoke(args=["officers", "add", "petugas.baru", "--agency", "dinsos-kupang",
+                                 "--role", "liaison,head"], input="sandi-dari-stdin-panjang\n")
+    assert result.exit_code == 0, result.output
+    assert login(desk.app.test_client(), "petugas.baru", "sandi-dari-stdin-panjang").status_code == 302
+    listed = runner.invoke(args=["officers", "list"]).output
+    assert "petugas.baru\tdinsos-kupang\thead,liaison\tactive" in listed
+    bad = runner.invoke(args=["officers", "add", "x2x", "--agency", "nope", "--role", "head"], input="sandi-panjang-sekali\n")
+    assert bad.exit_code != 0 and "Instansi tidak dikenal" in bad.output
+    agencies = runner.invoke(args=["agencies", "list"]).output.splitlines()
+    assert agencies[0].startswith("biro-organisasi\tBiro Organisasi Setda Provinsi NTT\tlapor-sms")
+    assert any(line.startswith("dinsos-kupang\t") and "dinsos-wa" in line for line in agencies)
+    assert any(line.startswith("bppd\t") for line in agencies)
