@@ -1,0 +1,143 @@
+"""A real browser (Debian's chromium through Playwright) works a ticket from SMS to the answer on the phone."""
+from __future__ import annotations
+
+import os
+import re
+import threading
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from werkzeug.serving import make_server
+
+from store.models import Role
+from tests.conftest import ACCOUNT_SID, CITIZEN, SMS_LINE, new_sid
+from tests.inbox_helpers import PASSWORD, add_officer
+
+CHROMIUM = "/usr/bin/chromium"
+OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+pytestmark = pytest.mark.browser
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live(make_gateway):
+    port = free_port()
+    gateway = make_gateway(PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
+    server = make_server("127.0.0.1", port, gateway.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    gateway.url = f"http://127.0.0.1:{port}"
+    yield gateway
+    server.shutdown()
+
+
+@pytest.fixture
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield chromium
+        chromium.close()
+
+
+def send_sms(live, body: str) -> None:
+    params = {"MessageSid": new_sid(), "AccountSid": ACCOUNT_SID, "From": CITIZEN, "To": SMS_LINE,
+              "Body": body, "NumMedia": "0"}
+    signature = live.validator.compute_signature(live.url + "/webhooks/twilio/messages", params)
+    request = urllib.request.Request(live.url + "/webhooks/twilio/messages", data=urlencode(params).encode(),
+                                     headers={"X-Twilio-Signature": signature})
+    assert urllib.request.urlopen(request).status == 200
+
+
+def as_officer(browser, live, username: str, width: int = 1100):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(live.url + "/login")
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    expect(page.get_by_role("heading", name="Antrean")).to_be_visible()
+    return page
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_from_sms_to_approved_answer_on_the_phone(live, browser):
+    OUTPUT.mkdir(exist_ok=True)
+    for name, roles, agency in [("lia", [Role.LIAISON], "biro-organisasi"), ("kepala", [Role.HEAD], "biro-organisasi"),
+                                ("pejabat", [Role.OFFICIAL], "biro-organisasi"),
+                                ("tamu", [Role.LIAISON, Role.HEAD], "dinsos-kupang")]:
+        add_officer(live, name, *roles, agency=agency)
+    send_sms(live, "NTT Jalan di Oesapa rusak parah, sudah 3 bulan berlubang dan membahayakan pengendara")
+    live.drain()
+    code = re.search(r"Kode: (\d{4}-\d{4})", live.twilio.messages[-1].body).group(1)
+
+    page = as_officer(browser, live, "lia", width=360)  # a phone's browser
+    expect(page.get_by_role("link", name=code)).to_be_visible()
+    page.screenshot(path=str(OUTPUT / "queue-360px.png"), full_page=True)
+    page.close()
+
+    page = as_officer(browser, live, "lia")
+    page.screenshot(path=str(OUTPUT / "queue.png"), full_page=True)
+    page.get_by_role("link", name=code).click()
+    page.get_by_label("Catatan telaah").fill("Lokasi jelas, kewenangan provinsi.")
+    page.get_by_role("button", name="Telaah").click()
+    expect(page.get_by_text("Telaah: berhasil.")).to_be_visible()
+    page.close()
+
+    page = as_officer(browser, live, "kepala")
+    page.get_by_role("link", name=code).click()
+    page.get_by_label("Pejabat yang ditugaskan").select_option(label="Pejabat")
+    page.get_by_label("Arahan").fill("Koordinasikan dengan Dinas PUPR, jawab dalam 3 hari.")
+    page.get_by_role("button", name="Disposisi").click()
+    expect(page.get_by_text("Disposisi: berhasil.")).to_be_visible()
+    page.close()
+
+    page = as_officer(browser, live, "pejabat")
+    page.get_by_role("link", name=code).click()
+    answer = "Terima kasih. Perbaikan jalan di Oesapa dijadwalkan Dinas PUPR pada 3 Desember 2026."
+    page.get_by_label("Jawaban untuk warga").fill(answer)
+    expect(page.locator('output[for="jawaban"]')).to_have_text(f"{len(answer)} karakter, 1 SMS (GSM-7)")
+    page.get_by_role("button", name="Ajukan untuk persetujuan").click()
+    expect(page.get_by_text("Ajukan untuk persetujuan: berhasil.")).to_be_visible()
+    page.close()
+
+    page = as_officer(browser, live, "kepala")
+    page.get_by_role("link", name=code).click()
+    page.get_by_role("button", name="Setujui jawaban").click()
+    expect(page.get_by_text("Setujui jawaban: berhasil.")).to_be_visible()
+    page.close()
+
+    page = as_officer(browser, live, "lia")
+    page.get_by_role("link", name=code).click()
+    page.get_by_role("button", name="Kirim jawaban ke warga").click()
+    expect(page.get_by_text("Kirim jawaban ke warga: berhasil.")).to_be_visible()
+    live.drain()
+    page.reload()
+    expect(page.locator(".msg.out").last).to_contain_text(answer)
+    page.screenshot(path=str(OUTPUT / "ticket.png"), full_page=True)
+    page.close()
+
+    sent = live.twilio.messages[-1]
+    assert (sent.to, sent.from_, sent.body) == (CITIZEN, SMS_LINE, answer)
+
+    page = as_officer(browser, live, "tamu")
+    response = page.goto(f"{live.url}/inbox/t/{code.replace('-', '')}")
+    assert response.status == 404
+    expect(page.get_by_role("link", name=code)).to_have_count(0)
+    page.close()
