@@ -22,7 +22,7 @@ from store.models import Officer, Role, Ticket, TicketEvent, TicketState as S
 from store.tickets import add_ticket, set_state, unused_code
 
 WHATSAPP_WINDOW = timedelta(hours=24)
-REOPENABLE = (S.BARU, S.DITELAAH, S.DIDISPOSISI, S.DRAF, S.MENUNGGU_PERSETUJUAN, S.DISETUJUI)
+REOPENABLE = (S.BARU, S.DITELAAH, S.DIDISPOSISI, S.DRAF, S.MENUNGGU_PERSETUJUAN, S.DISETUJUI, S.TERKIRIM)
 MANUAL_CHANNELS = {"tatap_muka": "Tatap muka", "surat": "Surat", "kotak_saran": "Kotak saran"}
 
 

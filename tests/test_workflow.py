@@ -282,3 +282,27 @@ def test_counts_follow_every_change(db):
         real = dict(s.execute(select(Ticket.state, func.count()).where(Ticket.agency == "biro-organisasi")
                               .group_by(Ticket.state)).all())
         assert {k: v for k, v in counts.items() if v} == real == {"baru": 1, "ditelaah": 1, "diarsipkan": 1}
+
+
+@pytest.mark.parametrize("hours_ago, fallback, channel, sender", [
+    (2, "", "whatsapp", "whatsapp:+6282147626662"),
+    (30, "", "whatsapp", "whatsapp:+6282147626662"),   # refused by WhatsApp (63016), shown in the inbox
+    (30, "+6281100001708", "sms", "+6281100001708"),    # configured: the answer goes by SMS instead
+    (2, "+6281100001708", "whatsapp", "whatsapp:+6282147626662"),
+])
+def test_whatsapp_answer_after_the_window(db, hours_ago, fallback, channel, sender):
+    lines = tuple(dataclasses.replace(l, sms_fallback_from=fallback) if l.channel == "whatsapp" else l
+                  for l in SERVICE.lines)
+    service = dataclasses.replace(SERVICE, lines=lines)
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(Role.LIAISON, agency="dinsos-kupang")
+        t = w.ticket(S.DISETUJUI, channel="whatsapp", draft="Bantuan cair minggu depan.")
+        t.agency, t.line_id, t.line_address = "dinsos-kupang", "dinsos-wa", "whatsapp:+6282147626662"
+        t.last_inbound_at = now() - timedelta(hours=hours_ago)
+        t.approved_by_id = liaison.id
+        assert workflow.outside_window(t) is (hours_ago > 24)
+        [out] = workflow.kirim(s, liaison, t, service).outbound_ids
+        row = s.get(OutboundMessage, out)
+        assert (row.channel, row.from_address) == (channel, sender)
+        assert row.to_address == ("whatsapp:" if channel == "whatsapp" else "") + "+6281234567890"
