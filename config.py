@@ -132,7 +132,11 @@ class Settings:
         """Build settings from the environment (and .env when present); fail naming what is missing."""
         if env is None:
             from dotenv import dotenv_values
-            env = {**dotenv_values(HERE / ".env"), **os.environ}
+
+            # The .env of the directory the gateway is started from, else the project's; real
+            # environment variables win over both.
+            env_file = next((p for p in (Path.cwd() / ".env", HERE / ".env") if p.is_file()), None)
+            env = {**(dotenv_values(env_file) if env_file else {}), **os.environ}
         env = {k: v for k, v in env.items() if v is not None}
         instance = Path(env.get("INSTANCE_PATH") or instance_path or DEFAULT_INSTANCE)
         sid, token = env.get("TWILIO_ACCOUNT_SID", ""), env.get("TWILIO_AUTH_TOKEN", "")

@@ -64,3 +64,36 @@ def test_sandbox_phone_simulator(tmp_path, redis_conn):
 
 def test_sandbox_is_off_with_credentials(make_gateway):
     assert make_gateway().client.get("/sandbox/").status_code == 404
+
+
+def test_dotenv_file_is_read_and_the_environment_wins(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("REDIS_URL=redis://from-dotenv:6379/3\nSEND_RETRY_INTERVALS=7,8\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SEND_RETRY_INTERVALS", "1,2,3")
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.from_env()
+    assert settings.redis_url == "redis://from-dotenv:6379/3"
+    assert settings.retry_intervals == (1, 2, 3)
+
+
+def test_worker_burst_drains_the_queues(make_gateway, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import gateway_env
+
+    gateway = make_gateway()
+    gateway.sms("NTT lampu jalan mati di Oebobo")
+    env = {**os.environ, **gateway_env(gateway.services.settings.database_url, tmp_path, gateway.twilio)}
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "worker.py", "--burst"], cwd=root, env=env, timeout=60,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(gateway.twilio.messages) == 1
+    assert gateway.twilio.messages[0].body.startswith("Pengaduan Anda diterima")
+    assert "lampu jalan" not in done.stderr  # the worker's log never carries a message body
+    assert "+6281234567890" not in done.stderr and "+6281***890" in done.stderr  # masked, not absent
