@@ -76,6 +76,13 @@ def as_officer(browser, live, username: str, width: int = 1100):
     return page
 
 
+def on_ticket(browser, live, username: str, code: str):
+    page = as_officer(browser, live, username)
+    page.get_by_role("link", name=code).click()
+    expect(page.get_by_role("heading", name=f"Tiket {code}")).to_be_visible()
+    return page
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_from_sms_to_approved_answer_on_the_phone(live, browser):
     OUTPUT.mkdir(exist_ok=True)
@@ -100,16 +107,14 @@ def test_from_sms_to_approved_answer_on_the_phone(live, browser):
     expect(page.get_by_text("Telaah: berhasil.")).to_be_visible()
     page.close()
 
-    page = as_officer(browser, live, "kepala")
-    page.get_by_role("link", name=code).click()
+    page = on_ticket(browser, live, "kepala", code)
     page.get_by_label("Pejabat yang ditugaskan").select_option(label="Pejabat")
     page.get_by_label("Arahan").fill("Koordinasikan dengan Dinas PUPR, jawab dalam 3 hari.")
     page.get_by_role("button", name="Disposisi").click()
     expect(page.get_by_text("Disposisi: berhasil.")).to_be_visible()
     page.close()
 
-    page = as_officer(browser, live, "pejabat")
-    page.get_by_role("link", name=code).click()
+    page = on_ticket(browser, live, "pejabat", code)
     answer = "Terima kasih. Perbaikan jalan di Oesapa dijadwalkan Dinas PUPR pada 3 Desember 2026."
     page.get_by_label("Jawaban untuk warga").fill(answer)
     expect(page.locator('output[for="jawaban"]')).to_have_text(f"{len(answer)} karakter, 1 SMS (GSM-7)")
@@ -117,14 +122,12 @@ def test_from_sms_to_approved_answer_on_the_phone(live, browser):
     expect(page.get_by_text("Ajukan untuk persetujuan: berhasil.")).to_be_visible()
     page.close()
 
-    page = as_officer(browser, live, "kepala")
-    page.get_by_role("link", name=code).click()
+    page = on_ticket(browser, live, "kepala", code)
     page.get_by_role("button", name="Setujui jawaban").click()
     expect(page.get_by_text("Setujui jawaban: berhasil.")).to_be_visible()
     page.close()
 
-    page = as_officer(browser, live, "lia")
-    page.get_by_role("link", name=code).click()
+    page = on_ticket(browser, live, "lia", code)
     page.get_by_role("button", name="Kirim jawaban ke warga").click()
     expect(page.get_by_text("Kirim jawaban ke warga: berhasil.")).to_be_visible()
     live.drain()
