@@ -23,6 +23,8 @@ bench: install
 	$(BIN)/python -m bench.ingest --db postgresql
 	$(BIN)/python -m bench.e2e --db sqlite
 	$(BIN)/python -m bench.e2e --db postgresql
+	$(BIN)/python -m bench.inbox --db sqlite
+	$(BIN)/python -m bench.inbox --db postgresql
 
 clean:
 	rm -rf $(VENV) instance test-output *.egg-info
