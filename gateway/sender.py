@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from sqlalchemy import case, select, update
+
+from sqlalchemy import bindparam, case, func, select, update
 
 from gateway.provider import PermanentError, Provider, RetryableError, reason
 from parsers.phone import mask, split_address
@@ -16,7 +17,6 @@ log = logging.getLogger(__name__)
 OPTED_OUT_CODE = "21610"
 # The one reply an opted-out number still gets: the confirmation of its STOP.
 SENT_EVEN_WHEN_OPTED_OUT = {"opted_out"}
-_OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
 
 
 @dataclass(frozen=True)
@@ -37,55 +37,43 @@ class Sender:
     def send(self, outbound_id: int) -> Attempt:
         """Send one pending row, unless another sender has it or it was sent already."""
         with self.db.transaction() as s:
-            row = s.scalar(
-                update(OutboundMessage)
-                .where(OutboundMessage.id == outbound_id,
-                       OutboundMessage.status == DeliveryStatus.PENDING.value)
-                .values(status=DeliveryStatus.SENDING.value, status_rank=DeliveryStatus.SENDING.rank,
-                        attempts=OutboundMessage.attempts + 1, updated_at=now())
-                .returning(OutboundMessage)
-            )
-            if row is None:
+            claimed = s.execute(_CLAIM, {"oid": outbound_id, "now": now()}).first()
+            if claimed is None:
                 return Attempt()  # sent, failed or held by another sender already
-            _, number = split_address(row.to_address)
-            if row.purpose not in SENT_EVEN_WHEN_OPTED_OUT and is_opted_out(s, number):
-                _finish(row, DeliveryStatus.SUPPRESSED, "", "Tidak dikirim: warga memilih berhenti (STOP)")
-                log.info("outbound %s suppressed: %s opted out", outbound_id, mask(row.to_address))
+            to, from_, body, purpose = claimed
+            _, number = split_address(to)
+            if purpose not in SENT_EVEN_WHEN_OPTED_OUT and is_opted_out(s, number):
+                _settle(s, outbound_id, DeliveryStatus.SUPPRESSED, "",
+                        "Tidak dikirim: warga memilih berhenti (STOP)", DeliveryStatus.SENDING)
+                log.info("outbound %s suppressed: %s opted out", outbound_id, mask(to))
                 return Attempt()
-            to, from_, body = row.to_address, row.from_address, row.body
         callback = f"{self.status_callback_url}?o={outbound_id}" if self.status_callback_url else None
         try:
             result = self.provider.send(to=to, from_=from_, body=body, status_callback=callback)
         except RetryableError as exc:
-            self._record_error(outbound_id, DeliveryStatus.PENDING, exc.code, exc.reason)
+            self._settle(outbound_id, DeliveryStatus.PENDING, exc.code, exc.reason, DeliveryStatus.SENDING)
             log.warning("outbound %s to %s: retryable error %s", outbound_id, mask(to), exc.code)
             return Attempt(retry=True, code=exc.code, reason=exc.reason)
         except PermanentError as exc:
-            self._record_error(outbound_id, DeliveryStatus.FAILED, exc.code, exc.reason)
+            self._settle(outbound_id, DeliveryStatus.FAILED, exc.code, exc.reason, DeliveryStatus.SENDING)
             if exc.code == OPTED_OUT_CODE:
                 self.mark_opted_out(number)
             log.warning("outbound %s to %s: failed with %s", outbound_id, mask(to), exc.code)
             return Attempt(code=exc.code, reason=exc.reason)
         with self.db.transaction() as s:
-            _advance(s, outbound_id, result.status, "", provider_sid=result.sid, sent_at=now())
+            _advance(s, outbound_id, result.status, "", sid=result.sid, sent_at=now())
         log.info("outbound %s to %s: %s as %s", outbound_id, mask(to), result.status, result.sid)
         return Attempt(sent=True)
 
     def fail(self, outbound_id: int, code: str, message: str) -> None:
         """Record a row as failed for good (retries are used up)."""
-        with self.db.transaction() as s:
-            s.execute(update(OutboundMessage)
-                      .where(OutboundMessage.id == outbound_id, OutboundMessage.status.in_(_OPEN))
-                      .values(status=DeliveryStatus.FAILED.value, status_rank=DeliveryStatus.FAILED.rank,
-                              error_code=code[:16], error_message=message[:255], updated_at=now()))
+        self._settle(outbound_id, DeliveryStatus.FAILED, code, message, DeliveryStatus.PENDING,
+                     DeliveryStatus.SENDING)
 
-    def _record_error(self, outbound_id: int, status: DeliveryStatus, code: str, message: str) -> None:
+    def _settle(self, outbound_id: int, status: DeliveryStatus, code: str, message: str,
+                *only_from: DeliveryStatus) -> None:
         with self.db.transaction() as s:
-            s.execute(update(OutboundMessage)
-                      .where(OutboundMessage.id == outbound_id,
-                             OutboundMessage.status == DeliveryStatus.SENDING.value)
-                      .values(status=status.value, status_rank=status.rank, error_code=code[:16],
-                              error_message=message[:255], updated_at=now()))
+            _settle(s, outbound_id, status, code, message, *only_from)
 
     def mark_opted_out(self, phone: str) -> None:
         with self.db.transaction() as s:
@@ -98,35 +86,46 @@ class Sender:
             row = s.scalar(select(OutboundMessage).where(where))
             if row is None or (sid and row.provider_sid and row.provider_sid != sid):
                 return False
-            known = {"provider_sid": sid} if sid and not row.provider_sid else {}
-            _advance(s, row.id, status, error_code, **known)
+            _advance(s, row.id, status, error_code, sid=sid or None)
             if error_code == OPTED_OUT_CODE:
                 set_opt_out(s, split_address(row.to_address)[1], True)
         return True
 
 
-def _advance(s, outbound_id: int, status: str, error_code: str, **always) -> None:
-    """Move a row to a later status (a status that arrives late is ignored); set `always` regardless."""
+_T = OutboundMessage.__table__
+# Built once: these run for every message, and building SQLAlchemy expressions costs more than running them.
+_CLAIM = (update(_T).where(_T.c.id == bindparam("oid"), _T.c.status == DeliveryStatus.PENDING.value)
+          .values(status=DeliveryStatus.SENDING.value, status_rank=DeliveryStatus.SENDING.rank,
+                  attempts=_T.c.attempts + 1, updated_at=bindparam("now"))
+          .returning(_T.c.to_address, _T.c.from_address, _T.c.body, _T.c.purpose))
+_LATER = _T.c.status_rank < bindparam("rank")
+_WITH_ERROR = _LATER & (bindparam("code") != "")
+_ADVANCE = update(_T).where(_T.c.id == bindparam("oid")).values(
+    status=case((_LATER, bindparam("status")), else_=_T.c.status),
+    status_rank=case((_LATER, bindparam("rank")), else_=_T.c.status_rank),
+    updated_at=case((_LATER, bindparam("now")), else_=_T.c.updated_at),
+    error_code=case((_WITH_ERROR, bindparam("code")), else_=_T.c.error_code),
+    error_message=case((_WITH_ERROR, bindparam("reason")), else_=_T.c.error_message),
+    provider_sid=func.coalesce(_T.c.provider_sid, bindparam("sid")),
+    sent_at=func.coalesce(_T.c.sent_at, bindparam("sent_at")),
+)
+
+
+def _advance(s, outbound_id: int, status: str, error_code: str, sid: str | None = None, sent_at=None) -> None:
+    """Move a row to a later status (a status that arrives late is ignored); keep the first sid and send time."""
     try:
         new = DeliveryStatus(status)
     except ValueError:
-        new = None
-    values = dict(always)
-    if new is not None:
-        later = OutboundMessage.status_rank < new.rank
-        values |= {
-            "status": case((later, new.value), else_=OutboundMessage.status),
-            "status_rank": case((later, new.rank), else_=OutboundMessage.status_rank),
-            "updated_at": case((later, now()), else_=OutboundMessage.updated_at),
-        }
-        if error_code:
-            values |= {"error_code": case((later, error_code[:16]), else_=OutboundMessage.error_code),
-                       "error_message": case((later, reason(error_code)), else_=OutboundMessage.error_message)}
-    if values:
-        s.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id).values(**values))
+        new = None  # a status we do not know: record the sid, change nothing else
+    code = error_code[:16] if error_code else ""
+    s.execute(_ADVANCE, {"oid": outbound_id, "status": new.value if new else "", "rank": new.rank if new else -1,
+                         "now": now(), "code": code, "reason": reason(code) if code else "", "sid": sid,
+                         "sent_at": sent_at})
 
 
-def _finish(row: OutboundMessage, status: DeliveryStatus, code: str, message: str) -> None:
-    row.status, row.status_rank = status.value, status.rank
-    row.error_code, row.error_message, row.updated_at = code, message, now()
-
+def _settle(s, outbound_id: int, status: DeliveryStatus, code: str, message: str,
+            *only_from: DeliveryStatus) -> None:
+    """Set a row's status and error outright, if it is still in one of the only_from states."""
+    s.execute(update(_T).where(_T.c.id == outbound_id, _T.c.status.in_([st.value for st in only_from]))
+              .values(status=status.value, status_rank=status.rank, error_code=code[:16],
+                      error_message=message[:255], updated_at=now()))

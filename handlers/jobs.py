@@ -5,7 +5,7 @@ import logging
 
 from rq import get_current_job
 
-from handlers import inbound, media, sweeper
+from handlers import inbound, media
 from handlers.runtime import current
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,12 @@ def send_outbound(outbound_id: int) -> None:
 
 
 def download_media(attachment_id: int) -> None:
-    """Copy one attachment into the media store."""
-    media.download(current(), attachment_id)
-
-
-def sweep() -> None:
-    sweeper.sweep(current())
+    """Copy one attachment into the media store; on the last retry, record why it is missing."""
+    services = current()
+    try:
+        media.download(services, attachment_id)
+    except media.MediaFetchError:
+        job = get_current_job()
+        if job is None or not job.retries_left:
+            media.record_failure(services, attachment_id, "Gagal diunduh dari penyedia setelah beberapa percobaan")
+        raise

@@ -58,6 +58,11 @@ def download(services: Services, attachment_id: int) -> None:
     log.info("attachment %s stored (%d bytes)", attachment_id, len(data))
 
 
+def record_failure(services: Services, attachment_id: int, error: str) -> None:
+    """Say in the inbox why an attachment could not be kept."""
+    _record(services, attachment_id, error=error)
+
+
 def _record(services: Services, attachment_id: int, **values) -> None:
     with services.db.transaction() as s:
         att = s.get(Attachment, attachment_id)

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from parsers import codes
@@ -14,9 +14,12 @@ from store.db import now
 from store.models import Contact, StateCount, Ticket
 
 
+_OPTED_OUT = select(Contact.__table__.c.opted_out).where(Contact.__table__.c.phone == bindparam("phone"))
+
+
 def is_opted_out(s: Session, phone: str) -> bool:
     """Tell whether a number asked to receive nothing more (STOP)."""
-    return bool(s.scalar(select(Contact.opted_out).where(Contact.phone == phone)))
+    return bool(s.execute(_OPTED_OUT, {"phone": phone}).scalar())
 
 
 def set_opt_out(s: Session, phone: str, opted_out: bool) -> None:

@@ -1,16 +1,24 @@
 """The only places a ticket is created or changes state, so the per-state counts stay true."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from parsers import codes
 from store.models import OPEN_STATES, StateCount, Ticket, TicketState
 
 
+_COUNTS = StateCount.__table__
+# Built once: every new ticket and every transition runs these.
+_BUMP = (update(_COUNTS).where(_COUNTS.c.agency == bindparam("a"), _COUNTS.c.state == bindparam("st"))
+         .values(n=_COUNTS.c.n + bindparam("d")))
+_CODE_TAKEN = select(Ticket.__table__.c.id).where(Ticket.__table__.c.code == bindparam("code"))
+
+
 def _bump(s: Session, agency: str, state: str, delta: int) -> None:
-    changed = s.execute(update(StateCount).where(StateCount.agency == agency, StateCount.state == state)
-                        .values(n=StateCount.n + delta)).rowcount
+    changed = s.execute(_BUMP, {"a": agency, "st": state, "d": delta}).rowcount
     if not changed:
         s.add(StateCount(agency=agency, state=state, n=delta))
         s.flush()
@@ -37,15 +45,19 @@ def set_state(s: Session, ticket: Ticket, state: TicketState, agency: str | None
 
 
 def seed_counts(s: Session, agencies: list[str]) -> None:
-    """Create the zero counts of every agency and state, so concurrent first tickets never race."""
-    have = {(a, st) for a, st in s.query(StateCount.agency, StateCount.state)}
-    s.add_all(StateCount(agency=a, state=st.value, n=0)
-              for a in agencies for st in TicketState if (a, st.value) not in have)
+    """Create the zero counts of every agency and state, so concurrent first tickets never race.
+
+    Several processes start at once: a row another one created first is left as it is.
+    """
+    dialect_insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    rows = [{"agency": a, "state": st.value, "n": 0} for a in agencies for st in TicketState]
+    if rows:
+        s.execute(dialect_insert(StateCount).values(rows).on_conflict_do_nothing())
 
 
 def unused_code(s: Session) -> str:
     """Draw random tracking codes until one is free."""
     while True:
         code = codes.new_code()
-        if s.scalar(select(Ticket.id).where(Ticket.code == code)) is None:
+        if s.execute(_CODE_TAKEN, {"code": code}).first() is None:
             return code

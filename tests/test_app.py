@@ -97,3 +97,39 @@ def test_worker_burst_drains_the_queues(make_gateway, tmp_path):
     assert gateway.twilio.messages[0].body.startswith("Pengaduan Anda diterima")
     assert "lampu jalan" not in done.stderr  # the worker's log never carries a message body
     assert "+6281234567890" not in done.stderr and "+6281***890" in done.stderr  # masked, not absent
+
+
+def _start_after(barrier, env, errors) -> None:
+    try:
+        barrier.wait(10)
+        create_app(env)
+    except Exception as exc:  # reported to the test, which fails with it
+        errors.put(repr(exc)[:500])
+
+
+def test_several_processes_start_on_a_fresh_database_at_once(database_url, redis_conn, tmp_path):
+    """gunicorn forks its workers and they start together: table creation and the counts must not race."""
+    import multiprocessing
+
+    from sqlalchemy import create_engine, text
+
+    ctx = multiprocessing.get_context("fork")
+    for round_ in range(4):  # the race is narrow: give it several chances
+        url = database_url
+        if database_url.startswith("sqlite"):
+            url = f"sqlite:///{tmp_path / f'round{round_}.db'}"
+        else:
+            engine = create_engine(database_url)
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            engine.dispose()
+        env = {"DATABASE_URL": url, "REDIS_URL": REDIS_URL, "INSTANCE_PATH": str(tmp_path)}
+        barrier, errors = ctx.Barrier(6), ctx.Queue()
+        starts = [ctx.Process(target=_start_after, args=(barrier, env, errors)) for _ in range(6)]
+        for proc in starts:
+            proc.start()
+        for proc in starts:
+            proc.join(60)
+        assert errors.empty(), errors.get()
+        assert all(proc.exitcode == 0 for proc in starts)

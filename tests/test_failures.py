@@ -162,3 +162,18 @@ def test_unroutable_sender_is_kept_without_reply(gateway):
         assert s.scalars(select(InboundMessage.intent)).one() == "unroutable"
         assert s.scalar(select(Ticket.id)) is None
     assert gateway.twilio.messages == []
+
+
+def test_missing_media_is_explained_in_the_record(gateway):
+    gone = gateway.twilio.url + f"/2010-04-01/Accounts/{'AC' + '0' * 31 + '1'}/Messages/MM1/Media/ME404"
+    unreachable = "http://127.0.0.1:1/media/ME500"  # nothing listens: retried, then given up
+    gateway.whatsapp("foto jalan", NumMedia="2", MediaUrl0=gone, MediaContentType0="image/jpeg",
+                     MediaUrl1=unreachable, MediaContentType1="image/jpeg")
+    gateway.drain()
+    from store.models import Attachment
+
+    with gateway.session() as s:
+        first, second = s.scalars(select(Attachment).order_by(Attachment.position)).all()
+    assert first.path == "" and first.error == "HTTP 404 dari penyedia"
+    assert second.path == "" and "setelah beberapa percobaan" in second.error
+    assert len(gateway.twilio.messages) == 1  # the citizen's acknowledgement is not held up by the files
