@@ -3,22 +3,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-
-import click
 from datetime import timedelta
 
+import click
 from flask import Flask, jsonify, redirect, url_for
 from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import inbox
 from config import Settings
 from gateway import sandbox, webhook
 from gateway.ingest import Ingestor
 from gateway.provider import SandboxProvider, TwilioProvider
 from gateway.sender import Sender
-import inbox
 from handlers import runtime
 from store.db import Database
 from store.queues import Queues

@@ -7,6 +7,7 @@ Usage: python -m bench.e2e [--db sqlite|postgresql] [--messages 2000]
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import tempfile
 import time
@@ -32,10 +33,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3, help="the machine is noisy: ceiling and run alternate")
     args = parser.parse_args()
-    n = args.messages
+    print(f"end to end on {args.db}: {args.messages} messages, one worker (SimpleWorker), fake Twilio on loopback")
+    ratios = [one_round(args.db, args.messages) for _ in range(args.rounds)]
+    print(f"  median of {args.rounds} rounds: {100 * statistics.median(ratios):.0f}% of the no-op ceiling")
+
+
+def one_round(db: str, n: int) -> float:
     tmp = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
-    database_url = f"sqlite:///{tmp / 'gateway.db'}" if args.db == "sqlite" else POSTGRES_URL
+    database_url = f"sqlite:///{tmp / 'gateway.db'}" if db == "sqlite" else POSTGRES_URL
     reset_database(database_url)
     redis = Redis.from_url(REDIS_URL)
     redis.flushdb()
@@ -70,12 +77,10 @@ def main() -> None:
         redis.flushdb()
     assert stats["count"] == n, f"only {stats['count']} of {n} acknowledgements arrived"
     rate = (n - 1) / (stats["last"] - stats["first"])
-    print(f"end to end on {args.db}: {n} messages, one worker (SimpleWorker), fake Twilio on loopback")
-    print(f"  no-op RQ jobs, same worker class and Redis: {ceiling:6.1f} jobs/s (ceiling)")
-    print(f"  messages acknowledged:                     {rate:6.1f} msg/s = {100 * rate / ceiling:.0f}% of ceiling"
-          f"  (first ack {stats['first'] - started:.1f} s after worker start, incl. its start-up)")
-    print(f"  RQ jobs per message: {jobs / n:.2f}")
-    print(f"  resident memory: web worker {web_rss:.0f} MB, RQ worker {worker_rss:.0f} MB")
+    print(f"  no-op ceiling {ceiling:5.1f} jobs/s; acknowledged {rate:5.1f} msg/s = {100 * rate / ceiling:3.0f}%;"
+          f" {jobs / n:.2f} RQ jobs/message; resident memory: web worker {web_rss:.0f} MB,"
+          f" RQ worker {worker_rss:.0f} MB")
+    return rate / ceiling
 
 
 if __name__ == "__main__":
