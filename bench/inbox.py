@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
-import io
 import random
 import re
 import statistics

@@ -1,7 +1,6 @@
 """Fixtures on real things: Redis, SQLite and PostgreSQL, a local Twilio API server."""
 from __future__ import annotations
 
-import itertools
 import os
 import uuid
 
@@ -21,7 +20,6 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgre
 SMS_LINE = "+621708"
 WA_LINE = "whatsapp:+6282147626662"
 CITIZEN = "+6281234567890"
-_sids = itertools.count(1)
 
 
 def new_sid() -> str:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from handlers.sweeper import sweep
 from store.models import Contact, InboundMessage, OutboundMessage, Ticket
-from tests.conftest import CITIZEN, PUBLIC_BASE_URL, new_sid
+from tests.conftest import CITIZEN, new_sid
 from tests.fake_twilio import Failure
 
 

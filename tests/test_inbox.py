@@ -5,7 +5,6 @@ import logging
 import re
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from store.models import Attachment, Officer, Role, Ticket
