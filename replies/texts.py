@@ -1,5 +1,8 @@
 """Every automatic reply, in Bahasa Indonesia: the one place to edit the wording.
 
+The example code 1234-5671 carries a correct check digit, so a citizen who copies
+it is told "tidak ditemukan", not that the example itself is invalid.
+
 Each must fit one GSM-7 SMS segment (160 characters, no emoji or curly quotes)
 once rendered with long values; tests/replies check that for every entry.
 """
@@ -23,13 +26,13 @@ TEMPLATES: dict[str, str] = {
         "Periksa kembali kode pada pesan tanda terima Anda."
     ),
     "invalid_code": (
-        "Nomor {code} tidak valid. Kode terdiri dari 8 angka, contoh: CEK 1234-5678. "
+        "Nomor {code} tidak valid. Kode terdiri dari 8 angka, contoh: CEK 1234-5671. "
         "Periksa kembali pesan tanda terima Anda."
     ),
     "followup_ok": "Tambahan keterangan untuk kode {code} sudah kami terima. Terima kasih.",
     "help_keyword": (
-        "{service}. Pengaduan: {keyword} (spasi) isi. Cek status: CEK 1234-5678. "
-        "Tambahan: 1234-5678 (spasi) isi. Berhenti: STOP. Gratis."
+        "{service}. Pengaduan: {keyword} (spasi) isi. Cek status: CEK 1234-5671. "
+        "Tambahan: 1234-5671 (spasi) isi. Berhenti: STOP. Gratis."
     ),
     "help_empty": (
         "Isi pengaduan kosong. Format: {keyword} (spasi) isi pengaduan. "
@@ -37,7 +40,7 @@ TEMPLATES: dict[str, str] = {
     ),
     "help_free": (
         "{service}. Tulis permintaan data/informasi atau pengaduan Anda. "
-        "Cek status: CEK 1234-5678. Berhenti: STOP."
+        "Cek status: CEK 1234-5671. Berhenti: STOP."
     ),
     "opted_out": (
         "Anda tidak akan menerima pesan lagi dari layanan ini. "

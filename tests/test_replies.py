@@ -68,3 +68,12 @@ def test_typed_code_echo_is_safe():
     assert typed_code("12<script>34") == "1234"
     assert typed_code("😀") == "-"
     assert len(typed_code("1" * 100)) == 12
+
+
+def test_example_codes_in_replies_are_valid_codes():
+    import re
+
+    from parsers import codes
+
+    examples = {m for text in TEMPLATES.values() for m in re.findall(r"\d{4}-\d{4}", text)}
+    assert examples and all(codes.is_valid(codes.normalize(e)) for e in examples)
