@@ -73,8 +73,9 @@ class Service:
                 fallback = line
         return fallback
 
-    def line(self, line_id: str) -> Line:
-        return next(line for line in self.lines if line.id == line_id)
+    def line(self, line_id: str) -> Line | None:
+        """Return the line with this id, or None (tickets registered by hand have none)."""
+        return next((line for line in self.lines if line.id == line_id), None)
 
 
 def load_service(path: Path) -> Service:

@@ -18,8 +18,8 @@ from parsers import codes, intent as intents
 from parsers.phone import address_for, mask
 from replies.render import date, render, state_phrase, typed_code
 from store.db import now
-from store.models import Attachment, Contact, InboundMessage, OutboundMessage, Ticket, TicketState
-from store.queries import set_opt_out
+from store.models import Attachment, InboundMessage, OutboundMessage, Ticket, TicketState
+from store.queries import contact, set_opt_out
 from store.tickets import add_ticket, unused_code
 
 log = logging.getLogger(__name__)
@@ -171,13 +171,8 @@ def _own_ticket(s: Session, code: str, phone: str) -> Ticket | None:
 
 
 def _remember_name(s: Session, msg: InboundMessage) -> None:
-    if not msg.profile_name:
-        return
-    contact = s.get(Contact, msg.phone)
-    if contact is None:
-        s.add(Contact(phone=msg.phone, display_name=msg.profile_name))
-    elif contact.display_name != msg.profile_name:
-        contact.display_name = msg.profile_name
+    if msg.profile_name:
+        contact(s, msg.phone).display_name = msg.profile_name
 
 
 def _keep_media(s: Session, msg: InboundMessage, ticket: Ticket | None) -> list[Attachment]:

@@ -190,7 +190,7 @@ def _to_citizen(s: Session, ticket: Ticket, service: Service, body: str, purpose
     if not ticket.phone:
         return None
     channel, sender = ticket.channel, ticket.line_address
-    line = next((l for l in service.lines if l.id == ticket.line_id), None)
+    line = service.line(ticket.line_id)
     if channel not in ("sms", "whatsapp"):
         channel, sender = "sms", _sms_sender(service, ticket.agency)
     elif channel == "whatsapp" and outside_window(ticket) and line is not None and line.sms_fallback_from:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file,
                    url_for)
@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from handlers import officers as officer_store
 from handlers import workflow
 from parsers import codes
+from replies.render import WITA
 from replies.segments import count as segment_count
 from store.models import (Attachment, CannedReply, InboundMessage, Officer, OutboundMessage, Role, Ticket,
                           TicketEvent)
@@ -66,15 +67,15 @@ def span(delta: timedelta) -> str:
 def local(moment: datetime | None) -> str:
     if moment is None:
         return "-"
-    return (moment + timedelta(hours=8)).strftime("%d-%m-%Y %H:%M") + " WITA"
+    return moment.replace(tzinfo=timezone.utc).astimezone(WITA).strftime("%d-%m-%Y %H:%M WITA")
 
 
-def time_left(due: datetime, is_open: bool, now: datetime) -> tuple[str, bool]:
+def time_left(due: datetime, is_open: bool, moment: datetime) -> tuple[str, bool]:
     if not is_open:
         return "", False
-    if due < now:
-        return f"terlambat {span(now - due)}", True
-    return f"sisa {span(due - now)}", False
+    if due < moment:
+        return f"terlambat {span(moment - due)}", True
+    return f"sisa {span(due - moment)}", False
 
 
 bp.add_app_template_filter(local, "local")

@@ -22,13 +22,18 @@ def is_opted_out(s: Session, phone: str) -> bool:
     return bool(s.execute(_OPTED_OUT, {"phone": phone}).scalar())
 
 
+def contact(s: Session, phone: str) -> Contact:
+    """The contact row of a number, added to the session when there is none yet."""
+    found = s.get(Contact, phone)
+    if found is None:
+        found = Contact(phone=phone)
+        s.add(found)
+    return found
+
+
 def set_opt_out(s: Session, phone: str, opted_out: bool) -> None:
     """Record a number's choice to stop or start receiving messages."""
-    contact = s.get(Contact, phone)
-    if contact is None:
-        s.add(Contact(phone=phone, opted_out=opted_out))
-    else:
-        contact.opted_out = opted_out
+    contact(s, phone).opted_out = opted_out
 
 
 @dataclass(frozen=True)
