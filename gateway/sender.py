@@ -28,6 +28,15 @@ class Attempt:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A row this process holds in the sending state, with what the provider needs."""
+    outbound_id: int
+    to: str
+    from_: str
+    body: str
+
+
 class Sender:
     def __init__(self, db: Database, provider: Provider, status_callback_url: str | None):
         self.db = db
@@ -37,19 +46,32 @@ class Sender:
     def send(self, outbound_id: int) -> Attempt:
         """Send one pending row, unless another sender has it or it was sent already."""
         with self.db.transaction() as s:
-            claimed = s.execute(_CLAIM, {"oid": outbound_id, "now": now()}).first()
-            if claimed is None:
-                return Attempt()  # sent, failed or held by another sender already
-            to, from_, body, purpose = claimed
-            _, number = split_address(to)
-            if purpose not in SENT_EVEN_WHEN_OPTED_OUT and is_opted_out(s, number):
-                _settle(s, outbound_id, DeliveryStatus.SUPPRESSED, "",
-                        "Tidak dikirim: warga memilih berhenti (STOP)", DeliveryStatus.SENDING)
-                log.info("outbound %s suppressed: %s opted out", outbound_id, mask(to))
-                return Attempt()
+            claim = self.claim(s, outbound_id)
+        return self.send_claimed(claim) if claim else Attempt()
+
+    def claim(self, s, outbound_id: int) -> Claim | None:
+        """Take a pending row for sending, in the caller's transaction; None when it is not ours to send.
+
+        A row claimed and never reported on (the process died) is shown as failed by the
+        sweeper, never sent again: the citizen may have it already.
+        """
+        claimed = s.execute(_CLAIM, {"oid": outbound_id, "now": now()}).first()
+        if claimed is None:
+            return None  # sent, failed or held by another sender already
+        to, from_, body, purpose = claimed
+        if purpose not in SENT_EVEN_WHEN_OPTED_OUT and is_opted_out(s, split_address(to)[1]):
+            _settle(s, outbound_id, DeliveryStatus.SUPPRESSED, "",
+                    "Tidak dikirim: warga memilih berhenti (STOP)", DeliveryStatus.SENDING)
+            log.info("outbound %s suppressed: %s opted out", outbound_id, mask(to))
+            return None
+        return Claim(outbound_id, to, from_, body)
+
+    def send_claimed(self, claim: Claim) -> Attempt:
+        """Hand a claimed row to the provider and record the answer."""
+        outbound_id, to = claim.outbound_id, claim.to
         callback = f"{self.status_callback_url}?o={outbound_id}" if self.status_callback_url else None
         try:
-            result = self.provider.send(to=to, from_=from_, body=body, status_callback=callback)
+            result = self.provider.send(to=to, from_=claim.from_, body=claim.body, status_callback=callback)
         except RetryableError as exc:
             self._settle(outbound_id, DeliveryStatus.PENDING, exc.code, exc.reason, DeliveryStatus.SENDING)
             log.warning("outbound %s to %s: retryable error %s", outbound_id, mask(to), exc.code)
@@ -57,7 +79,7 @@ class Sender:
         except PermanentError as exc:
             self._settle(outbound_id, DeliveryStatus.FAILED, exc.code, exc.reason, DeliveryStatus.SENDING)
             if exc.code == OPTED_OUT_CODE:
-                self.mark_opted_out(number)
+                self.mark_opted_out(split_address(to)[1])
             log.warning("outbound %s to %s: failed with %s", outbound_id, mask(to), exc.code)
             return Attempt(code=exc.code, reason=exc.reason)
         with self.db.transaction() as s:

@@ -32,7 +32,7 @@ _NOT_WORDS = re.compile(r"[\W_]+")
 @dataclass(frozen=True)
 class Outcome:
     """What processing one message produced, for the job to act on after commit."""
-    outbound_ids: tuple[int, ...] = ()
+    claims: tuple = ()  # replies claimed for sending in the same transaction (gateway.sender.Claim)
     attachment_ids: tuple[int, ...] = ()
 
 
@@ -42,7 +42,11 @@ def text_hash(text: str) -> str:
 
 
 def process(services: Services, inbound_id: int) -> Outcome:
-    """Process one stored inbound message, once; the changes and the reply commit together."""
+    """Process one stored inbound message, once; the changes and the reply commit together.
+
+    The reply is claimed for sending in that same transaction, so the job can hand it
+    to the provider straight after the commit.
+    """
     with services.db.transaction() as s:
         msg = s.scalar(
             update(InboundMessage)
@@ -67,11 +71,9 @@ def process(services: Services, inbound_id: int) -> Outcome:
         reply, ticket = _apply(s, msg, line, intent)
         attachments = _keep_media(s, msg, ticket)
         outbound = _reply(s, msg, reply, ticket) if reply else None
+        claim = services.sender.claim(s, outbound.id) if outbound else None
         log.info("inbound %s from %s: %s", msg.message_sid, mask(msg.phone), msg.intent)
-        return Outcome(
-            outbound_ids=(outbound.id,) if outbound else (),
-            attachment_ids=tuple(a.id for a in attachments),
-        )
+        return Outcome(claims=(claim,) if claim else (), attachment_ids=tuple(a.id for a in attachments))
 
 
 def _apply(s: Session, msg: InboundMessage, line: Line, intent) -> tuple[tuple[str, str] | None, Ticket | None]:

@@ -11,25 +11,35 @@ from handlers.runtime import current
 log = logging.getLogger(__name__)
 
 
-def process_inbound(inbound_id: int) -> None:
-    """Parse and apply one inbound message, then send its reply at once."""
+class ProcessingFailed(Exception):
+    """Raised after the rest of a batch is done, so that RQ retries the messages that failed."""
+
+
+def process_inbound(*inbound_ids: int) -> None:
+    """Parse and apply stored inbound messages, each in its own transaction, sending each reply at once.
+
+    A message that fails does not hold up the others; the job then raises, and its
+    retry skips the messages already processed.
+    """
     services = current()
-    outcome = inbound.process(services, inbound_id)
-    for attachment_id in outcome.attachment_ids:
-        services.queues.download(attachment_id)
-    for outbound_id in outcome.outbound_ids:
-        deliver(outbound_id)
+    failed = []
+    for inbound_id in inbound_ids:
+        try:
+            outcome = inbound.process(services, inbound_id)
+            for attachment_id in outcome.attachment_ids:
+                services.queues.download(attachment_id)
+            for claim in outcome.claims:
+                if services.sender.send_claimed(claim).retry:
+                    services.queues.send(claim.outbound_id, tried_once=True)
+        except Exception:
+            log.exception("inbound %s: processing failed", inbound_id)
+            failed.append(inbound_id)
+    if failed:
+        raise ProcessingFailed(f"inbound {failed}: processing failed")
 
 
 class ProviderUnavailable(Exception):
     """Raised so that RQ retries a send later, with backoff."""
-
-
-def deliver(outbound_id: int) -> None:
-    """Try a send now; when the provider is busy or down, hand it to a retrying send job."""
-    services = current()
-    if services.sender.send(outbound_id).retry:
-        services.queues.send(outbound_id, tried_once=True)
 
 
 def send_outbound(outbound_id: int) -> None:

@@ -36,10 +36,11 @@ class Database:
     def __init__(self, url: str):
         self.url = url
         if url.startswith("sqlite"):
-            self.engine: Engine = create_engine(url, connect_args={"timeout": 10})
+            self.engine: Engine = create_engine(url, connect_args={"timeout": 10}, hide_parameters=True)
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                                        hide_parameters=True)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time and its busy handler sleeps in steps of
         # milliseconds; queueing this process's writers on a lock is far cheaper.

@@ -10,6 +10,9 @@ INBOUND = "inbound"
 OUTBOUND = "outbound"
 # Processing a message fails only when the database does: retry soon, then leave it to the sweeper.
 PROCESS_RETRY = Retry(max=3, interval=[5, 30, 120])
+# Messages per processing job: enough to share RQ's per-job cost, few enough that one job
+# (each message sent to the provider in turn) stays well inside RQ's job timeout.
+JOB_BATCH = 8
 
 
 class Queues:
@@ -26,11 +29,17 @@ class Queues:
         return [self.inbound, self.outbound]
 
     def process_inbound(self, *inbound_ids: int) -> None:
-        """Queue the processing of stored inbound messages, all in one Redis round trip."""
+        """Queue the processing of stored inbound messages: one job per batch of at most JOB_BATCH.
+
+        Each job costs a dozen Redis round trips of RQ bookkeeping whatever it carries,
+        so the messages a web process stored together are processed by one job.
+        """
         with self.redis.pipeline() as pipe:
-            for inbound_id in inbound_ids:
-                self.inbound.enqueue("handlers.jobs.process_inbound", inbound_id, retry=PROCESS_RETRY,
-                                     result_ttl=0, job_id=f"inbound-{inbound_id}", pipeline=pipe)
+            for start in range(0, len(inbound_ids), JOB_BATCH):
+                ids = inbound_ids[start:start + JOB_BATCH]
+                job_id = f"inbound-{ids[0]}" if len(ids) == 1 else f"inbound-{ids[0]}-{ids[-1]}"
+                self.inbound.enqueue("handlers.jobs.process_inbound", *ids, retry=PROCESS_RETRY,
+                                     result_ttl=0, job_id=job_id, pipeline=pipe)
             pipe.execute()
 
     def _retrying(self, func: str, *args, job_id: str, tried_once: bool) -> None:

@@ -177,3 +177,58 @@ def test_missing_media_is_explained_in_the_record(gateway):
     assert first.path == "" and first.error == "HTTP 404 dari penyedia"
     assert second.path == "" and "setelah beberapa percobaan" in second.error
     assert len(gateway.twilio.messages) == 1  # the citizen's acknowledgement is not held up by the files
+
+
+def test_a_failing_message_does_not_hold_up_its_batch(gateway, monkeypatch):
+    from rq.registry import ScheduledJobRegistry
+
+    from handlers import inbound
+
+    for i in range(3):
+        gateway.sms(f"NTT jalan berlubang nomor {i}", frm=f"+6281300000{i:03d}")
+    queues = gateway.services.queues
+    queues.redis.flushdb()
+    with gateway.session() as s:
+        ids = s.scalars(select(InboundMessage.id).order_by(InboundMessage.id)).all()
+    process = inbound.process
+
+    def database_hiccup(services, inbound_id):
+        if inbound_id == ids[1]:
+            raise RuntimeError("database went away")
+        return process(services, inbound_id)
+
+    monkeypatch.setattr(inbound, "process", database_hiccup)
+    queues.process_inbound(*ids)
+    gateway.drain()
+    assert sorted(m.to for m in gateway.twilio.messages) == ["+6281300000000", "+6281300000002"]
+    assert ScheduledJobRegistry(queue=queues.inbound).count == 1  # the job raised: RQ retries it
+
+    monkeypatch.setattr(inbound, "process", process)
+    queues.process_inbound(*ids)  # the retry, with the same ids
+    gateway.drain()
+    assert sorted(m.to for m in gateway.twilio.messages) == ["+6281300000000", "+6281300000001",
+                                                             "+6281300000002"]
+
+
+def test_a_reply_claimed_but_never_handed_over_is_shown_failed_not_resent(gateway):
+    """The reply is claimed in the processing transaction: a worker dying before the provider call
+    leaves it 'sending', which the sweeper shows as failed; it never goes out twice."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from handlers import inbound
+
+    gateway.sms("NTT jembatan Liliba retak")
+    gateway.services.queues.redis.flushdb()
+    with gateway.session() as s:
+        inbound_id = s.scalar(select(InboundMessage.id))
+    inbound.process(gateway.services, inbound_id)  # committed; then the worker dies
+    assert outbound(gateway).status == "sending"
+    with gateway.services.db.transaction() as s:
+        s.execute(update(OutboundMessage).values(updated_at=OutboundMessage.updated_at - timedelta(minutes=11)))
+    assert sweep(gateway.services).abandoned == 1
+    gateway.drain()
+    row = outbound(gateway)
+    assert row.status == "failed" and "tidak diketahui" in row.error_message
+    assert gateway.twilio.messages == []

@@ -224,6 +224,29 @@ def test_concurrent_repeats_in_one_batch_store_one_message(gateway):
     gateway.app.extensions["ingestor"]._write(batch)
     assert [p.result.queued for p in batch] == [True, True, False]
     assert batch[2].result.inbound_id is None
+    assert gateway.services.queues.inbound.count == 1  # the two messages stored together share one job
     gateway.drain()
     assert count(gateway, InboundMessage) == 2 and count(gateway, Ticket) == 2
     assert len(gateway.twilio.messages) == 2
+
+
+def test_a_batch_job_answers_every_message_to_its_own_sender(gateway):
+    """Messages a web process stored together are processed by one job, each answered on its own."""
+    from store.queues import JOB_BATCH
+
+    phones = [f"+62812000{i:05d}" for i in range(JOB_BATCH + 2)]
+    for phone in phones:
+        gateway.sms(f"NTT lampu jalan mati di RT {phone[-2:]}", frm=phone)
+    gateway.services.queues.redis.flushdb()  # drop the one job per message the test client made
+    with gateway.session() as s:
+        ids = s.scalars(select(InboundMessage.id).order_by(InboundMessage.id)).all()
+    gateway.services.queues.process_inbound(*ids)
+    assert gateway.services.queues.inbound.count == 2  # JOB_BATCH per job at most
+    gateway.drain()
+    assert sorted(m.to for m in gateway.twilio.messages) == sorted(phones)
+    with gateway.session() as s:
+        tickets = s.scalars(select(Ticket)).all()
+    assert len({t.code for t in tickets}) == len(phones)
+    for message in gateway.twilio.messages:
+        [ticket] = [t for t in tickets if t.phone == message.to]
+        assert f"Kode: {codes.display(ticket.code)}" in message.body
