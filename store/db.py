@@ -35,6 +35,8 @@ class Database:
 
     def __init__(self, url: str):
         self.url = url
+        # hide_parameters: a failing statement's error (logged, and kept by RQ) must not carry
+        # the citizen's number or text.
         if url.startswith("sqlite"):
             self.engine: Engine = create_engine(url, connect_args={"timeout": 10}, hide_parameters=True)
             event.listen(self.engine, "connect", _sqlite_pragmas)

@@ -133,3 +133,19 @@ def test_several_processes_start_on_a_fresh_database_at_once(database_url, redis
             proc.join(60)
         assert errors.empty(), errors.get()
         assert all(proc.exitcode == 0 for proc in starts)
+
+
+def test_database_errors_do_not_carry_personal_data(gateway):
+    """A failing statement's error (which RQ and the log print) names no phone number or text."""
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from gateway.ingest import inbound_row
+    from store.models import InboundMessage
+
+    row = inbound_row({"MessageSid": "SM1", "From": "+6281234567890", "To": "+621708",
+                       "Body": "NTT rumah Maria Ndun di RT 07 kebanjiran"})
+    with pytest.raises(IntegrityError) as failure:
+        with gateway.services.db.engine.begin() as conn:
+            conn.execute(insert(InboundMessage), [row, row])
+    assert "6281234567890" not in str(failure.value) and "Maria" not in str(failure.value)
