@@ -19,6 +19,8 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
+	$(BIN)/python -m bench.costs --db sqlite
+	$(BIN)/python -m bench.costs --db postgresql
 	$(BIN)/python -m bench.ingest --db sqlite
 	$(BIN)/python -m bench.ingest --db postgresql
 	$(BIN)/python -m bench.e2e --db sqlite
