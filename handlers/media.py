@@ -40,22 +40,36 @@ def download(services: Services, attachment_id: int) -> None:
             _record(services, attachment_id, error=f"HTTP {response.status_code} dari penyedia")
             log.warning("attachment %s: provider answered %s, given up", attachment_id, response.status_code)
             return
-        data = b""
-        for chunk in response.iter_content(64 * 1024):
-            data += chunk
-            if len(data) > MAX_BYTES:
-                _record(services, attachment_id, error="Berkas lebih dari 20 MB, tidak disimpan")
-                return
         content_type = content_type or response.headers.get("Content-Type", "application/octet-stream")
-    extension = mimetypes.guess_extension(content_type.split(";")[0].strip()) or ".bin"
-    relative = Path(f"{created // 1000:06d}") / f"{attachment_id}{extension}"
-    target = settings.media_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(target.suffix + ".part")
-    partial.write_bytes(data)
+        extension = mimetypes.guess_extension(content_type.split(";")[0].strip()) or ".bin"
+        relative = Path(f"{created // 1000:06d}") / f"{attachment_id}{extension}"
+        target = settings.media_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(target.suffix + ".part")
+        try:
+            size = _save(response, partial)
+        except requests.RequestException as exc:
+            partial.unlink(missing_ok=True)
+            raise MediaFetchError(f"attachment {attachment_id}: {type(exc).__name__} while reading") from exc
+    if size > MAX_BYTES:
+        partial.unlink()
+        _record(services, attachment_id, error="Berkas lebih dari 20 MB, tidak disimpan")
+        return
     partial.replace(target)
-    _record(services, attachment_id, path=str(relative), size=len(data), content_type=content_type)
-    log.info("attachment %s stored (%d bytes)", attachment_id, len(data))
+    _record(services, attachment_id, path=str(relative), size=size, content_type=content_type)
+    log.info("attachment %s stored (%d bytes)", attachment_id, size)
+
+
+def _save(response, path: Path) -> int:
+    """Write the body to path as it arrives; stop past MAX_BYTES. Return the bytes read."""
+    size = 0
+    with path.open("wb") as out:
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > MAX_BYTES:
+                break
+            out.write(chunk)
+    return size
 
 
 def record_failure(services: Services, attachment_id: int, error: str) -> None:

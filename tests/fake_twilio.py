@@ -44,7 +44,7 @@ class FakeTwilio:
         self.auth_token = auth_token
         self.stall_seconds = stall_seconds
         self.messages: list[SentMessage] = []
-        self.media: dict[str, tuple[bytes, str]] = {}
+        self.media: dict[str, tuple[bytes, str, bool]] = {}
         self.media_requests: list[dict] = []
         self.failures: deque[Failure] = deque()
         self.attempts = 0  # every create request, answered or not
@@ -67,8 +67,9 @@ class FakeTwilio:
         with self.lock:
             self.failures.extend(failures)
 
-    def add_media(self, name: str, data: bytes, content_type: str) -> str:
-        self.media[name] = (data, content_type)
+    def add_media(self, name: str, data: bytes, content_type: str, *, cut_off: bool = False) -> str:
+        """Serve a file; cut_off: announce more bytes than are sent, then close (a dropped download)."""
+        self.media[name] = (data, content_type, cut_off)
         return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Messages/MM1/Media/{name}"
 
     def wait_for(self, count: int, timeout: float = 30.0) -> bool:
@@ -119,8 +120,15 @@ class FakeTwilio:
                     return self._error(401, 20003, "Authenticate")
                 if name not in fake.media:
                     return self._error(404, 20404, "Not found")
-                data, content_type = fake.media[name]
-                self._send(200, data, content_type)
+                data, content_type, cut_off = fake.media[name]
+                if not cut_off:
+                    return self._send(200, data, content_type)
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data) * 2))
+                self.end_headers()
+                self.wfile.write(data)
+                self.close_connection = True
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))

@@ -179,6 +179,24 @@ def test_missing_media_is_explained_in_the_record(gateway):
     assert len(gateway.twilio.messages) == 1  # the citizen's acknowledgement is not held up by the files
 
 
+def test_oversized_and_cut_off_files_are_explained_and_leave_nothing_behind(gateway, monkeypatch):
+    from handlers import media
+    from store.models import Attachment
+
+    monkeypatch.setattr(media, "MAX_BYTES", 1000)
+    big = gateway.twilio.add_media("MEbig", b"x" * 1001, "application/pdf")
+    cut = gateway.twilio.add_media("MEcut", b"y" * 500, "image/jpeg", cut_off=True)
+    gateway.whatsapp("dokumen KK dan foto rumah", NumMedia="2", MediaUrl0=big, MediaContentType0="application/pdf",
+                     MediaUrl1=cut, MediaContentType1="image/jpeg")
+    gateway.drain()
+    with gateway.session() as s:
+        first, second = s.scalars(select(Attachment).order_by(Attachment.position)).all()
+    assert first.path == "" and "lebih dari 20 MB" in first.error
+    assert second.path == "" and "setelah beberapa percobaan" in second.error
+    assert sum(r["path"].endswith("/MEcut") for r in gateway.twilio.media_requests) > 1  # retried
+    assert [p for p in gateway.services.settings.media_dir.rglob("*") if p.is_file()] == []
+
+
 def test_a_failing_message_does_not_hold_up_its_batch(gateway, monkeypatch):
     from rq.registry import ScheduledJobRegistry
 
