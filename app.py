@@ -57,7 +57,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
         callback = settings.public_base_url + "/webhooks/twilio/status"
     services = runtime.Services(
         settings=settings, db=db,
-        queues=Queues(settings.redis_url, settings.retry_intervals),
+        queues=Queues(settings.redis_url, settings.retry_intervals, settings.twilio_timeout),
         sender=Sender(db, provider, callback),
     )
     runtime.install(services)

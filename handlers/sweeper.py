@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, update
 
 from handlers.runtime import Services
 from store.db import now
-from store.models import DeliveryStatus, InboundMessage, OutboundMessage
+from store.models import Attachment, DeliveryStatus, InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
 # A message queued this long ago and still unprocessed has lost its job.
@@ -24,39 +24,27 @@ class Swept:
     inbound: int = 0
     outbound: int = 0
     abandoned: int = 0
+    downloads: int = 0
 
 
 def sweep(services: Services) -> Swept:
-    """Queue stored-but-unqueued inbound messages and pending outbound ones; return the counts."""
+    """Queue stored-but-unqueued inbound messages, pending sends and lost downloads; return the counts."""
     cutoff = now() - STALE
-    inbound = outbound = 0
     db, queues = services.db, services.queues
-    with db.transaction() as s:
-        ids = s.scalars(
-            select(InboundMessage.id)
-            .where(InboundMessage.processed_at.is_(None), InboundMessage.attempts < MAX_ATTEMPTS,
-                   or_(InboundMessage.queued_at.is_(None), InboundMessage.queued_at < cutoff))
-            .order_by(InboundMessage.id).limit(BATCH)
-        ).all()
-    for inbound_id in ids:
-        if not _claim(db, InboundMessage, inbound_id, InboundMessage.processed_at.is_(None),
-                      or_(InboundMessage.queued_at.is_(None), InboundMessage.queued_at < cutoff),
-                      queued_at=now(), attempts=InboundMessage.attempts + 1):
-            continue
-        try:
-            queues.process_inbound(inbound_id)
-        except RedisError:
-            _claim(db, InboundMessage, inbound_id, queued_at=None)
-            log.warning("sweeper: Redis still down, %s inbound left for the next round", len(ids))
-            return Swept(inbound, outbound)
-        inbound += 1
+
+    lost = or_(InboundMessage.queued_at.is_(None), InboundMessage.queued_at < cutoff)
+    waiting = (InboundMessage.processed_at.is_(None), InboundMessage.attempts < MAX_ATTEMPTS, lost)
+    claimed = _claim(db, InboundMessage, waiting, queued_at=now(), attempts=InboundMessage.attempts + 1)
+    try:
+        if claimed:
+            queues.process_inbound(*claimed)
+    except RedisError:
+        with db.transaction() as s:
+            s.execute(update(InboundMessage).where(InboundMessage.id.in_(claimed)).values(queued_at=None))
+        log.warning("sweeper: Redis still down, %d inbound left for the next round", len(claimed))
+        return Swept()
 
     with db.transaction() as s:
-        ids = s.scalars(
-            select(OutboundMessage.id)
-            .where(OutboundMessage.status == DeliveryStatus.PENDING.value, OutboundMessage.updated_at < cutoff)
-            .order_by(OutboundMessage.id).limit(BATCH)
-        ).all()
         # A send that started and never reported back may or may not have gone out:
         # show it as failed rather than risk sending the citizen the same thing twice.
         abandoned = s.execute(
@@ -66,24 +54,47 @@ def sweep(services: Services) -> Swept:
                     error_code="unknown", error_message="Hasil pengiriman tidak diketahui (pengirim terhenti)",
                     updated_at=now())
         ).rowcount
-    for outbound_id in ids:
-        if not _claim(db, OutboundMessage, outbound_id,
-                      OutboundMessage.status == DeliveryStatus.PENDING.value,
-                      OutboundMessage.updated_at < cutoff, updated_at=now()):
-            continue
-        try:
-            queues.send(outbound_id)
-        except RedisError:
-            log.warning("sweeper: Redis still down, outbound left for the next round")
-            break
-        outbound += 1
-    if inbound or outbound or abandoned:
-        log.info("sweeper: queued %d inbound, %d outbound; %d sends of unknown outcome marked failed",
-                 inbound, outbound, abandoned)
-    return Swept(inbound, outbound, abandoned)
+    pending = (OutboundMessage.status == DeliveryStatus.PENDING.value, OutboundMessage.updated_at < cutoff)
+    # Claimed rows that Redis refuses wait for the next round after this one (updated_at is now).
+    outbound = _enqueue_each(queues.send, _claim(db, OutboundMessage, pending, updated_at=now()))
 
-
-def _claim(db, model, row_id: int, *conditions, **values) -> bool:
-    """Update one row if it still matches; True when this process won it."""
+    # A download job Redis lost: the attachment is still missing long after its message was processed.
     with db.transaction() as s:
-        return bool(s.execute(update(model).where(model.id == row_id, *conditions).values(**values)).rowcount)
+        missing = s.scalars(
+            select(Attachment.id).join(InboundMessage, Attachment.inbound_id == InboundMessage.id)
+            .where(Attachment.stored_at.is_(None), Attachment.error == "", InboundMessage.processed_at < cutoff)
+            .order_by(Attachment.id).limit(BATCH)
+        ).all()
+    downloads = _enqueue_each(queues.download, queues.without_download_job(missing)) if missing else 0
+
+    swept = Swept(len(claimed), outbound, abandoned, downloads)
+    if swept != Swept():
+        log.info("sweeper: queued %d inbound, %d outbound, %d downloads; %d sends of unknown outcome marked failed",
+                 swept.inbound, swept.outbound, swept.downloads, swept.abandoned)
+    return swept
+
+
+def _claim(db, model, conditions: tuple, **values) -> list[int]:
+    """Mark up to BATCH rows matching conditions with values; return the ids this process won.
+
+    The conditions are checked again in the update, so two sweepers never both take a row.
+    """
+    with db.transaction() as s:
+        ids = s.scalars(select(model.id).where(*conditions).order_by(model.id).limit(BATCH)).all()
+    if not ids:
+        return []
+    with db.transaction() as s:
+        won = s.scalars(update(model).where(model.id.in_(ids), *conditions).values(**values)
+                        .returning(model.id)).all()
+    return sorted(won)
+
+
+def _enqueue_each(enqueue, ids: list[int]) -> int:
+    """Queue one job per id until Redis fails; return how many were queued."""
+    for done, row_id in enumerate(ids):
+        try:
+            enqueue(row_id)
+        except RedisError:
+            log.warning("sweeper: Redis still down, %d jobs left for a later round", len(ids) - done)
+            return done
+    return len(ids)

@@ -47,6 +47,42 @@ def test_sweeper_requeues_a_lost_job_and_a_pending_send(gateway):
     assert outbound(gateway).status == "failed"
 
 
+def test_sweeper_queues_lost_messages_in_batches(make_gateway):
+    down = make_gateway(REDIS_URL="redis://127.0.0.1:1/0")
+    for i in range(3):
+        down.sms(f"NTT lampu jalan mati di gang {i}", frm=f"+6281300000{i:03d}")
+    up = make_gateway()
+    assert sweep(up.services).inbound == 3
+    assert up.services.queues.inbound.count == 1  # one job carries them, as at ingest
+    up.drain()
+    assert len(up.twilio.messages) == 3
+
+
+def test_sweeper_queues_a_lost_download_again(gateway):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from handlers import inbound
+    from store.models import Attachment
+
+    photo = gateway.twilio.add_media("ME7", b"\xff\xd8\xff foto", "image/jpeg")
+    gateway.whatsapp("foto bantuan sembako yang rusak", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg")
+    gateway.services.queues.redis.flushdb()
+    with gateway.session() as s:
+        inbound_id = s.scalar(select(InboundMessage.id))
+    inbound.process(gateway.services, inbound_id)  # processed; the download job never reached Redis
+    assert sweep(gateway.services).downloads == 0  # too early: it may still be on its way
+    with gateway.services.db.transaction() as s:
+        s.execute(update(InboundMessage).values(processed_at=InboundMessage.processed_at - timedelta(minutes=11)))
+    assert sweep(gateway.services).downloads == 1
+    assert sweep(gateway.services).downloads == 0  # its job is in Redis now
+    gateway.drain()
+    with gateway.session() as s:
+        kept = s.scalars(select(Attachment)).one()
+    assert (gateway.services.settings.media_dir / kept.path).read_bytes() == b"\xff\xd8\xff foto"
+
+
 @pytest.mark.parametrize("failures", [
     [Failure(500)], [Failure(503)], [Failure(429, 20429, "Too Many Requests")], [Failure(0)],
     [Failure(500), Failure(429), Failure(0)],
@@ -195,6 +231,20 @@ def test_oversized_and_cut_off_files_are_explained_and_leave_nothing_behind(gate
     assert second.path == "" and "setelah beberapa percobaan" in second.error
     assert sum(r["path"].endswith("/MEcut") for r in gateway.twilio.media_requests) > 1  # retried
     assert [p for p in gateway.services.settings.media_dir.rglob("*") if p.is_file()] == []
+
+
+def test_jobs_have_time_for_a_slow_provider(make_gateway):
+    """RQ stops a job that runs past its timeout: a full batch whose every send waits for the
+    provider's timeout (to connect, then to read) must still fit."""
+    from store.queues import JOB_BATCH
+
+    gateway = make_gateway(TWILIO_HTTP_TIMEOUT="30")
+    queues = gateway.services.queues
+    queues.process_inbound(*range(1, JOB_BATCH + 1))
+    queues.send(1)
+    [processing], [sending] = queues.inbound.jobs, queues.outbound.jobs
+    assert processing.timeout >= JOB_BATCH * 2 * 30
+    assert sending.timeout >= 2 * 30
 
 
 def test_a_failing_message_does_not_hold_up_its_batch(gateway, monkeypatch):
