@@ -19,7 +19,7 @@ from parsers.phone import address_for, mask
 from replies.render import date, render, state_phrase, typed_code
 from store.db import now
 from store.models import Attachment, InboundMessage, OutboundMessage, Ticket, TicketState
-from store.queries import contact, set_opt_out
+from store.queries import contact, lock_phone, set_opt_out
 from store.tickets import add_ticket, unused_code
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ def process(services: Services, inbound_id: int) -> Outcome:
                         msg.message_sid)
             return Outcome()
         msg.line_id = line.id
+        lock_phone(s, msg.phone)
         _remember_name(s, msg)
         intent = intents.parse(msg.body, line.keyword or None)
         if msg.num_media and isinstance(intent, intents.Help) and not msg.body.strip():

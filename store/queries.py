@@ -1,6 +1,7 @@
 """Small queries shared by the gateway and the handlers."""
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,22 @@ from store.models import Contact, StateCount, Ticket
 
 
 _OPTED_OUT = select(Contact.__table__.c.opted_out).where(Contact.__table__.c.phone == bindparam("phone"))
+
+
+# Advisory locks on PostgreSQL: the first key names what is locked, the second which one.
+_PHONE_LOCKS = 1709
+
+
+def lock_phone(s: Session, phone: str) -> None:
+    """Make other transactions about this phone wait until this one ends.
+
+    One citizen's messages are then applied one after the other even when several
+    workers take them at once (a resend must find the ticket its twin just made).
+    SQLite needs nothing: a transaction that writes holds the only write lock.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(phone.encode()).digest()[:4], "big", signed=True)
+        s.execute(select(func.pg_advisory_xact_lock(_PHONE_LOCKS, key)))
 
 
 def is_opted_out(s: Session, phone: str) -> bool:

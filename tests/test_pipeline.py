@@ -102,6 +102,39 @@ def test_resend_within_a_day_gets_the_same_code(gateway):
     assert later != first and count(gateway, Ticket) == 2
 
 
+def test_a_resend_taken_by_two_workers_at_once_is_still_one_ticket(gateway, monkeypatch):
+    """Both copies pass the resend check before either commits, unless the phone's messages
+    are applied one after the other: a barrier holds each copy just before it adds a ticket."""
+    import threading
+
+    from handlers import inbound
+
+    gateway.sms("NTT air PDAM mati tiga hari di Oebobo")
+    gateway.sms("NTT air PDAM mati tiga hari di Oebobo")
+    gateway.services.queues.redis.flushdb()  # two workers take the two jobs instead
+    with gateway.session() as s:
+        ids = s.scalars(select(InboundMessage.id).order_by(InboundMessage.id)).all()
+    both_checked = threading.Barrier(2, timeout=1.5)
+    add_ticket = inbound.add_ticket
+
+    def add_when_both_checked(s, ticket):
+        try:
+            both_checked.wait()
+        except threading.BrokenBarrierError:
+            pass  # the other copy is waiting for this one to finish
+        add_ticket(s, ticket)
+
+    monkeypatch.setattr(inbound, "add_ticket", add_when_both_checked)
+    workers = [threading.Thread(target=inbound.process, args=(gateway.services, i)) for i in ids]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(15)
+    assert count(gateway, Ticket) == 1
+    with gateway.session() as s:
+        assert sorted(s.scalars(select(InboundMessage.intent)).all()) == ["NewTicket", "Resend"]
+
+
 def test_stop_then_nothing_until_start(gateway):
     code = CODE.search(gateway.converse("NTT pungli di kantor camat")).group(1)
     assert "tidak akan menerima pesan lagi" in gateway.converse("STOP")
