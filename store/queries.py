@@ -18,8 +18,8 @@ from store.models import Contact, StateCount, Ticket
 _OPTED_OUT = select(Contact.__table__.c.opted_out).where(Contact.__table__.c.phone == bindparam("phone"))
 
 
-# Advisory locks on PostgreSQL: the first key names what is locked, the second which one.
-_PHONE_LOCKS = 1709
+# Advisory locks on PostgreSQL: the first key says what is locked (phones), the second which one.
+_LOCK_PHONE = select(func.pg_advisory_xact_lock(1709, bindparam("key")))
 
 
 def lock_phone(s: Session, phone: str) -> None:
@@ -29,9 +29,10 @@ def lock_phone(s: Session, phone: str) -> None:
     workers take them at once (a resend must find the ticket its twin just made).
     SQLite needs nothing: a transaction that writes holds the only write lock.
     """
-    if s.get_bind().dialect.name == "postgresql":
+    connection = s.connection()  # not through the ORM: nothing pending is flushed for this
+    if connection.dialect.name == "postgresql":
         key = int.from_bytes(hashlib.sha256(phone.encode()).digest()[:4], "big", signed=True)
-        s.execute(select(func.pg_advisory_xact_lock(_PHONE_LOCKS, key)))
+        connection.execute(_LOCK_PHONE, {"key": key})
 
 
 def is_opted_out(s: Session, phone: str) -> bool:
