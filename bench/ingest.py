@@ -1,5 +1,8 @@
 """Ingest: signed webhooks against gunicorn (2 workers), beside a bare Flask endpoint, same run.
 
+Also measured the same way: the real webhook with storing and queueing replaced by nothing
+(bench/verify_only.py), the most any storing could leave.
+
 Usage: python -m bench.ingest [--db sqlite|postgresql] [--seconds 10]
 """
 from __future__ import annotations
@@ -97,6 +100,11 @@ def main() -> None:
         base = wrk(port, requests_file, args.seconds)
     finally:
         stop(bare)
+    verify_only = gunicorn("bench.verify_only:create_app()", port, env)
+    try:
+        unstored = wrk(port, requests_file, args.seconds)
+    finally:
+        stop(verify_only)
     web = gunicorn("app:create_app()", port, env)
     try:
         ours = wrk(port, requests_file, args.seconds)
@@ -107,6 +115,8 @@ def main() -> None:
     wrapped = " (request file wrapped: some MessageSids repeated)" if ours["requests"] > 60_000 else ""
     print(f"ingest on {args.db}, gunicorn -w 2, wrk -t2 -c16 -d{args.seconds}s{wrapped}")
     print(f"  bare <Response/> endpoint: {base['rps']:8.0f} req/s  p99 {base['p99_ms']:.1f} ms")
+    print(f"  signed webhook, nothing stored: {unstored['rps']:5.0f} req/s  p99 {unstored['p99_ms']:.1f} ms"
+          f"  = {100 * unstored['rps'] / base['rps']:.0f}% of bare")
     print(f"  signed webhook (store+queue): {ours['rps']:5.0f} req/s  p99 {ours['p99_ms']:.1f} ms"
           f"  errors {ours['errors']}  = {100 * ours['rps'] / base['rps']:.0f}% of bare")
     print(f"  at a steady {steady['rate']} req/s: p50 {steady['p50_ms']:.1f} ms  p99 {steady['p99_ms']:.1f} ms"
