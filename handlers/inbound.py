@@ -5,9 +5,10 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from config import Line
@@ -41,6 +42,19 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(_NOT_WORDS.sub(" ", text.lower()).strip().encode()).hexdigest()
 
 
+class Message(SimpleNamespace):
+    """An inbound row as plain attributes. Processing fills in intent, line_id and ticket_id,
+    and process() writes them back in one statement (not one ORM flush per change)."""
+
+
+_I = InboundMessage.__table__
+# Built once: every message runs these.
+_TAKE = (update(_I).where(_I.c.id == bindparam("iid"), _I.c.processed_at.is_(None))
+         .values(processed_at=bindparam("now")).returning(*_I.c))
+_WRITE_BACK = update(_I).where(_I.c.id == bindparam("iid")).values(
+    intent=bindparam("b_intent"), line_id=bindparam("b_line"), ticket_id=bindparam("b_ticket"))
+
+
 def process(services: Services, inbound_id: int) -> Outcome:
     """Process one stored inbound message, once; the changes and the reply commit together.
 
@@ -48,36 +62,38 @@ def process(services: Services, inbound_id: int) -> Outcome:
     to the provider straight after the commit.
     """
     with services.db.transaction() as s:
-        msg = s.scalar(
-            update(InboundMessage)
-            .where(InboundMessage.id == inbound_id, InboundMessage.processed_at.is_(None))
-            .values(processed_at=now())
-            .returning(InboundMessage)
-        )
-        if msg is None:
+        row = s.execute(_TAKE, {"iid": inbound_id, "now": now()}).first()
+        if row is None:
             return Outcome()  # processed already: a repeated job does nothing
-        line = services.settings.service.line_for(msg.channel, msg.to_address)
-        if line is None or msg.phone is None:
-            msg.intent = "unroutable"
-            log.warning("inbound %s: no line for its address or unreadable sender, kept unanswered",
-                        msg.message_sid)
-            return Outcome()
-        msg.line_id = line.id
-        lock_phone(s, msg.phone)
-        _remember_name(s, msg)
-        intent = intents.parse(msg.body, line.keyword or None)
-        if msg.num_media and isinstance(intent, intents.Help) and not msg.body.strip():
-            intent = intents.NewTicket("")  # a photo or document alone is evidence, not noise
-        msg.intent = type(intent).__name__
-        reply, ticket = _apply(s, msg, line, intent)
-        attachments = _keep_media(s, msg, ticket)
-        outbound = _reply(s, msg, reply, ticket) if reply else None
-        claim = services.sender.claim(s, outbound.id) if outbound else None
-        log.info("inbound %s from %s: %s", msg.message_sid, mask(msg.phone), msg.intent)
-        return Outcome(claims=(claim,) if claim else (), attachment_ids=tuple(a.id for a in attachments))
+        msg = Message(**row._mapping)
+        outcome = _process(services, s, msg)
+        s.execute(_WRITE_BACK, {"iid": msg.id, "b_intent": msg.intent, "b_line": msg.line_id,
+                                "b_ticket": msg.ticket_id})
+        return outcome
 
 
-def _apply(s: Session, msg: InboundMessage, line: Line, intent) -> tuple[tuple[str, str] | None, Ticket | None]:
+def _process(services: Services, s: Session, msg: Message) -> Outcome:
+    line = services.settings.service.line_for(msg.channel, msg.to_address)
+    if line is None or msg.phone is None:
+        msg.intent = "unroutable"
+        log.warning("inbound %s: no line for its address or unreadable sender, kept unanswered", msg.message_sid)
+        return Outcome()
+    msg.line_id = line.id
+    lock_phone(s, msg.phone)
+    _remember_name(s, msg)
+    intent = intents.parse(msg.body, line.keyword or None)
+    if msg.num_media and isinstance(intent, intents.Help) and not msg.body.strip():
+        intent = intents.NewTicket("")  # a photo or document alone is evidence, not noise
+    msg.intent = type(intent).__name__
+    reply, ticket = _apply(s, msg, line, intent)
+    attachments = _keep_media(s, msg, ticket)
+    outbound = _reply(s, msg, reply, ticket) if reply else None
+    claim = services.sender.claim(s, outbound.id) if outbound else None
+    log.info("inbound %s from %s: %s", msg.message_sid, mask(msg.phone), msg.intent)
+    return Outcome(claims=(claim,) if claim else (), attachment_ids=tuple(a.id for a in attachments))
+
+
+def _apply(s: Session, msg: Message, line: Line, intent) -> tuple[tuple[str, str] | None, Ticket | None]:
     """Change the store as the intent asks; return (purpose, reply text) and the ticket touched."""
     awaiting = _awaiting_reply(s, msg, line, intent)
     if awaiting is not None:
@@ -112,7 +128,7 @@ def _apply(s: Session, msg: InboundMessage, line: Line, intent) -> tuple[tuple[s
     raise ValueError(f"unknown intent {intent!r}")
 
 
-def _add_to(s: Session, msg: InboundMessage, ticket: Ticket):
+def _add_to(s: Session, msg: Message, ticket: Ticket):
     """Add the message to a ticket's conversation; a ticket waiting for the citizen resumes."""
     msg.ticket_id = ticket.id
     msg.intent = "FollowUp"
@@ -122,7 +138,7 @@ def _add_to(s: Session, msg: InboundMessage, ticket: Ticket):
     return ("followup_ok", render("followup_ok", code=codes.display(ticket.code))), ticket
 
 
-def _awaiting_reply(s: Session, msg: InboundMessage, line: Line, intent) -> Ticket | None:
+def _awaiting_reply(s: Session, msg: Message, line: Line, intent) -> Ticket | None:
     """The ticket an officer recently wrote to this phone about, when this message reads as the reply.
 
     Only text that is not itself a command: free text on a free-text line, text
@@ -142,7 +158,7 @@ def _awaiting_reply(s: Session, msg: InboundMessage, line: Line, intent) -> Tick
     )
 
 
-def _new_ticket(s: Session, msg: InboundMessage, line: Line, text: str):
+def _new_ticket(s: Session, msg: Message, line: Line, text: str):
     digest = text_hash(text) if text else ""
     if digest:
         earlier = s.scalar(
@@ -173,12 +189,12 @@ def _own_ticket(s: Session, code: str, phone: str) -> Ticket | None:
     return s.scalar(select(Ticket).where(Ticket.code == code, Ticket.phone == phone))
 
 
-def _remember_name(s: Session, msg: InboundMessage) -> None:
+def _remember_name(s: Session, msg: Message) -> None:
     if msg.profile_name:
         contact(s, msg.phone).display_name = msg.profile_name
 
 
-def _keep_media(s: Session, msg: InboundMessage, ticket: Ticket | None) -> list[Attachment]:
+def _keep_media(s: Session, msg: Message, ticket: Ticket | None) -> list[Attachment]:
     found = []
     for i in range(min(msg.num_media, 10)):
         url = msg.params.get(f"MediaUrl{i}")
@@ -192,7 +208,7 @@ def _keep_media(s: Session, msg: InboundMessage, ticket: Ticket | None) -> list[
     return found
 
 
-def _reply(s: Session, msg: InboundMessage, reply: tuple[str, str], ticket: Ticket | None) -> OutboundMessage:
+def _reply(s: Session, msg: Message, reply: tuple[str, str], ticket: Ticket | None) -> OutboundMessage:
     purpose, body = reply
     return outbox.write(s, key=f"reply:{msg.id}", purpose=purpose, channel=msg.channel,
                         to=address_for(msg.channel, msg.phone), from_=msg.to_address, body=body,
