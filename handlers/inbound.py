@@ -5,8 +5,8 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from types import SimpleNamespace
 from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
@@ -73,6 +73,7 @@ def process(services: Services, inbound_id: int) -> Outcome:
 
 
 def _process(services: Services, s: Session, msg: Message) -> Outcome:
+    """Apply one taken message in process()'s transaction."""
     line = services.settings.service.line_for(msg.channel, msg.to_address)
     if line is None or msg.phone is None:
         msg.intent = "unroutable"

@@ -35,14 +35,14 @@ def sweep(services: Services) -> Swept:
     lost = or_(InboundMessage.queued_at.is_(None), InboundMessage.queued_at < cutoff)
     waiting = (InboundMessage.processed_at.is_(None), InboundMessage.attempts < MAX_ATTEMPTS, lost)
     claimed = _claim(db, InboundMessage, waiting, queued_at=now(), attempts=InboundMessage.attempts + 1)
-    try:
-        if claimed:
+    if claimed:
+        try:
             queues.process_inbound(*claimed)
-    except RedisError:
-        with db.transaction() as s:
-            s.execute(update(InboundMessage).where(InboundMessage.id.in_(claimed)).values(queued_at=None))
-        log.warning("sweeper: Redis still down, %d inbound left for the next round", len(claimed))
-        return Swept()
+        except RedisError:
+            with db.transaction() as s:
+                s.execute(update(InboundMessage).where(InboundMessage.id.in_(claimed)).values(queued_at=None))
+            log.warning("sweeper: Redis still down, %d inbound left for the next round", len(claimed))
+            return Swept()
 
     with db.transaction() as s:
         # A send that started and never reported back may or may not have gone out:
