@@ -19,6 +19,8 @@ from gateway.ingest import Ingestor
 from gateway.provider import SandboxProvider, TwilioProvider
 from gateway.sender import Sender
 from handlers import runtime
+from handlers.sweeper import given_up, given_up_count, retry_given_up, sweep
+from parsers.phone import mask
 from store.db import Database
 from store.queues import Queues
 from store.tickets import seed_counts
@@ -85,6 +87,8 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
             services.queues.redis.ping()
         except RedisError as exc:
             state["redis"] = f"down: {type(exc).__name__}"
+        if state["database"] == "ok":  # messages the sweeper gave up on: an operator should look
+            state["unprocessed"] = given_up_count(db)
         ok = state["database"] == "ok" and state["redis"] == "ok"
         return jsonify(state), 200 if ok else 503
 
@@ -97,8 +101,16 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     @app.cli.command("sweep")
     def sweep_command() -> None:
         """Queue stored work that Redis lost, once."""
-        from handlers.sweeper import sweep
-
         click.echo(repr(sweep(services)))
+
+    @app.cli.command("unprocessed")
+    @click.option("--retry", is_flag=True, help="Let the sweeper queue them again (after fixing the cause).")
+    def unprocessed_command(retry: bool) -> None:
+        """List the stored messages whose processing failed every attempt."""
+        for msg in given_up(db):
+            click.echo(f"{msg.id}  {msg.message_sid}  {mask(msg.from_address)}"
+                       f"  received {msg.received_at:%Y-%m-%d %H:%M} UTC  attempts {msg.attempts}")
+        if retry:
+            click.echo(f"{retry_given_up(db)} message(s) handed back to the sweeper")
 
     return app

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from handlers.runtime import Services
 from store.db import now
@@ -72,6 +72,28 @@ def sweep(services: Services) -> Swept:
         log.info("sweeper: queued %d inbound, %d outbound, %d downloads; %d sends of unknown outcome marked failed",
                  swept.inbound, swept.outbound, swept.downloads, swept.abandoned)
     return swept
+
+
+# Stored messages the sweeper no longer queues: their processing failed MAX_ATTEMPTS times.
+_GIVEN_UP = (InboundMessage.processed_at.is_(None), InboundMessage.attempts >= MAX_ATTEMPTS)
+
+
+def given_up_count(db) -> int:
+    """Count the messages left unprocessed for good, for /healthz and monitoring."""
+    with db.transaction() as s:
+        return s.scalar(select(func.count()).select_from(InboundMessage).where(*_GIVEN_UP))
+
+
+def given_up(db, limit: int = 100) -> list[InboundMessage]:
+    """The messages left unprocessed for good, oldest first."""
+    with db.transaction() as s:
+        return list(s.scalars(select(InboundMessage).where(*_GIVEN_UP).order_by(InboundMessage.id).limit(limit)))
+
+
+def retry_given_up(db) -> int:
+    """Let the sweeper take them again (once their cause is fixed); return how many."""
+    with db.transaction() as s:
+        return s.execute(update(InboundMessage).where(*_GIVEN_UP).values(attempts=0, queued_at=None)).rowcount
 
 
 def _claim(db, model, conditions: tuple, **values) -> list[int]:

@@ -83,6 +83,33 @@ def test_sweeper_queues_a_lost_download_again(gateway):
     assert (gateway.services.settings.media_dir / kept.path).read_bytes() == b"\xff\xd8\xff foto"
 
 
+def test_messages_the_sweeper_gave_up_on_are_shown_and_can_be_retried(gateway):
+    """Processing that fails every attempt (a bug, a bad row) leaves the message stored, counted in
+    /healthz and listed for the operator, who can hand it back to the sweeper once it is fixed."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from handlers.sweeper import MAX_ATTEMPTS
+    from store.db import now
+
+    gateway.sms("NTT pelayanan KTP lambat sekali", frm="+6281298765432")
+    gateway.services.queues.redis.flushdb()
+    with gateway.services.db.transaction() as s:  # every attempt failed, the last one long ago
+        s.execute(update(InboundMessage).values(attempts=MAX_ATTEMPTS, queued_at=now() - timedelta(hours=1)))
+    assert sweep(gateway.services).inbound == 0
+    assert gateway.client.get("/healthz").get_json()["unprocessed"] == 1
+    runner = gateway.app.test_cli_runner()
+    listed = runner.invoke(args=["unprocessed"]).output
+    assert "+6281***432" in listed and "6281298765432" not in listed and "KTP" not in listed
+
+    assert "1 message(s) handed back" in runner.invoke(args=["unprocessed", "--retry"]).output
+    assert sweep(gateway.services).inbound == 1
+    gateway.drain()
+    assert "Pengaduan Anda diterima" in gateway.twilio.messages[-1].body
+    assert gateway.client.get("/healthz").get_json()["unprocessed"] == 0
+
+
 @pytest.mark.parametrize("failures", [
     [Failure(500)], [Failure(503)], [Failure(429, 20429, "Too Many Requests")], [Failure(0)],
     [Failure(500), Failure(429), Failure(0)],
@@ -186,7 +213,8 @@ def test_unknown_status_callback_is_harmless(gateway):
 
 
 def test_healthz(make_gateway):
-    assert make_gateway().client.get("/healthz").get_json() == {"database": "ok", "redis": "ok", "sandbox": False}
+    assert make_gateway().client.get("/healthz").get_json() == {"database": "ok", "redis": "ok", "sandbox": False,
+                                                                "unprocessed": 0}
     down = make_gateway(REDIS_URL="redis://127.0.0.1:1/0").client.get("/healthz")
     assert down.status_code == 503 and down.get_json()["redis"].startswith("down")
 
