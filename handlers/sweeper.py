@@ -32,8 +32,7 @@ def sweep(services: Services) -> Swept:
     cutoff = now() - STALE
     db, queues = services.db, services.queues
 
-    lost = or_(InboundMessage.queued_at.is_(None), InboundMessage.queued_at < cutoff)
-    waiting = (InboundMessage.processed_at.is_(None), InboundMessage.attempts < MAX_ATTEMPTS, lost)
+    waiting = (*_without_job(cutoff), InboundMessage.attempts < MAX_ATTEMPTS)
     claimed = _claim(db, InboundMessage, waiting, queued_at=now(), attempts=InboundMessage.attempts + 1)
     if claimed:
         try:
@@ -74,26 +73,33 @@ def sweep(services: Services) -> Swept:
     return swept
 
 
-# Stored messages the sweeper no longer queues: their processing failed MAX_ATTEMPTS times.
-_GIVEN_UP = (InboundMessage.processed_at.is_(None), InboundMessage.attempts >= MAX_ATTEMPTS)
+def _without_job(cutoff) -> tuple:
+    """Stored, unprocessed, and not queued since cutoff: no job carries it any more."""
+    return (InboundMessage.processed_at.is_(None),
+            or_(InboundMessage.queued_at.is_(None), InboundMessage.queued_at < cutoff))
+
+
+def _given_up() -> tuple:
+    """Messages the sweeper no longer queues: processing failed MAX_ATTEMPTS times, the last long ago."""
+    return (*_without_job(now() - STALE), InboundMessage.attempts >= MAX_ATTEMPTS)
 
 
 def given_up_count(db) -> int:
     """Count the messages left unprocessed for good, for /healthz and monitoring."""
     with db.transaction() as s:
-        return s.scalar(select(func.count()).select_from(InboundMessage).where(*_GIVEN_UP))
+        return s.scalar(select(func.count()).select_from(InboundMessage).where(*_given_up()))
 
 
 def given_up(db, limit: int = 100) -> list[InboundMessage]:
     """The messages left unprocessed for good, oldest first."""
     with db.transaction() as s:
-        return list(s.scalars(select(InboundMessage).where(*_GIVEN_UP).order_by(InboundMessage.id).limit(limit)))
+        return list(s.scalars(select(InboundMessage).where(*_given_up()).order_by(InboundMessage.id).limit(limit)))
 
 
 def retry_given_up(db) -> int:
     """Let the sweeper take them again (once their cause is fixed); return how many."""
     with db.transaction() as s:
-        return s.execute(update(InboundMessage).where(*_GIVEN_UP).values(attempts=0, queued_at=None)).rowcount
+        return s.execute(update(InboundMessage).where(*_given_up()).values(attempts=0, queued_at=None)).rowcount
 
 
 def _claim(db, model, conditions: tuple, **values) -> list[int]:
