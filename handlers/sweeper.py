@@ -38,8 +38,9 @@ def sweep(services: Services) -> Swept:
         try:
             queues.process_inbound(*claimed)
         except RedisError:
-            with db.transaction() as s:
-                s.execute(update(InboundMessage).where(InboundMessage.id.in_(claimed)).values(queued_at=None))
+            with db.transaction() as s:  # not an attempt: nothing was processed
+                s.execute(update(InboundMessage).where(InboundMessage.id.in_(claimed))
+                          .values(queued_at=None, attempts=InboundMessage.attempts - 1))
             log.warning("sweeper: Redis still down, %d inbound left for the next round", len(claimed))
             return Swept()
 

@@ -32,6 +32,17 @@ def test_redis_down_at_ingest_then_the_sweeper_queues_it(make_gateway):
     assert len(up.twilio.messages) == 1 and "Pengaduan Anda diterima" in up.twilio.messages[0].body
 
 
+def test_a_long_redis_outage_uses_up_no_attempts(make_gateway):
+    from handlers.sweeper import MAX_ATTEMPTS
+
+    down = make_gateway(REDIS_URL="redis://127.0.0.1:1/0")
+    down.sms("NTT jalan rusak di Kolhua")
+    for _ in range(MAX_ATTEMPTS + 1):  # the sweeper runs every minute while Redis is down
+        assert sweep(down.services).inbound == 0
+    up = make_gateway()
+    assert sweep(up.services).inbound == 1
+
+
 def test_sweeper_requeues_a_lost_job_and_a_pending_send(gateway):
     from datetime import timedelta
     from sqlalchemy import update
