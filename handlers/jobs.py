@@ -26,11 +26,13 @@ def process_inbound(*inbound_ids: int) -> None:
     for inbound_id in inbound_ids:
         try:
             outcome = inbound.process(services, inbound_id)
-            for attachment_id in outcome.attachment_ids:
-                services.queues.download(attachment_id)
+            # The claimed reply first: nothing else may keep it from the provider (a download
+            # that Redis refuses to queue is queued again by the sweeper).
             for claim in outcome.claims:
                 if services.sender.send_claimed(claim).retry:
                     services.queues.send(claim.outbound_id, tried_once=True)
+            for attachment_id in outcome.attachment_ids:
+                services.queues.download(attachment_id)
         except Exception:
             log.exception("inbound %s: processing failed", inbound_id)
             failed.append(inbound_id)

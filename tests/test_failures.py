@@ -69,6 +69,20 @@ def test_sweeper_queues_lost_messages_in_batches(make_gateway):
     assert len(up.twilio.messages) == 3
 
 
+def test_redis_failing_to_queue_a_download_does_not_hold_back_the_reply(gateway, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def redis_gone(attachment_id):
+        raise RedisConnectionError("Redis went away")
+
+    photo = gateway.twilio.add_media("ME6", b"\xff\xd8\xff foto", "image/jpeg")
+    monkeypatch.setattr(gateway.services.queues, "download", redis_gone)
+    gateway.whatsapp("foto rumah rusak untuk bantuan", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg")
+    gateway.drain()
+    assert len(gateway.twilio.messages) == 1  # the acknowledgement went out; the sweeper queues the file later
+    assert outbound(gateway).status != "sending"
+
+
 def test_sweeper_queues_a_lost_download_again(gateway):
     from datetime import timedelta
 
