@@ -138,7 +138,7 @@ class Ingestor:
         if not new_ids:
             return
         try:
-            self.queues.process_inbound(*new_ids)
+            self.queues.inbound_stored(*new_ids)
         except RedisError as exc:
             # The rows are the record: the sweeper queues them once Redis answers again.
             with self.db.engine.begin() as conn:

@@ -4,9 +4,11 @@ from __future__ import annotations
 import logging
 
 from rq import get_current_job
+from rq.timeouts import BaseTimeoutException
 
 from handlers import inbound, media
-from handlers.runtime import current
+from handlers.runtime import Services, current
+from store.queues import DRAIN_MAX, JOB_BATCH
 
 log = logging.getLogger(__name__)
 
@@ -15,13 +17,45 @@ class ProcessingFailed(Exception):
     """Raised after the rest of a batch is done, so that RQ retries the messages that failed."""
 
 
-def process_inbound(*inbound_ids: int) -> None:
-    """Parse and apply stored inbound messages, each in its own transaction, sending each reply at once.
+def drain_inbound() -> None:
+    """Process the stored messages waiting in Redis, JOB_BATCH at a time, up to DRAIN_MAX.
 
-    A message that fails does not hold up the others; the job then raises, and its
-    retry skips the messages already processed.
+    When more are waiting, another drain job is queued for the next free worker (this one
+    takes it itself when it is the only one). A message that fails gets a job of its own,
+    which RQ retries.
     """
     services = current()
+    queues = services.queues
+    queues.drain_started()
+    failed: list[int] = []
+    taken = 0
+    while taken < DRAIN_MAX:
+        ids, left = queues.take_waiting(min(JOB_BATCH, DRAIN_MAX - taken))
+        if left:
+            queues.wake_drain()
+        if not ids:
+            break
+        taken += len(ids)
+        failed += _process_each(services, ids)
+    if failed:
+        queues.process_inbound(*failed)
+
+
+def process_inbound(*inbound_ids: int) -> None:
+    """Process the stored inbound messages a job carries; raise when any failed, so RQ retries.
+
+    The retry skips the messages already processed.
+    """
+    failed = _process_each(current(), inbound_ids)
+    if failed:
+        raise ProcessingFailed(f"inbound {failed}: processing failed")
+
+
+def _process_each(services: Services, inbound_ids) -> list[int]:
+    """Parse and apply messages, each in its own transaction, sending each reply at once; return the failed ids.
+
+    A message that fails does not hold up the others.
+    """
     failed = []
     for inbound_id in inbound_ids:
         try:
@@ -33,11 +67,12 @@ def process_inbound(*inbound_ids: int) -> None:
                     services.queues.send(claim.outbound_id, tried_once=True)
             for attachment_id in outcome.attachment_ids:
                 services.queues.download(attachment_id)
+        except BaseTimeoutException:
+            raise  # the job's time is up: the messages it did not reach are the sweeper's
         except Exception:
             log.exception("inbound %s: processing failed", inbound_id)
             failed.append(inbound_id)
-    if failed:
-        raise ProcessingFailed(f"inbound {failed}: processing failed")
+    return failed
 
 
 class ProviderUnavailable(Exception):

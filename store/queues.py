@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.job import Job
 
@@ -16,6 +17,15 @@ PROCESS_RETRY = Retry(max=3, interval=[5, 30, 120])
 JOB_BATCH = 8
 # Time for the database and RQ in a job, beside its calls to the provider.
 JOB_SLACK_SECONDS = 60
+# Stored messages waiting for a worker (ids, oldest first), and the mark of a drain job that is
+# queued and not yet started: while it stands, newly stored messages need no job of their own.
+WAITING = "gateway:inbound:waiting"
+DRAIN_QUEUED = "gateway:inbound:drain-queued"
+# The mark outlives a drain job's wait in the queue, and not much more: a mark whose job
+# was lost (Redis failed between the two) holds back new jobs only this long.
+DRAIN_MARK_SECONDS = 60
+# Messages one drain job takes at most, so that it ends in reasonable time even with a slow provider.
+DRAIN_MAX = 64
 # A 20 MB document (the largest kept) over a slow office link of about 300 kbit/s.
 DOWNLOAD_TIMEOUT_SECONDS = 600
 
@@ -32,17 +42,57 @@ class Queues:
         # that runs past its timeout, which would cut a batch short in the middle of a send.
         self.send_timeout = int(2 * provider_timeout) + JOB_SLACK_SECONDS
         self.process_timeout = JOB_BATCH * int(2 * provider_timeout) + JOB_SLACK_SECONDS
+        self.drain_timeout = DRAIN_MAX * int(2 * provider_timeout) + JOB_SLACK_SECONDS
 
     @property
     def all(self) -> list[Queue]:
         return [self.inbound, self.outbound]
 
-    def process_inbound(self, *inbound_ids: int) -> None:
-        """Queue the processing of stored inbound messages: one job per batch of at most JOB_BATCH.
+    def inbound_stored(self, *inbound_ids: int) -> None:
+        """Hand newly stored messages to the workers: add them to the waiting list, and queue a
+        drain job unless one is queued already.
 
-        Each job costs a dozen Redis round trips of RQ bookkeeping whatever it carries,
-        so the messages a web process stored together are processed by one job.
+        Each job costs a dozen Redis round trips of RQ bookkeeping whatever it carries, so
+        under load one drain job takes every message stored while it waited in the queue.
         """
+        with self.redis.pipeline() as pipe:
+            pipe.rpush(WAITING, *inbound_ids)
+            pipe.set(DRAIN_QUEUED, 1, nx=True, ex=DRAIN_MARK_SECONDS)
+            _, marked = pipe.execute()
+        if marked:
+            self._enqueue_drain()
+
+    def wake_drain(self) -> None:
+        """Queue a drain job for the waiting messages, unless one is queued already."""
+        if self.redis.set(DRAIN_QUEUED, 1, nx=True, ex=DRAIN_MARK_SECONDS):
+            self._enqueue_drain()
+
+    def _enqueue_drain(self) -> None:
+        try:
+            self.inbound.enqueue("handlers.jobs.drain_inbound", job_timeout=self.drain_timeout, result_ttl=0)
+        except RedisError:
+            # Without its job the mark would hold back the next messages' job.
+            try:
+                self.redis.delete(DRAIN_QUEUED)
+            except RedisError:
+                pass  # it expires on its own
+            raise
+
+    def drain_started(self) -> None:
+        """Let messages stored from now on queue a new drain job."""
+        self.redis.delete(DRAIN_QUEUED)
+
+    def take_waiting(self, count: int) -> tuple[list[int], int]:
+        """Take up to count waiting message ids, oldest first; return them and how many still wait."""
+        with self.redis.pipeline() as pipe:
+            pipe.lpop(WAITING, count)
+            pipe.llen(WAITING)
+            taken, left = pipe.execute()
+        return [int(i) for i in taken or ()], left
+
+    def process_inbound(self, *inbound_ids: int) -> None:
+        """Queue jobs that carry the ids of stored messages, at most JOB_BATCH each (the sweeper's
+        and the retries' way: they do not depend on the waiting list)."""
         with self.redis.pipeline() as pipe:
             for start in range(0, len(inbound_ids), JOB_BATCH):
                 ids = inbound_ids[start:start + JOB_BATCH]

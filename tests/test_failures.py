@@ -292,14 +292,16 @@ def test_oversized_and_cut_off_files_are_explained_and_leave_nothing_behind(gate
 def test_jobs_have_time_for_a_slow_provider(make_gateway):
     """RQ stops a job that runs past its timeout: a full batch whose every send waits for the
     provider's timeout (to connect, then to read) must still fit."""
-    from store.queues import JOB_BATCH
+    from store.queues import DRAIN_MAX, JOB_BATCH
 
     gateway = make_gateway(TWILIO_HTTP_TIMEOUT="30")
     queues = gateway.services.queues
     queues.process_inbound(*range(1, JOB_BATCH + 1))
+    queues.wake_drain()
     queues.send(1)
-    [processing], [sending] = queues.inbound.jobs, queues.outbound.jobs
+    [processing, draining], [sending] = queues.inbound.jobs, queues.outbound.jobs
     assert processing.timeout >= JOB_BATCH * 2 * 30
+    assert draining.timeout >= DRAIN_MAX * 2 * 30
     assert sending.timeout >= 2 * 30
 
 
@@ -332,6 +334,82 @@ def test_a_failing_message_does_not_hold_up_its_batch(gateway, monkeypatch):
     gateway.drain()
     assert sorted(m.to for m in gateway.twilio.messages) == ["+6281300000000", "+6281300000001",
                                                              "+6281300000002"]
+
+
+def test_a_message_failing_in_a_drain_gets_a_job_of_its_own_that_rq_retries(gateway, monkeypatch):
+    from rq.registry import ScheduledJobRegistry
+
+    from handlers import inbound
+
+    phones = [f"+6281300000{i:03d}" for i in range(3)]
+    for phone in phones:
+        gateway.sms(f"NTT drainase tersumbat di gang {phone[-1]}", frm=phone)
+    with gateway.session() as s:
+        ids = s.scalars(select(InboundMessage.id).order_by(InboundMessage.id)).all()
+    process = inbound.process
+
+    def database_hiccup(services, inbound_id):
+        if inbound_id == ids[1]:
+            raise RuntimeError("database went away")
+        return process(services, inbound_id)
+
+    monkeypatch.setattr(inbound, "process", database_hiccup)
+    gateway.drain()
+    assert sorted(m.to for m in gateway.twilio.messages) == [phones[0], phones[2]]
+    queues = gateway.services.queues
+    [retry] = ScheduledJobRegistry(queue=queues.inbound).get_job_ids()
+    assert queues.inbound.fetch_job(retry).args == (ids[1],)
+
+    monkeypatch.setattr(inbound, "process", process)
+    queues.process_inbound(ids[1])  # what RQ runs when the retry is due
+    gateway.drain()
+    assert sorted(m.to for m in gateway.twilio.messages) == phones
+
+
+def test_a_job_out_of_time_stops_instead_of_carrying_on(gateway, monkeypatch):
+    """RQ stops a job past its timeout by raising inside it: that is not one message's failure
+    to step over, or the job would run on unbounded. What it did not reach, the sweeper finds."""
+    from rq.timeouts import JobTimeoutException
+
+    from handlers import inbound
+
+    for i in range(2):
+        gateway.sms(f"NTT air PDAM mati hari ke-{i}", frm=f"+6281300000{i:03d}")
+    reached = []
+
+    def out_of_time(services, inbound_id):
+        reached.append(inbound_id)
+        raise JobTimeoutException("job exceeded its maximum run time")
+
+    monkeypatch.setattr(inbound, "process", out_of_time)
+    gateway.drain()
+    assert len(reached) == 1 and gateway.twilio.messages == []
+
+
+def test_redis_failing_to_queue_the_drain_job_does_not_hold_back_the_next(gateway, monkeypatch):
+    """The mark of a queued drain job goes when its job could not be queued; the next message's
+    job then takes both (the first is also left for the sweeper)."""
+    from redis.exceptions import ConnectionError
+
+    from store.queues import DRAIN_QUEUED
+
+    queues = gateway.services.queues
+    enqueue = queues.inbound.enqueue
+
+    def refused(*args, **kwargs):
+        raise ConnectionError("Redis went away")
+
+    monkeypatch.setattr(queues.inbound, "enqueue", refused)
+    assert gateway.sms("NTT lampu jalan mati", frm="+6281300000001").status_code == 200
+    with gateway.session() as s:
+        assert s.scalars(select(InboundMessage.queued_at)).one() is None
+    assert not queues.redis.exists(DRAIN_QUEUED)
+
+    monkeypatch.setattr(queues.inbound, "enqueue", enqueue)
+    gateway.sms("NTT jalan berlubang", frm="+6281300000002")
+    assert queues.inbound.count == 1
+    gateway.drain()
+    assert sorted(m.to for m in gateway.twilio.messages) == ["+6281300000001", "+6281300000002"]
 
 
 def test_a_reply_claimed_but_never_handed_over_is_shown_failed_not_resent(gateway):

@@ -263,6 +263,40 @@ def test_concurrent_repeats_in_one_batch_store_one_message(gateway):
     assert len(gateway.twilio.messages) == 2
 
 
+def test_messages_stored_while_a_drain_job_waits_share_it(gateway):
+    """Under load one job takes every message stored while it waited: RQ's per-job cost is paid once."""
+    phones = [f"+6281300000{i:03d}" for i in range(3)]
+    for phone in phones:
+        assert gateway.sms(f"NTT lampu jalan mati di gang {phone[-1]}", frm=phone).status_code == 200
+    assert gateway.services.queues.inbound.count == 1
+    gateway.drain()
+    assert sorted(m.to for m in gateway.twilio.messages) == phones
+
+
+def test_a_drain_job_leaves_what_it_cannot_take_to_the_next_free_worker(gateway, monkeypatch):
+    """A drain job takes at most DRAIN_MAX messages; while it works, another job is queued
+    for the rest, so a second worker shares a backlog instead of waiting for the first."""
+    from handlers import inbound, jobs
+
+    monkeypatch.setattr(jobs, "DRAIN_MAX", 2)
+    phones = [f"+6281300000{i:03d}" for i in range(5)]
+    for phone in phones:
+        gateway.sms(f"NTT jembatan putus di dusun {phone[-1]}", frm=phone)
+    queues = gateway.services.queues
+    queued_while_processing = []
+    process = inbound.process
+
+    def watched(services, inbound_id):
+        queued_while_processing.append(queues.inbound.count)
+        return process(services, inbound_id)
+
+    monkeypatch.setattr(inbound, "process", watched)
+    gateway.drain()
+    assert sorted(m.to for m in gateway.twilio.messages) == phones
+    assert queued_while_processing[0] == 1  # the next drain job, waiting for a free worker
+    assert queues.redis.llen("gateway:inbound:waiting") == 0
+
+
 def test_a_batch_job_answers_every_message_to_its_own_sender(gateway):
     """Messages a web process stored together are processed by one job, each answered on its own."""
     from store.queues import JOB_BATCH
