@@ -22,6 +22,7 @@ BATCH = 500
 @dataclass(frozen=True)
 class Swept:
     inbound: int = 0
+    drain: bool = False
     outbound: int = 0
     abandoned: int = 0
     downloads: int = 0
@@ -43,6 +44,12 @@ def sweep(services: Services) -> Swept:
                           .values(queued_at=None, attempts=InboundMessage.attempts - 1))
             log.warning("sweeper: Redis still down, %d inbound left for the next round", len(claimed))
             return Swept()
+    # Messages left waiting by a drain job that was lost before it started (its worker died):
+    # its mark expires within a minute, then they get a new one.
+    try:
+        drain = bool(queues.waiting()) and queues.wake_drain()
+    except RedisError:
+        drain = False  # Redis is down: nothing waits there that this could reach
 
     with db.transaction() as s:
         # A send that started and never reported back may or may not have gone out:
@@ -67,10 +74,11 @@ def sweep(services: Services) -> Swept:
         ).all()
     downloads = _enqueue_each(queues.download, queues.without_download_job(missing)) if missing else 0
 
-    swept = Swept(len(claimed), outbound, abandoned, downloads)
+    swept = Swept(len(claimed), drain, outbound, abandoned, downloads)
     if swept != Swept():
-        log.info("sweeper: queued %d inbound, %d outbound, %d downloads; %d sends of unknown outcome marked failed",
-                 swept.inbound, swept.outbound, swept.downloads, swept.abandoned)
+        log.info("sweeper: queued %d inbound%s, %d outbound, %d downloads; %d sends of unknown outcome marked failed",
+                 swept.inbound, " and a drain job" if drain else "", swept.outbound, swept.downloads,
+                 swept.abandoned)
     return swept
 
 

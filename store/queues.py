@@ -62,10 +62,16 @@ class Queues:
         if marked:
             self._enqueue_drain()
 
-    def wake_drain(self) -> None:
-        """Queue a drain job for the waiting messages, unless one is queued already."""
-        if self.redis.set(DRAIN_QUEUED, 1, nx=True, ex=DRAIN_MARK_SECONDS):
-            self._enqueue_drain()
+    def wake_drain(self) -> bool:
+        """Queue a drain job for the waiting messages, unless one is queued already; True when queued."""
+        if not self.redis.set(DRAIN_QUEUED, 1, nx=True, ex=DRAIN_MARK_SECONDS):
+            return False
+        self._enqueue_drain()
+        return True
+
+    def waiting(self) -> int:
+        """How many stored messages wait for a drain job."""
+        return self.redis.llen(WAITING)
 
     def _enqueue_drain(self) -> None:
         try:

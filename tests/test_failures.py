@@ -69,6 +69,22 @@ def test_sweeper_queues_lost_messages_in_batches(make_gateway):
     assert len(up.twilio.messages) == 3
 
 
+def test_sweeper_queues_a_drain_job_lost_before_it_started(gateway):
+    """A worker died holding the drain job: the mark of a queued job expires within a minute, and
+    the sweeper's next round queues a new drain job for the messages still waiting."""
+    from store.queues import DRAIN_QUEUED
+
+    gateway.sms("NTT sampah tidak diangkut dua minggu")
+    queues = gateway.services.queues
+    queues.inbound.empty()  # the job is gone, its mark and the waiting message are not
+    assert not sweep(gateway.services).drain  # the mark still stands: the job may be running
+    queues.redis.delete(DRAIN_QUEUED)  # a minute later it has expired
+    assert sweep(gateway.services).drain
+    assert not sweep(gateway.services).drain  # queued once, not twice
+    gateway.drain()
+    assert len(gateway.twilio.messages) == 1
+
+
 def test_redis_failing_to_queue_a_download_does_not_hold_back_the_reply(gateway, monkeypatch):
     from redis.exceptions import ConnectionError as RedisConnectionError
 
