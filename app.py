@@ -85,6 +85,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
             state["database"] = f"down: {type(exc).__name__}"
         try:
             services.queues.redis.ping()
+            state["waiting"] = services.queues.waiting()  # stored messages no worker has taken yet
         except RedisError as exc:
             state["redis"] = f"down: {type(exc).__name__}"
         if state["database"] == "ok":  # messages the sweeper gave up on: an operator should look

@@ -257,8 +257,13 @@ def test_unknown_status_callback_is_harmless(gateway):
 
 
 def test_healthz(make_gateway):
-    assert make_gateway().client.get("/healthz").get_json() == {"database": "ok", "redis": "ok", "sandbox": False,
-                                                                "unprocessed": 0}
+    gateway = make_gateway()
+    assert gateway.client.get("/healthz").get_json() == {"database": "ok", "redis": "ok", "sandbox": False,
+                                                         "waiting": 0, "unprocessed": 0}
+    gateway.sms("NTT jalan rusak")
+    assert gateway.client.get("/healthz").get_json()["waiting"] == 1  # workers behind: operators see it
+    gateway.drain()
+    assert gateway.client.get("/healthz").get_json()["waiting"] == 0
     down = make_gateway(REDIS_URL="redis://127.0.0.1:1/0").client.get("/healthz")
     assert down.status_code == 503 and down.get_json()["redis"].startswith("down")
 
