@@ -326,15 +326,16 @@ def test_jobs_have_time_for_a_slow_provider(make_gateway):
     assert sending.timeout >= 2 * 30
 
 
-def test_a_failing_message_does_not_hold_up_its_batch(gateway, monkeypatch):
-    from rq.registry import ScheduledJobRegistry
+THREE_PHONES = [f"+6281300000{i:03d}" for i in range(3)]
 
+
+def three_messages_the_second_failing(gateway, monkeypatch):
+    """Store a message from each of THREE_PHONES, whose processing fails for the second;
+    return their ids and a function that ends the failure."""
     from handlers import inbound
 
-    for i in range(3):
-        gateway.sms(f"NTT jalan berlubang nomor {i}", frm=f"+6281300000{i:03d}")
-    queues = gateway.services.queues
-    queues.redis.flushdb()
+    for phone in THREE_PHONES:
+        gateway.sms(f"NTT jalan berlubang di gang {phone[-1]}", frm=phone)
     with gateway.session() as s:
         ids = s.scalars(select(InboundMessage.id).order_by(InboundMessage.id)).all()
     process = inbound.process
@@ -345,46 +346,40 @@ def test_a_failing_message_does_not_hold_up_its_batch(gateway, monkeypatch):
         return process(services, inbound_id)
 
     monkeypatch.setattr(inbound, "process", database_hiccup)
+    return ids, lambda: monkeypatch.setattr(inbound, "process", process)
+
+
+def test_a_failing_message_does_not_hold_up_its_batch(gateway, monkeypatch):
+    from rq.registry import ScheduledJobRegistry
+
+    ids, recover = three_messages_the_second_failing(gateway, monkeypatch)
+    queues = gateway.services.queues
+    queues.redis.flushdb()  # drop the drain job: this is about a job that carries ids
     queues.process_inbound(*ids)
     gateway.drain()
-    assert sorted(m.to for m in gateway.twilio.messages) == ["+6281300000000", "+6281300000002"]
+    assert sorted(m.to for m in gateway.twilio.messages) == [THREE_PHONES[0], THREE_PHONES[2]]
     assert ScheduledJobRegistry(queue=queues.inbound).count == 1  # the job raised: RQ retries it
 
-    monkeypatch.setattr(inbound, "process", process)
+    recover()
     queues.process_inbound(*ids)  # the retry, with the same ids
     gateway.drain()
-    assert sorted(m.to for m in gateway.twilio.messages) == ["+6281300000000", "+6281300000001",
-                                                             "+6281300000002"]
+    assert sorted(m.to for m in gateway.twilio.messages) == THREE_PHONES
 
 
 def test_a_message_failing_in_a_drain_gets_a_job_of_its_own_that_rq_retries(gateway, monkeypatch):
     from rq.registry import ScheduledJobRegistry
 
-    from handlers import inbound
-
-    phones = [f"+6281300000{i:03d}" for i in range(3)]
-    for phone in phones:
-        gateway.sms(f"NTT drainase tersumbat di gang {phone[-1]}", frm=phone)
-    with gateway.session() as s:
-        ids = s.scalars(select(InboundMessage.id).order_by(InboundMessage.id)).all()
-    process = inbound.process
-
-    def database_hiccup(services, inbound_id):
-        if inbound_id == ids[1]:
-            raise RuntimeError("database went away")
-        return process(services, inbound_id)
-
-    monkeypatch.setattr(inbound, "process", database_hiccup)
+    ids, recover = three_messages_the_second_failing(gateway, monkeypatch)
     gateway.drain()
-    assert sorted(m.to for m in gateway.twilio.messages) == [phones[0], phones[2]]
+    assert sorted(m.to for m in gateway.twilio.messages) == [THREE_PHONES[0], THREE_PHONES[2]]
     queues = gateway.services.queues
     [retry] = ScheduledJobRegistry(queue=queues.inbound).get_job_ids()
     assert queues.inbound.fetch_job(retry).args == (ids[1],)
 
-    monkeypatch.setattr(inbound, "process", process)
+    recover()
     queues.process_inbound(ids[1])  # what RQ runs when the retry is due
     gateway.drain()
-    assert sorted(m.to for m in gateway.twilio.messages) == phones
+    assert sorted(m.to for m in gateway.twilio.messages) == THREE_PHONES
 
 
 def test_a_job_out_of_time_stops_instead_of_carrying_on(gateway, monkeypatch):
