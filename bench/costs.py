@@ -1,7 +1,7 @@
 """Where an ingested message's CPU goes, in one process, without the HTTP server or the load generator.
 
 Prints microseconds per request for the bare endpoint and for the signed webhook with storing
-skipped, then the writer's cost per message (insert, commit, one RQ job per batch) by batch size.
+skipped, then the writer's cost per message (insert, commit, the ids onto the waiting list) by batch size.
 Usage: python -m bench.costs [--db sqlite|postgresql]
 """
 from __future__ import annotations

@@ -12,8 +12,9 @@ INBOUND = "inbound"
 OUTBOUND = "outbound"
 # Processing a message fails only when the database does: retry soon, then leave it to the sweeper.
 PROCESS_RETRY = Retry(max=3, interval=[5, 30, 120])
-# Messages per processing job: enough to share RQ's per-job cost, few enough that a job
-# (each message sent to the provider in turn) ends in minutes even when the provider is slow.
+# Messages per job that carries ids (the sweeper's, a retry's), and per take of a drain job:
+# enough to share RQ's per-job cost, few enough that such a job (each message sent to the
+# provider in turn) ends in minutes even when the provider is slow.
 JOB_BATCH = 8
 # Time for the database and RQ in a job, beside its calls to the provider.
 JOB_SLACK_SECONDS = 60

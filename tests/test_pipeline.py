@@ -294,7 +294,7 @@ def test_a_drain_job_leaves_what_it_cannot_take_to_the_next_free_worker(gateway,
     gateway.drain()
     assert sorted(m.to for m in gateway.twilio.messages) == phones
     assert queued_while_processing[0] == 1  # the next drain job, waiting for a free worker
-    assert queues.redis.llen("gateway:inbound:waiting") == 0
+    assert queues.waiting() == 0
 
 
 def test_a_batch_job_answers_every_message_to_its_own_sender(gateway):
