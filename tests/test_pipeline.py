@@ -189,6 +189,20 @@ def test_bad_signature_is_refused(gateway, signature):
     assert count(gateway, InboundMessage) == 0
 
 
+def test_signature_over_the_url_with_its_default_port_is_accepted(gateway):
+    """Twilio may sign https://host:443/... for an address configured as https://host/..."""
+    params = {"MessageSid": new_sid(), "From": CITIZEN, "To": SMS_LINE, "Body": "NTT tes"}
+    with_port = PUBLIC_BASE_URL.replace(".go.id", ".go.id:443") + "/webhooks/twilio/messages"
+    signature = gateway.validator.compute_signature(with_port, params)
+    assert gateway.post("/webhooks/twilio/messages", params, signature=signature).status_code == 200
+    assert count(gateway, InboundMessage) == 1
+
+
+def test_a_signature_header_that_is_not_ascii_is_refused(gateway):
+    params = {"MessageSid": new_sid(), "From": CITIZEN, "To": SMS_LINE, "Body": "NTT tes"}
+    assert gateway.post("/webhooks/twilio/messages", params, signature="sélo").status_code == 403
+
+
 def test_tampered_body_is_refused(gateway):
     params = {"MessageSid": new_sid(), "From": CITIZEN, "To": SMS_LINE, "Body": "NTT tes"}
     signature = gateway.validator.compute_signature(PUBLIC_BASE_URL + "/webhooks/twilio/messages", params)
