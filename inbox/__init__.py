@@ -7,6 +7,7 @@ def init_app(app) -> None:
     """Register the inbox's blueprints and its command line."""
     from inbox import auth, cli
 
+    app.session_interface = auth.SessionInterface()
     app.register_blueprint(auth_bp)
     app.register_blueprint(inbox_bp)
     app.before_request(auth.check_csrf)
