@@ -39,6 +39,7 @@ class Queues:
         self.inbound = Queue(INBOUND, connection=self.redis)
         self.outbound = Queue(OUTBOUND, connection=self.redis)
         self.send_retry_intervals = send_retry_intervals
+        self._wake_owed = False
         # A provider call may wait the timeout twice (to connect, then to read); RQ stops a job
         # that runs past its timeout, which would cut a batch short in the middle of a send.
         self.send_timeout = int(2 * provider_timeout) + JOB_SLACK_SECONDS
@@ -50,18 +51,20 @@ class Queues:
         return [self.inbound, self.outbound]
 
     def inbound_stored(self, *inbound_ids: int) -> None:
-        """Hand newly stored messages to the workers: add them to the waiting list, and queue a
-        drain job unless one is queued already.
+        """Hand newly stored messages to the workers: add them to the waiting list, and wake a
+        drain job when the list was empty.
 
-        Each job costs a dozen Redis round trips of RQ bookkeeping whatever it carries, so
-        under load one drain job takes every message stored while it waited in the queue.
+        A list that already held messages has a drain job coming: whoever made it non-empty
+        woke one, and a drain job that leaves messages behind wakes the next (drain_inbound).
+        So under load a batch costs one Redis command, and one drain job takes every message
+        stored while it waited in the queue (each job costs a dozen round trips of RQ bookkeeping).
         """
-        with self.redis.pipeline() as pipe:
-            pipe.rpush(WAITING, *inbound_ids)
-            pipe.set(DRAIN_QUEUED, 1, nx=True, ex=DRAIN_MARK_SECONDS)
-            _, marked = pipe.execute()
-        if marked:
-            self._enqueue_drain()
+        was_empty = self.redis.rpush(WAITING, *inbound_ids) == len(inbound_ids)
+        if was_empty or self._wake_owed:
+            # Until a wake gets through, the messages on the list may have no job coming.
+            self._wake_owed = True
+            self.wake_drain()
+            self._wake_owed = False
 
     def wake_drain(self) -> bool:
         """Queue a drain job for the waiting messages, unless one is queued already; True when queued."""

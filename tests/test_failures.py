@@ -403,8 +403,9 @@ def test_a_job_out_of_time_stops_instead_of_carrying_on(gateway, monkeypatch):
 
 
 def test_redis_failing_to_queue_the_drain_job_does_not_hold_back_the_next(gateway, monkeypatch):
-    """The mark of a queued drain job goes when its job could not be queued; the next message's
-    job then takes both (the first is also left for the sweeper)."""
+    """The mark of a queued drain job goes when its job could not be queued; the next message
+    (onto a list that is not empty) still queues one, which takes both (the first is also left
+    for the sweeper)."""
     from redis.exceptions import ConnectionError
 
     from store.queues import DRAIN_QUEUED

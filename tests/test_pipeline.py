@@ -277,12 +277,17 @@ def test_concurrent_repeats_in_one_batch_store_one_message(gateway):
     assert len(gateway.twilio.messages) == 2
 
 
-def test_messages_stored_while_a_drain_job_waits_share_it(gateway):
-    """Under load one job takes every message stored while it waited: RQ's per-job cost is paid once."""
+def test_messages_stored_while_a_drain_job_waits_share_it(gateway, monkeypatch):
+    """Under load one job takes every message stored while it waited: RQ's per-job cost is paid once,
+    and a message added to a list that already waits costs one Redis command (no wake-up)."""
+    queues = gateway.services.queues
+    wakes = []
+    wake = queues.wake_drain
+    monkeypatch.setattr(queues, "wake_drain", lambda: wakes.append(1) or wake())
     phones = [f"+6281300000{i:03d}" for i in range(3)]
     for phone in phones:
         assert gateway.sms(f"NTT lampu jalan mati di gang {phone[-1]}", frm=phone).status_code == 200
-    assert gateway.services.queues.inbound.count == 1
+    assert queues.inbound.count == 1 and len(wakes) == 1
     gateway.drain()
     assert sorted(m.to for m in gateway.twilio.messages) == phones
 
