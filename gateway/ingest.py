@@ -3,7 +3,8 @@
 Concurrent webhooks in one process are written together (group commit): one
 transaction and one Redis round trip for all the messages that arrived while the
 previous batch was being written. Each request still waits until its own message
-is committed before it answers 200.
+is committed before it answers 200. Nothing here parses more than the envelope:
+the worker reads the number and the text.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from parsers.phone import mask, split_address, to_e164
+from parsers.phone import mask, split_address
 from store.db import Database, now
 from store.models import InboundMessage
 from store.queues import Queues
@@ -56,7 +57,6 @@ def inbound_row(params: Mapping[str, str]) -> dict:
         account_sid=params.get("AccountSid", "")[:64],
         channel=split_address(sender)[0],
         from_address=sender[:64],
-        phone=to_e164(sender),
         to_address=params.get("To", "")[:64],
         body=params.get("Body", ""),
         num_media=num_media,

@@ -16,7 +16,7 @@ from handlers import outbox, workflow
 from handlers.deadlines import due_at
 from handlers.runtime import Services
 from parsers import codes, intent as intents
-from parsers.phone import address_for, mask
+from parsers.phone import address_for, mask, to_e164
 from replies.render import date, render, state_phrase, typed_code
 from store.db import now
 from store.models import Attachment, InboundMessage, OutboundMessage, Ticket, TicketState
@@ -43,7 +43,7 @@ def text_hash(text: str) -> str:
 
 
 class Message(SimpleNamespace):
-    """An inbound row as plain attributes. Processing fills in intent, line_id and ticket_id,
+    """An inbound row as plain attributes. Processing fills in phone, intent, line_id and ticket_id,
     and process() writes them back in one statement (not one ORM flush per change)."""
 
 
@@ -52,7 +52,8 @@ _I = InboundMessage.__table__
 _TAKE = (update(_I).where(_I.c.id == bindparam("iid"), _I.c.processed_at.is_(None))
          .values(processed_at=bindparam("now")).returning(*_I.c))
 _WRITE_BACK = update(_I).where(_I.c.id == bindparam("iid")).values(
-    intent=bindparam("b_intent"), line_id=bindparam("b_line"), ticket_id=bindparam("b_ticket"))
+    phone=bindparam("b_phone"), intent=bindparam("b_intent"), line_id=bindparam("b_line"),
+    ticket_id=bindparam("b_ticket"))
 
 
 def process(services: Services, inbound_id: int) -> Outcome:
@@ -67,13 +68,14 @@ def process(services: Services, inbound_id: int) -> Outcome:
             return Outcome()  # processed already: a repeated job does nothing
         msg = Message(**row._mapping)
         outcome = _process(services, s, msg)
-        s.execute(_WRITE_BACK, {"iid": msg.id, "b_intent": msg.intent, "b_line": msg.line_id,
-                                "b_ticket": msg.ticket_id})
+        s.execute(_WRITE_BACK, {"iid": msg.id, "b_phone": msg.phone, "b_intent": msg.intent,
+                                "b_line": msg.line_id, "b_ticket": msg.ticket_id})
         return outcome
 
 
 def _process(services: Services, s: Session, msg: Message) -> Outcome:
     """Apply one taken message in process()'s transaction."""
+    msg.phone = to_e164(msg.from_address)
     line = services.settings.service.line_for(msg.channel, msg.to_address)
     if line is None or msg.phone is None:
         msg.intent = "unroutable"

@@ -45,6 +45,14 @@ def test_sms_complaint_gets_a_tracking_code(gateway):
         out = s.scalars(select(OutboundMessage)).one()
     assert reply.status_callback == f"{PUBLIC_BASE_URL}/webhooks/twilio/status?o={out.id}"
     assert out.status == "queued" and out.provider_sid == reply.sid and out.ticket_id == ticket.id
+    with gateway.session() as s:
+        assert s.scalars(select(InboundMessage)).one().phone == CITIZEN  # read by the worker, not at ingest
+
+
+@pytest.mark.parametrize("sender", ["6281234567890", "081234567890", "+62 812-3456-7890"])
+def test_a_number_written_another_way_is_the_same_citizen(gateway, sender):
+    code = CODE.search(gateway.converse("NTT lampu jalan mati")).group(1)
+    assert gateway.converse(f"CEK {code}", frm=sender).startswith(f"Kode {code}:")
 
 
 @pytest.mark.parametrize("body", ["ntt: air PDAM mati", "  NTT#air PDAM mati", "Ntt.  air PDAM mati", "NTT, air PDAM mati"])
