@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,9 +45,11 @@ class Database:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
                                         hide_parameters=True)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer at a time and its busy handler sleeps in steps of
-        # milliseconds; queueing this process's writers on a lock is far cheaper.
-        self.write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        file = self.engine.url.database if self.is_sqlite else None
+        self.sqlite_file = Path(file) if file and file != ":memory:" else None
+        # SQLite writers of this machine take turns on a file beside the database.
+        self.write_lock = (_FileLock(self.sqlite_file.with_name(self.sqlite_file.name + ".lock"))
+                           if self.sqlite_file else contextlib.nullcontext())
 
     @property
     def is_sqlite(self) -> bool:
@@ -56,11 +59,9 @@ class Database:
         """Create missing tables; several processes starting at once take turns."""
         from store.models import Base
 
-        if self.is_sqlite and self.engine.url.database not in (None, "", ":memory:"):
-            path = Path(self.engine.url.database)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path.with_name(path.name + ".lock"), "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
+        if self.sqlite_file:
+            self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+            with self.write_lock:
                 Base.metadata.create_all(self.engine)
             return
         with self.engine.begin() as conn:
@@ -76,3 +77,32 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _FileLock:
+    """One SQLite writer at a time among this machine's processes and threads.
+
+    A writer that finds SQLite locked sleeps in its busy handler, 1 ms and then longer steps;
+    one waiting here is woken the moment the lock is free.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._threads = threading.Lock()  # flock() does not exclude threads sharing a descriptor
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._pid != os.getpid():  # a forked child opens its own, or it would share the parent's lock
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()

@@ -1,0 +1,78 @@
+"""The ingest writer: how rows are stored, a lost database connection, SQLite's writers taking turns."""
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+
+import pytest
+from sqlalchemy import create_engine, insert, select, text
+
+from gateway.ingest import _COLUMNS, _Pending, inbound_row
+from store.db import Database
+from store.models import InboundMessage
+from tests.conftest import ACCOUNT_SID, CITIZEN, SMS_LINE, new_sid
+
+
+def test_the_writer_fills_every_column_the_model_gives_a_default():
+    """Its INSERT is written by hand: a column added with a default must be added there too."""
+    defaulted = {c.name for c in InboundMessage.__table__.columns if c.default is not None and not c.primary_key}
+    assert defaulted <= set(_COLUMNS)
+
+
+def test_rows_are_stored_as_sqlalchemy_stores_them(gateway):
+    """Timestamps (text on SQLite, compared as text there) and the JSON of the fields match an ORM insert."""
+    params = {"MessageSid": new_sid(), "AccountSid": ACCOUNT_SID, "From": CITIZEN, "To": SMS_LINE,
+              "Body": "NTT jalan rusak 🙏 di Oesapa", "NumMedia": "0"}
+    written = inbound_row(params)
+    orm = inbound_row({**params, "MessageSid": new_sid()})
+    orm["received_at"] = orm["queued_at"] = written["received_at"]
+    ingestor = gateway.app.extensions["ingestor"]
+    ingestor._write([_Pending(written)])
+    with gateway.services.db.engine.begin() as conn:
+        conn.execute(insert(InboundMessage), [orm])
+        raw = conn.execute(text("SELECT received_at, queued_at, params, attempts, intent, line_id "
+                                "FROM inbound_messages ORDER BY id")).all()
+    assert raw[0][:2] == raw[1][:2] and raw[0][3:] == raw[1][3:]
+    with gateway.session() as s:
+        first, second = s.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+    assert first.received_at == written["received_at"] and first.params == params
+    assert second.params["MessageSid"] != params["MessageSid"]
+
+
+def test_a_database_connection_dropped_between_batches_costs_no_message(gateway, database_url):
+    """The writer keeps its connection; a database restart drops it, and the next batch is written on a new one."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a SQLite connection is a file, nothing to drop")
+    assert gateway.sms("NTT lampu jalan mati").status_code == 200
+    engine = create_engine(database_url)
+    with engine.begin() as conn:  # what a restart does to every other session
+        dropped = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    engine.dispose()
+    assert dropped >= 1
+    assert gateway.sms("NTT jalan berlubang", frm="+6281300000002").status_code == 200
+    with gateway.session() as s:
+        assert len(s.scalars(select(InboundMessage)).all()) == 2
+
+
+def _hold_lock(path: str, held, release) -> None:
+    with Database(f"sqlite:///{path}").write_lock:
+        held.set()
+        release.wait(10)
+
+
+def test_sqlite_writers_of_all_processes_take_turns(tmp_path):
+    """The write lock is the machine's, not the process's: a writer waits while another process holds it."""
+    ctx = multiprocessing.get_context("fork")
+    held, release = ctx.Event(), ctx.Event()
+    db_file = tmp_path / "gateway.db"
+    other = ctx.Process(target=_hold_lock, args=(str(db_file), held, release))
+    other.start()
+    assert held.wait(10)
+    threading.Timer(0.3, release.set).start()
+    started = time.monotonic()
+    with Database(f"sqlite:///{db_file}").write_lock:
+        waited = time.monotonic() - started
+    other.join(10)
+    assert waited >= 0.25
