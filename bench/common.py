@@ -63,7 +63,8 @@ def reset_database(database_url: str) -> None:
 
 def gunicorn(app: str, port: int, env: dict[str, str], workers: int = 2) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [PY, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", "8", "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
+        [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", app],
         cwd=ROOT, env=env)
     wait_http(f"http://127.0.0.1:{port}/healthz")
     return proc

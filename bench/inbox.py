@@ -143,7 +143,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-inbox-"))
     database_url = f"sqlite:///{tmp / 'gateway.db'}" if args.db == "sqlite" else POSTGRES_URL
     reset_database(database_url)
-    print(f"inbox on {args.db} with {args.tickets} tickets, gunicorn -w 2 (gthread), one client, "
+    print(f"inbox on {args.db} with {args.tickets} tickets, gunicorn -w 2 (gunicorn.conf.py), one client, "
           f"{args.requests} requests each")
     load(database_url, args.tickets)
     port = free_port()

@@ -1,9 +1,11 @@
 """Ingest: signed webhooks against gunicorn (2 workers), beside a bare Flask endpoint, same run.
 
 Also measured the same way: the real webhook with storing and queueing replaced by nothing
-(bench/verify_only.py), the most any storing could leave.
+(bench/verify_only.py), the most any storing could leave. Each at 16 and at 64 connections:
+webhooks of one process are stored together, so the webhook's rate grows with the number of
+requests under way; the bare endpoint's does not.
 
-Usage: python -m bench.ingest [--db sqlite|postgresql] [--seconds 10]
+Usage: python -m bench.ingest [--db sqlite|postgresql] [--seconds 10] [--connections 16,64]
 """
 from __future__ import annotations
 
@@ -30,9 +32,9 @@ def write_requests(path: Path, port: int, count: int) -> None:
             f.write(f"{signature}\t{body.decode()}\n")
 
 
-def wrk(port: int, requests_file: Path, seconds: int) -> dict:
+def wrk(port: int, requests_file: Path, seconds: int, connections: int = 16) -> dict:
     out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / "requests.lua"),
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / "requests.lua"),
          f"http://127.0.0.1:{port}", "--", str(requests_file), "2"],
         capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -85,40 +87,41 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", default="16,64", help="wrk connection counts, one run each")
     args = parser.parse_args()
+    connections = [int(c) for c in args.connections.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     database_url = f"sqlite:///{tmp / 'gateway.db'}" if args.db == "sqlite" else POSTGRES_URL
     reset_database(database_url)
     Redis.from_url(REDIS_URL).flushdb()
     port = free_port()
     env = gateway_env(database_url, port, "http://127.0.0.1:9", tmp)
-    requests_file = tmp / "requests.txt"
-    write_requests(requests_file, port, 60_000 * max(1, args.seconds // 10))
+    per_file = 60_000 * max(1, args.seconds // 10)
+    files = {c: tmp / f"requests-{c}.txt" for c in connections}  # new MessageSids for every run
+    for path in files.values():
+        write_requests(path, port, per_file)
 
-    bare = gunicorn("bench.bare:create_app()", port, env)
-    try:
-        base = wrk(port, requests_file, args.seconds)
-    finally:
-        stop(bare)
-    verify_only = gunicorn("bench.verify_only:create_app()", port, env)
-    try:
-        unstored = wrk(port, requests_file, args.seconds)
-    finally:
-        stop(verify_only)
-    web = gunicorn("app:create_app()", port, env)
-    try:
-        ours = wrk(port, requests_file, args.seconds)
-        steady = fixed_rate(port, 200, args.seconds)
-    finally:
-        stop(web)
+    results = {}
+    for name, app in (("bare", "bench.bare:create_app()"), ("unstored", "bench.verify_only:create_app()"),
+                      ("webhook", "app:create_app()")):
+        server = gunicorn(app, port, env)
+        try:
+            results[name] = {c: wrk(port, files[c], args.seconds, c) for c in connections}
+            if name == "webhook":
+                steady = fixed_rate(port, 200, args.seconds)
+        finally:
+            stop(server)
     Redis.from_url(REDIS_URL).flushdb()
-    wrapped = " (request file wrapped: some MessageSids repeated)" if ours["requests"] > 60_000 else ""
-    print(f"ingest on {args.db}, gunicorn -w 2, wrk -t2 -c16 -d{args.seconds}s{wrapped}")
-    print(f"  bare <Response/> endpoint: {base['rps']:8.0f} req/s  p99 {base['p99_ms']:.1f} ms")
-    print(f"  signed webhook, nothing stored: {unstored['rps']:5.0f} req/s  p99 {unstored['p99_ms']:.1f} ms"
-          f"  = {100 * unstored['rps'] / base['rps']:.0f}% of bare")
-    print(f"  signed webhook (store+queue): {ours['rps']:5.0f} req/s  p99 {ours['p99_ms']:.1f} ms"
-          f"  errors {ours['errors']}  = {100 * ours['rps'] / base['rps']:.0f}% of bare")
+    print(f"ingest on {args.db}, gunicorn -w 2 (gunicorn.conf.py), wrk -t2 -d{args.seconds}s")
+    for c in connections:
+        base = results["bare"][c]
+        wrapped = " (request file wrapped: some MessageSids repeated)" if results["webhook"][c]["requests"] > per_file else ""
+        print(f"  {c} connections{wrapped}:")
+        print(f"    bare <Response/> endpoint: {base['rps']:8.0f} req/s  p99 {base['p99_ms']:.1f} ms")
+        for name, label in (("unstored", "signed webhook, nothing stored"), ("webhook", "signed webhook (store+queue)")):
+            run = results[name][c]
+            print(f"    {label}: {run['rps']:6.0f} req/s  p99 {run['p99_ms']:.1f} ms  errors {run['errors']}"
+                  f"  = {100 * run['rps'] / base['rps']:.0f}% of bare")
     print(f"  at a steady {steady['rate']} req/s: p50 {steady['p50_ms']:.1f} ms  p99 {steady['p99_ms']:.1f} ms"
           f"  errors {steady['errors']} of {steady['requests']}")
 

@@ -12,7 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from store.models import Role
-from tests.conftest import ACCOUNT_SID, CITIZEN, SMS_LINE, new_sid
+from tests.conftest import ACCOUNT_SID, CITIZEN, SMS_LINE, free_port, new_sid
 from tests.inbox_helpers import PASSWORD, add_officer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -25,14 +25,6 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

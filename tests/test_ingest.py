@@ -1,9 +1,17 @@
-"""The ingest writer: how rows are stored, a lost database connection, SQLite's writers taking turns."""
+"""The ingest writer: how rows are stored, a lost database connection, SQLite's writers taking
+turns, and the web processes as deployed (gunicorn with gevent workers)."""
 from __future__ import annotations
 
+import concurrent.futures
 import multiprocessing
+import os
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import create_engine, insert, select, text
@@ -11,7 +19,9 @@ from sqlalchemy import create_engine, insert, select, text
 from gateway.ingest import _COLUMNS, _Pending, inbound_row
 from store.db import Database
 from store.models import InboundMessage
-from tests.conftest import ACCOUNT_SID, CITIZEN, SMS_LINE, new_sid
+from tests.conftest import ACCOUNT_SID, CITIZEN, PUBLIC_BASE_URL, SMS_LINE, free_port, gateway_env, new_sid
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_writer_fills_every_column_the_model_gives_a_default():
@@ -76,3 +86,47 @@ def test_sqlite_writers_of_all_processes_take_turns(tmp_path):
         waited = time.monotonic() - started
     other.join(10)
     assert waited >= 0.25
+
+
+def test_served_by_gunicorn_as_deployed(make_gateway, tmp_path):
+    """gunicorn.conf.py's gevent workers: concurrent webhooks are each stored once and answered,
+    the inbox's pages render, and every acknowledgement reaches Twilio."""
+    gateway = make_gateway()
+    port = free_port()
+    env = {**os.environ, **gateway_env(gateway.services.settings.database_url, tmp_path, gateway.twilio)}
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "2",
+                            "-b", f"127.0.0.1:{port}", "app:create_app()"],
+                           cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    path = "/webhooks/twilio/messages"
+
+    def post(params: dict) -> int:
+        signature = gateway.validator.compute_signature(PUBLIC_BASE_URL + path, params)
+        request = urllib.request.Request(base + path, data=urlencode(params).encode(), headers={
+            "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status
+
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        messages = [{"MessageSid": new_sid(), "AccountSid": ACCOUNT_SID, "From": f"+6281300000{i:03d}",
+                     "To": SMS_LINE, "Body": f"NTT lampu jalan mati di gang {i}", "NumMedia": "0"}
+                    for i in range(40)]
+        messages += [messages[0]] * 5  # Twilio delivering one of them again
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            assert list(pool.map(post, messages)) == [200] * 45
+        login = urllib.request.urlopen(base + "/inbox/", timeout=10)
+        assert login.status == 200 and "/login?next=/inbox/" in login.url
+    finally:
+        web.terminate()
+        log = web.communicate(timeout=20)[1]
+    with gateway.session() as s:
+        assert len(s.scalars(select(InboundMessage)).all()) == 40
+    gateway.drain()
+    assert sorted(m.to for m in gateway.twilio.messages) == sorted(p["From"] for p in messages[:40])
+    assert "Traceback" not in log and "lampu jalan" not in log
