@@ -47,7 +47,8 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         file = self.engine.url.database if self.is_sqlite else None
         self.sqlite_file = Path(file) if file and file != ":memory:" else None
-        # SQLite writers of this machine take turns on a file beside the database.
+        # The web processes' ingest writers (and schema creation) of this machine take turns on a
+        # file beside the database; other writers wait in SQLite's busy handler.
         self.write_lock = (_FileLock(self.sqlite_file.with_name(self.sqlite_file.name + ".lock"))
                            if self.sqlite_file else contextlib.nullcontext())
 
@@ -80,7 +81,7 @@ class Database:
 
 
 class _FileLock:
-    """One SQLite writer at a time among this machine's processes and threads.
+    """One holder at a time among this machine's processes and threads.
 
     A writer that finds SQLite locked sleeps in its busy handler, 1 ms and then longer steps;
     one waiting here is woken the moment the lock is free.
