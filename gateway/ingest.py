@@ -22,7 +22,7 @@ from datetime import datetime
 from redis.exceptions import RedisError
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from parsers.phone import mask, split_address
 from store.db import Database, now
@@ -49,7 +49,12 @@ class _Pending:
 
 
 def inbound_row(params: Mapping[str, str]) -> dict:
-    """Turn a provider's form fields into an inbound_messages row (all fields kept in params)."""
+    """Turn a provider's form fields into an inbound_messages row (all fields kept in params).
+
+    NUL characters, which no phone sends as text and PostgreSQL's text cannot hold, are dropped.
+    """
+    if any("\x00" in value for value in params.values()):
+        params = {name.replace("\x00", ""): value.replace("\x00", "") for name, value in params.items()}
     sender = params.get("From", "")
     try:
         num_media = int(params.get("NumMedia") or 0)
@@ -192,7 +197,20 @@ class Ingestor:
                 log.warning("inbound: database connection lost, writing the batch again on a new one")
 
     def _write(self, batch: list[_Pending]) -> None:
-        stored = self._store([p.row for p in batch])
+        try:
+            stored = self._store([p.row for p in batch])
+        except DataError:
+            if len(batch) == 1:
+                raise
+            # A row the database refuses must not cost the others theirs: each is written alone,
+            # and only the refused one's request fails.
+            log.warning("inbound: the database refused a batch of %d, writing each alone", len(batch))
+            for pending in batch:
+                try:
+                    self._write([pending])
+                except Exception as exc:
+                    pending.error = exc
+            return
         new_ids = []
         for pending in batch:
             # A repeated MessageSid inside one batch: the first one is the message, the rest repeats.

@@ -63,6 +63,38 @@ def test_a_database_connection_dropped_between_batches_costs_no_message(gateway,
         assert len(s.scalars(select(InboundMessage)).all()) == 2
 
 
+def test_a_nul_character_is_dropped_not_refused(gateway):
+    """PostgreSQL text cannot hold NUL: the message is stored without it, with its batch."""
+    sids = [new_sid(), new_sid()]
+    batch = [_Pending(inbound_row({"MessageSid": sids[0], "From": CITIZEN, "To": SMS_LINE, "Body": "NTT jalan\x00 rusak"})),
+             _Pending(inbound_row({"MessageSid": sids[1], "From": CITIZEN, "To": SMS_LINE, "Body": "NTT lampu mati"}))]
+    gateway.app.extensions["ingestor"]._write(batch)
+    assert [p.error for p in batch] == [None, None]
+    with gateway.session() as s:
+        stored = s.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+    assert [m.body for m in stored] == ["NTT jalan rusak", "NTT lampu mati"]
+    assert stored[0].params["Body"] == "NTT jalan rusak"
+
+
+def test_a_row_the_database_refuses_fails_alone(gateway, database_url):
+    """One bad row must not cost the messages stored with it theirs (Twilio does not deliver again)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite refuses no value of these columns")
+    rows = [inbound_row({"MessageSid": new_sid(), "From": CITIZEN, "To": SMS_LINE, "Body": f"NTT jalan rusak {i}"})
+            for i in range(3)]
+    rows[1]["channel"] = "x" * 100  # longer than the column: what a row the database refuses looks like
+    batch = [_Pending(row) for row in rows]
+    gateway.app.extensions["ingestor"]._write(batch)
+    assert batch[1].error is not None and batch[1].result is None
+    assert [p.error for p in (batch[0], batch[2])] == [None, None]
+    assert batch[0].result.queued and batch[2].result.queued
+    with gateway.session() as s:
+        assert [m.body for m in s.scalars(select(InboundMessage).order_by(InboundMessage.id))] == \
+            ["NTT jalan rusak 0", "NTT jalan rusak 2"]
+    gateway.drain()
+    assert len(gateway.twilio.messages) == 2
+
+
 def _hold_lock(path: str, held, release) -> None:
     with Database(f"sqlite:///{path}").write_lock:
         held.set()
