@@ -180,13 +180,13 @@ class Ingestor:
         The writer keeps its connection (no pool checkout or pre-ping per batch), so a connection
         the database dropped (a restart) is found here: the batch is tried once more on a new one.
         """
+        statement = _statement(rows, self.db.is_sqlite)  # before the lock, which other processes wait for
         for last_try in (False, True):
             if self._conn is None:
                 self._conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             try:
                 with self.db.write_lock:
-                    result = self._conn.exec_driver_sql(*_statement(rows, self.db.is_sqlite))
-                    return {sid: row_id for row_id, sid in result}
+                    return {sid: row_id for row_id, sid in self._conn.exec_driver_sql(*statement)}
             except DBAPIError as exc:
                 if not exc.connection_invalidated:
                     raise
@@ -234,7 +234,8 @@ class Ingestor:
                     pending.result = Ingested(pending.result.inbound_id, False)
             log.warning("inbound %s stored, not queued (%s)", new_ids, type(exc).__name__)
             return
-        for pending in batch:
-            if pending.result.inbound_id is not None:
-                log.info("inbound %s from %s stored and queued", pending.row["message_sid"],
-                         mask(pending.row["from_address"]))
+        if log.isEnabledFor(logging.INFO):
+            for pending in batch:
+                if pending.result.inbound_id is not None:
+                    log.info("inbound %s from %s stored and queued", pending.row["message_sid"],
+                             mask(pending.row["from_address"]))
