@@ -96,7 +96,7 @@ def main() -> None:
     Redis.from_url(REDIS_URL).flushdb()
     port = free_port()
     env = gateway_env(database_url, port, "http://127.0.0.1:9", tmp)
-    per_file = 60_000 * max(1, args.seconds // 10)
+    per_file = 90_000 * max(1, args.seconds // 10)  # more than the webhook answers in that time
     files = {c: tmp / f"requests-{c}.txt" for c in connections}  # new MessageSids for every run
     for path in files.values():
         write_requests(path, port, per_file)
