@@ -67,6 +67,9 @@ def gunicorn(app: str, port: int, env: dict[str, str], workers: int = 2) -> subp
          "--log-level", "warning", app],
         cwd=ROOT, env=env)
     wait_http(f"http://127.0.0.1:{port}/healthz")
+    deadline = time.monotonic() + 20
+    while len(children(proc.pid)) < workers and time.monotonic() < deadline:  # the first answered; all booted?
+        time.sleep(0.1)
     return proc
 
 
@@ -96,6 +99,29 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def idle_seconds() -> float:
+    """Idle time of all the machine's cores so far (idle and waiting for I/O)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    return (int(fields[3]) + int(fields[4])) / CLOCK_TICKS
+
+
+def pids_of(program: str) -> list[int]:
+    found = subprocess.run(["pgrep", "-x", program], capture_output=True, text=True).stdout
+    return [int(p) for p in found.split()]
 
 
 def children(pid: int) -> list[int]:

@@ -5,6 +5,10 @@ Also measured the same way: the real webhook with storing and queueing replaced 
 webhooks of one process are stored together, so the webhook's rate grows with the number of
 requests under way; the bare endpoint's does not.
 
+Each run also says where the machine's CPU went per request (web processes, Redis, PostgreSQL,
+wrk, idle cores): the two cores are saturated, so the rates stand in about the inverse ratio of
+those totals, and 50% of the bare rate means a webhook may use twice a bare request's CPU.
+
 Usage: python -m bench.ingest [--db sqlite|postgresql] [--seconds 10] [--connections 16,64]
 """
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import re
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -21,8 +26,8 @@ from pathlib import Path
 
 from redis import Redis
 
-from bench.common import (POSTGRES_URL, REDIS_URL, ROOT, free_port, gateway_env, gunicorn, reset_database,
-                          signed_sms, stop)
+from bench.common import (POSTGRES_URL, REDIS_URL, ROOT, children, cpu_seconds, free_port, gateway_env, gunicorn,
+                          idle_seconds, pids_of, reset_database, signed_sms, stop)
 
 
 def write_requests(path: Path, port: int, count: int) -> None:
@@ -32,18 +37,32 @@ def write_requests(path: Path, port: int, count: int) -> None:
             f.write(f"{signature}\t{body.decode()}\n")
 
 
-def wrk(port: int, requests_file: Path, seconds: int, connections: int = 16) -> dict:
-    out = subprocess.run(
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wrk(port: int, requests_file: Path, seconds: int, connections: int = 16, web: list[int] = ()) -> dict:
+    """Run wrk; also measure where the machine's CPU went, in microseconds a request: the web
+    processes (pids in web), Redis, PostgreSQL, wrk itself, and the cores left idle."""
+    watched = {"web": list(web), "redis": pids_of("redis-server"), "postgres": pids_of("postgres")}
+    before = {name: sum(map(cpu_seconds, pids)) for name, pids in watched.items()}
+    idle_before, reaped_before = idle_seconds(), _children_cpu()
+    wrk_run = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / "requests.lua"),
          f"http://127.0.0.1:{port}", "--", str(requests_file), "2"],
-        capture_output=True, text=True, check=True).stdout
+        capture_output=True, text=True, check=True)
+    out = wrk_run.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    cpu = {name: sum(map(cpu_seconds, pids)) - before[name] for name, pids in watched.items()}
+    cpu["idle"] = idle_seconds() - idle_before
+    cpu["wrk"] = _children_cpu() - reaped_before  # the only child that ended meanwhile
     return {"rps": rps, "requests": total, "errors": int(non2xx.group(1)) if non2xx else 0,
-            "p99_ms": float(p99.group(1)) * scale}
+            "p99_ms": float(p99.group(1)) * scale, "cpu_us": {k: 1e6 * v / total for k, v in cpu.items()}}
 
 
 def fixed_rate(port: int, rate: int, seconds: int) -> dict:
@@ -83,6 +102,13 @@ def fixed_rate(port: int, rate: int, seconds: int) -> dict:
             "p50_ms": statistics.median(latencies), "p99_ms": latencies[int(len(latencies) * 0.99) - 1]}
 
 
+def cpu_line(run: dict) -> str:
+    """Where a request's share of the two cores went: the requests per second are about 2 s / the total."""
+    cpu = run["cpu_us"]
+    return (f"CPU a request (us): web {cpu['web']:.0f}, Redis {cpu['redis']:.0f}, PostgreSQL {cpu['postgres']:.0f},"
+            f" wrk {cpu['wrk']:.0f}, idle {cpu['idle']:.0f}; all {sum(cpu.values()):.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
@@ -106,7 +132,8 @@ def main() -> None:
                       ("webhook", "app:create_app()")):
         server = gunicorn(app, port, env)
         try:
-            results[name] = {c: wrk(port, files[c], args.seconds, c) for c in connections}
+            web = children(server.pid)
+            results[name] = {c: wrk(port, files[c], args.seconds, c, web) for c in connections}
             if name == "webhook":
                 steady = fixed_rate(port, 200, args.seconds)
         finally:
@@ -118,10 +145,12 @@ def main() -> None:
         wrapped = " (request file wrapped: some MessageSids repeated)" if results["webhook"][c]["requests"] > per_file else ""
         print(f"  {c} connections{wrapped}:")
         print(f"    bare <Response/> endpoint: {base['rps']:8.0f} req/s  p99 {base['p99_ms']:.1f} ms")
+        print(f"      {cpu_line(base)}")
         for name, label in (("unstored", "signed webhook, nothing stored"), ("webhook", "signed webhook (store+queue)")):
             run = results[name][c]
             print(f"    {label}: {run['rps']:6.0f} req/s  p99 {run['p99_ms']:.1f} ms  errors {run['errors']}"
                   f"  = {100 * run['rps'] / base['rps']:.0f}% of bare")
+            print(f"      {cpu_line(run)}")
     print(f"  at a steady {steady['rate']} req/s: p50 {steady['p50_ms']:.1f} ms  p99 {steady['p99_ms']:.1f} ms"
           f"  errors {steady['errors']} of {steady['requests']}")
 
