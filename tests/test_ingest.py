@@ -34,7 +34,7 @@ def test_rows_are_stored_as_sqlalchemy_stores_them(gateway):
     """Timestamps (text on SQLite, compared as text there), the JSON of the fields and the defaults
     are stored exactly as an ORM insert of the same row stores them."""
     params = {"MessageSid": new_sid(), "AccountSid": ACCOUNT_SID, "From": CITIZEN, "To": SMS_LINE,
-              "Body": "NTT jalan rusak 🙏 di Oesapa", "NumMedia": "0"}
+              "Body": "NTT jalan rusak 🙏 di \"Oesapa\" \\ RT 5\nbaris baru", "NumMedia": "0"}
     written = inbound_row(params)
     gateway.app.extensions["ingestor"]._write([_Pending(written)])
     with gateway.services.db.engine.begin() as conn:
