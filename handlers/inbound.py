@@ -77,9 +77,14 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     """Apply one taken message in process()'s transaction."""
     msg.phone = to_e164(msg.from_address)
     line = services.settings.service.line_for(msg.channel, msg.to_address)
-    if line is None or msg.phone is None:
-        msg.intent = "unroutable"
-        log.warning("inbound %s: no line for its address or unreadable sender, kept unanswered", msg.message_sid)
+    if line is None:  # a gap in service.toml: the office's number is named, an operator must add it
+        msg.intent = "no_line"
+        log.warning("inbound %s: no service line answers %s %s (service.toml), kept unanswered",
+                    msg.message_sid, msg.channel, msg.to_address)
+        return Outcome()
+    if msg.phone is None:  # a sender name (an operator's broadcast), not a number to answer
+        msg.intent = "unreadable_sender"
+        log.info("inbound %s: the sender is not a phone number, kept unanswered", msg.message_sid)
         return Outcome()
     msg.line_id = line.id
     lock_phone(s, msg.phone)

@@ -268,13 +268,32 @@ def test_healthz(make_gateway):
     assert down.status_code == 503 and down.get_json()["redis"].startswith("down")
 
 
-def test_unroutable_sender_is_kept_without_reply(gateway):
+def test_a_sender_that_is_not_a_phone_number_is_kept_without_reply(gateway):
     assert gateway.sms("NTT tes", frm="TELKOMSEL").status_code == 200
     gateway.drain()
     with gateway.session() as s:
-        assert s.scalars(select(InboundMessage.intent)).one() == "unroutable"
+        assert s.scalars(select(InboundMessage.intent)).one() == "unreadable_sender"
         assert s.scalar(select(Ticket.id)) is None
     assert gateway.twilio.messages == []
+
+
+def test_a_number_no_service_line_answers_on_is_kept_and_named_in_the_log(make_gateway, tmp_path, caplog):
+    """An office that binds its line to one number: a message to another of its numbers is a
+    configuration gap an operator must see (the office's number is logged; the citizen's is not)."""
+    from config import DEFAULT_SERVICE_FILE
+
+    service = tmp_path / "service.toml"
+    default = DEFAULT_SERVICE_FILE.read_text()
+    assert 'channel = "sms"\nto = "*"' in default
+    service.write_text(default.replace('channel = "sms"\nto = "*"', 'channel = "sms"\nto = "+621708"'))
+    gateway = make_gateway(SERVICE_CONFIG=str(service))
+    assert gateway.sms("NTT jalan rusak", to="+621709").status_code == 200
+    with caplog.at_level("WARNING"):
+        gateway.drain()
+    with gateway.session() as s:
+        assert s.scalars(select(InboundMessage.intent)).one() == "no_line"
+    assert gateway.twilio.messages == []
+    assert "+621709" in caplog.text and CITIZEN not in caplog.text
 
 
 def test_missing_media_is_explained_in_the_record(gateway):
