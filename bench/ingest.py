@@ -45,8 +45,10 @@ def _children_cpu() -> float:
 def wrk(port: int, requests_file: Path, seconds: int, connections: int = 16, web: list[int] = ()) -> dict:
     """Run wrk; also measure where the machine's CPU went, in microseconds a request: the web
     processes (pids in web), Redis, PostgreSQL, wrk itself, and the cores left idle."""
-    watched = {"web": list(web), "redis": pids_of("redis-server"), "postgres": pids_of("postgres")}
-    before = {name: sum(map(cpu_seconds, pids)) for name, pids in watched.items()}
+    def processes() -> dict[str, list[int]]:
+        return {"web": list(web), "redis": pids_of("redis-server"), "postgres": pids_of("postgres")}
+
+    before = {name: {pid: cpu_seconds(pid) for pid in pids} for name, pids in processes().items()}
     idle_before, reaped_before = idle_seconds(), _children_cpu()
     wrk_run = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / "requests.lua"),
@@ -58,7 +60,9 @@ def wrk(port: int, requests_file: Path, seconds: int, connections: int = 16, web
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
-    cpu = {name: sum(map(cpu_seconds, pids)) - before[name] for name, pids in watched.items()}
+    # A PostgreSQL backend that started during the run (a writer's connection) counts from its start.
+    cpu = {name: sum(cpu_seconds(pid) - before[name].get(pid, 0.0) for pid in set(pids) | set(before[name]))
+           for name, pids in processes().items()}
     cpu["idle"] = idle_seconds() - idle_before
     cpu["wrk"] = _children_cpu() - reaped_before  # the only child that ended meanwhile
     return {"rps": rps, "requests": total, "errors": int(non2xx.group(1)) if non2xx else 0,
