@@ -277,7 +277,7 @@ def test_a_sender_that_is_not_a_phone_number_is_kept_without_reply(gateway):
     assert gateway.twilio.messages == []
 
 
-def test_a_number_no_service_line_answers_on_is_kept_and_named_in_the_log(make_gateway, tmp_path, caplog):
+def test_a_message_to_a_number_no_line_takes_is_kept_and_the_number_logged(make_gateway, tmp_path, caplog):
     """An office that binds its line to one number: a message to another of its numbers is a
     configuration gap an operator must see (the office's number is logged; the citizen's is not)."""
     from config import DEFAULT_SERVICE_FILE
