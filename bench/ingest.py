@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from redis import Redis
@@ -42,7 +43,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def wrk(port: int, requests_file: Path, seconds: int, connections: int = 16, web: list[int] = ()) -> dict:
+def wrk(port: int, requests_file: Path, seconds: int, connections: int = 16, web: Sequence[int] = ()) -> dict:
     """Run wrk; also measure where the machine's CPU went, in microseconds a request: the web
     processes (pids in web), Redis, PostgreSQL, wrk itself, and the cores left idle."""
     def processes() -> dict[str, list[int]]:
