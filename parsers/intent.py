@@ -62,13 +62,21 @@ GREETINGS = {
     "SORE", "MALAM", "SELAMAT PAGI", "SELAMAT SIANG", "SELAMAT SORE", "SELAMAT MALAM",
     "ASSALAMUALAIKUM", "ASSALAMU ALAIKUM", "PERMISI", "SHALOM", "SYALOM", "OM SWASTIASTU",
 }
+# Words that may follow a greeting: whom it addresses, the rest of a salam ("Halo pak", "Pagi min",
+# "Assalamualaikum wr wb"). Said alone ("Pak?") they only call for attention too.
+GREETING_TAILS = {
+    "PAK", "BAPAK", "BPK", "BU", "IBU", "KAK", "KAKAK", "KA", "MIN", "ADMIN", "MAS", "MBAK", "BANG",
+    "OM", "TANTE", "SEMUA", "DINSOS", "WR", "WB", "WARAHMATULLAHI", "WABARAKATUH",
+}
 
 _SPACES = re.compile(r"\s+")
 # Anything that is neither a letter, a digit nor a space: punctuation, emoji, symbols.
 _TRIM = re.compile(r"^[^\w?]+|[^\w?]+$")
 _STATUS = re.compile(r"^(?:CEK\s*STATUS|STATUS\s*CEK|CEK|STATUS)(?![A-Za-z])\s*[:.#,]?\s*(?P<code>.*)$", re.I)
 _CODE_ONLY = re.compile(r"^(?P<code>\d[\d\s\-.]*\d)$")
-_LEADING_CODE = re.compile(r"^(?P<code>\d{4}[\-.]?\d{4})(?!\d)\s*[:.,#\-]?\s*(?P<text>.*)$", re.S)
+# A code at the start of a message, its halves joined by nothing, a hyphen or a dot, or spaces.
+_LEADING_CODE = re.compile(r"^(?P<code>\d{4}\s*[\-.]?\s*\d{4})(?!\d)\s*[:.,#\-]?\s*(?P<text>.*)$", re.S)
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def clean(text: str) -> str:
@@ -94,7 +102,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         return OptOut()
     if word in START_WORDS:
         return OptIn()
-    if word in HELP_WORDS:
+    if word in HELP_WORDS or word.rstrip("?") in HELP_WORDS:
         return Help(HelpReason.ASKED)
 
     status = _STATUS.match(_TRIM.sub("", body))
@@ -108,7 +116,10 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         return InvalidCode(typed)
 
     leading = _LEADING_CODE.match(body)
-    if leading:
+    # Halves parted by spaces alone ("1234 5671") make a code only when its check digit is right:
+    # free text may begin with two numbers ("2025 2026 ...").
+    if leading and (codes.is_valid(codes.normalize(leading.group("code")))
+                    or not any(c.isspace() for c in leading.group("code"))):
         digits = codes.normalize(leading.group("code"))
         rest = leading.group("text").strip()
         if not codes.is_valid(digits):
@@ -116,8 +127,12 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         if not _TRIM.sub("", rest):
             return StatusCheck(digits)  # a bare code: the citizen wants to know where it stands
         return FollowUp(digits, rest)
-    if _CODE_ONLY.match(body) and len(codes.normalize(body)) in range(7, 10):
-        return InvalidCode(body)  # a code with a digit too few or too many
+    if _CODE_ONLY.match(body):
+        digits = codes.normalize(body)
+        if codes.is_valid(digits):
+            return StatusCheck(digits)  # typed in other groups: "12 34 56 71"
+        if len(digits) in range(7, 10):
+            return InvalidCode(body)  # a wrong digit, or a digit too few or too many
 
     if keyword:
         match = _keyword_pattern(keyword).match(body)
@@ -130,6 +145,16 @@ def parse(text: str, keyword: str | None = None) -> Intent:
 
     if not word:
         return Help(HelpReason.UNREADABLE)
-    if word in GREETINGS:
+    if _is_greeting(word):
         return Help(HelpReason.ASKED)
     return NewTicket(body)
+
+
+def _is_greeting(word: str) -> bool:
+    """A greeting alone, perhaps with whom it addresses: "Halo pak", "Selamat pagi bu?", "Pagi min"."""
+    words = _LETTERS.findall(word)
+    if not words or any(c.isdigit() for c in word):
+        return False  # a number in it: it says something
+    while words and words[-1] in GREETING_TAILS:
+        words.pop()
+    return not words or " ".join(words) in GREETINGS

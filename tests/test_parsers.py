@@ -30,6 +30,8 @@ WRONG = "12345672"
     ("info", Help(HelpReason.ASKED)),
     ("Bantuan", Help(HelpReason.ASKED)),
     ("HELP!", Help(HelpReason.ASKED)),
+    ("Bantuan?", Help(HelpReason.ASKED)),
+    ("info??", Help(HelpReason.ASKED)),
     ("jalan rusak tolong", Help(HelpReason.UNREADABLE)),
     ("NTTjalan rusak", Help(HelpReason.UNREADABLE)),
     ("😡😡😡", Help(HelpReason.UNREADABLE)),
@@ -66,6 +68,12 @@ def test_sms_line(text, expected):
     ("1234-5671: sudah 2 minggu belum ada kabar", FollowUp(VALID, "sudah 2 minggu belum ada kabar")),
     ("12345672 jalannya tambah parah", InvalidCode("12345672")),
     ("1234567 ", InvalidCode("1234567")),
+    # Spaces where the hyphen goes, as people type it
+    ("1234 5671", StatusCheck(VALID)),
+    ("12 34 56 71", StatusCheck(VALID)),
+    ("1234 5671 jalannya tambah parah", FollowUp(VALID, "jalannya tambah parah")),
+    ("1234 - 5671: ada foto di WA", FollowUp(VALID, "ada foto di WA")),
+    ("1234 5672", InvalidCode("1234 5672")),
 ])
 def test_codes_in_messages(text, expected):
     assert parse(text, "NTT") == expected
@@ -82,6 +90,16 @@ def test_codes_in_messages(text, expected):
     ("selamat pagi 🙏", Help(HelpReason.ASKED)),
     ("P", Help(HelpReason.ASKED)),
     ("INFO", Help(HelpReason.ASKED)),
+    ("Halo pak", Help(HelpReason.ASKED)),
+    ("Selamat pagi bu 🙏", Help(HelpReason.ASKED)),
+    ("pagi min?", Help(HelpReason.ASKED)),
+    ("Assalamualaikum wr wb", Help(HelpReason.ASKED)),
+    ("Pak?", Help(HelpReason.ASKED)),
+    ("Bantuan?", Help(HelpReason.ASKED)),
+    ("Halo pak, bantuan PKH saya belum cair", NewTicket("Halo pak, bantuan PKH saya belum cair")),
+    ("Halo, 3 bulan PKH belum cair", NewTicket("Halo, 3 bulan PKH belum cair")),
+    # Two numbers that do not make a valid code begin a request, not a code
+    ("1234 5672 orang di Oebobo belum terima BLT", NewTicket("1234 5672 orang di Oebobo belum terima BLT")),
     ("", Help(HelpReason.UNREADABLE)),
     ("STOP", OptOut()),
     ("START", OptIn()),
