@@ -141,6 +141,12 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         rest = match.group("rest").strip()
         if not _TRIM.sub("", rest):
             return Help(HelpReason.EMPTY)
+        # The keyword put before a command ("NTT CEK 1234-5671", "NTT STOP", "NTT INFO"): the command.
+        # Numbers that are no valid code begin a complaint ("NTT 2024-2025 jalan belum diperbaiki").
+        inner = parse(rest)
+        if isinstance(inner, (StatusCheck, FollowUp, OptOut, OptIn)) or inner == Help(HelpReason.ASKED) \
+                or (isinstance(inner, InvalidCode) and _STATUS.match(_TRIM.sub("", rest))):
+            return inner
         return NewTicket(rest)
 
     if not word:

@@ -42,6 +42,14 @@ WRONG = "12345672"
     ("START", OptIn()),
     ("mulai", OptIn()),
     ("Mulai!", OptIn()),
+    # The keyword put before a command
+    ("NTT CEK 1234-5671", StatusCheck(VALID)),
+    ("ntt: cek 1234-5672", InvalidCode("1234-5672")),
+    ("NTT 1234-5671 jalannya makin parah", FollowUp(VALID, "jalannya makin parah")),
+    ("NTT STOP", OptOut()),
+    ("NTT info", Help(HelpReason.ASKED)),
+    ("NTT stop pungli di kantor camat", NewTicket("stop pungli di kantor camat")),
+    ("NTT 2024-2025 jalan belum diperbaiki", NewTicket("2024-2025 jalan belum diperbaiki")),
 ])
 def test_sms_line(text, expected):
     assert parse(text, "NTT") == expected
