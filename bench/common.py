@@ -61,11 +61,12 @@ def reset_database(database_url: str) -> None:
     engine.dispose()
 
 
-def gunicorn(app: str, port: int, env: dict[str, str], workers: int = 2) -> subprocess.Popen:
+def gunicorn(app: str, port: int, env: dict[str, str], workers: int = 2, code: Path = ROOT) -> subprocess.Popen:
+    """Serve app with gunicorn.conf.py; code: the checkout whose modules and settings are served."""
     proc = subprocess.Popen(
         [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(workers), "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", app],
-        cwd=ROOT, env=env)
+        cwd=code, env={**env, "PYTHONPATH": str(code)})
     wait_http(f"http://127.0.0.1:{port}/healthz")
     deadline = time.monotonic() + 20
     while len(children(proc.pid)) < workers and time.monotonic() < deadline:  # the first answered; all booted?
