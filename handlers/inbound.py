@@ -90,8 +90,10 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     lock_phone(s, msg.phone)
     _remember_name(s, msg)
     intent = intents.parse(msg.body, line.keyword or None)
-    if msg.num_media and isinstance(intent, intents.Help) and not msg.body.strip():
-        intent = intents.NewTicket("")  # a photo or document alone is evidence, not noise
+    if msg.num_media and isinstance(intent, intents.Help):
+        # A photo or document is evidence, not noise: alone, or with a greeting or unreadable
+        # text, it is a new ticket.
+        intent = intents.NewTicket("" if intent.reason is intents.HelpReason.EMPTY else intents.clean(msg.body))
     msg.intent = type(intent).__name__
     reply, ticket = _apply(s, msg, line, intent)
     attachments = _keep_media(s, msg, ticket)

@@ -254,6 +254,17 @@ def test_whatsapp_photo_without_text_is_a_ticket(gateway):
     assert count(gateway, Ticket) == 1 and count(gateway, Attachment) == 1
 
 
+def test_a_photo_with_only_a_greeting_is_a_ticket_with_its_evidence(gateway):
+    photo = gateway.twilio.add_media("ME4", b"jpeg", "image/jpeg")
+    gateway.whatsapp("Halo pak 🙏", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg")
+    gateway.sms("NTT", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg", frm="+6281300000002")
+    gateway.drain()
+    with gateway.session() as s:
+        tickets = s.scalars(select(Ticket).order_by(Ticket.id)).all()
+        assert [t.body for t in tickets] == ["Halo pak 🙏", ""]
+        assert sorted(a.ticket_id for a in s.scalars(select(Attachment))) == [t.id for t in tickets]
+
+
 def test_whatsapp_greeting_gets_help(gateway):
     gateway.whatsapp("Selamat pagi")
     gateway.drain()
