@@ -116,14 +116,14 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         return InvalidCode(typed)
 
     leading = _LEADING_CODE.match(body)
-    # Halves parted by spaces alone ("1234 5671") make a code only when its check digit is right:
+    typed = leading.group("code") if leading else ""
+    digits = codes.normalize(typed)
+    # Halves parted by a space alone ("1234 5671") make a code only when its check digit is right:
     # free text may begin with two numbers ("2025 2026 ...").
-    if leading and (codes.is_valid(codes.normalize(leading.group("code")))
-                    or not any(c.isspace() for c in leading.group("code"))):
-        digits = codes.normalize(leading.group("code"))
+    if leading and (codes.is_valid(digits) or not typed.replace(" ", "").isdigit() or " " not in typed):
         rest = leading.group("text").strip()
         if not codes.is_valid(digits):
-            return InvalidCode(leading.group("code"))
+            return InvalidCode(typed)
         if not _TRIM.sub("", rest):
             return StatusCheck(digits)  # a bare code: the citizen wants to know where it stands
         return FollowUp(digits, rest)

@@ -82,6 +82,7 @@ def test_sms_line(text, expected):
     ("1234 5671 jalannya tambah parah", FollowUp(VALID, "jalannya tambah parah")),
     ("1234 - 5671: ada foto di WA", FollowUp(VALID, "ada foto di WA")),
     ("1234 5672", InvalidCode("1234 5672")),
+    ("1234 - 5672 jalannya tambah parah", InvalidCode("1234 - 5672")),
 ])
 def test_codes_in_messages(text, expected):
     assert parse(text, "NTT") == expected
