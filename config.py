@@ -77,6 +77,18 @@ class Service:
         """Return the line with this id, or None (tickets registered by hand have none)."""
         return next((line for line in self.lines if line.id == line_id), None)
 
+    def answered_from(self, line: Line) -> set[str]:
+        """The line ids of the tickets whose messages to citizens may come from this line's number,
+        so that a citizen writing to it may be answering one of them: its own; on an SMS line also
+        tickets registered by hand ("", answered by SMS) and WhatsApp tickets answered by SMS
+        from this number once their window closed."""
+        ids = {line.id}
+        if line.channel == "sms":
+            ids.add("")
+            ids.update(other.id for other in self.lines
+                       if other.sms_fallback_from and self.line_for("sms", other.sms_fallback_from) == line)
+        return ids
+
 
 def load_service(path: Path) -> Service:
     """Load agencies and lines from a TOML file."""

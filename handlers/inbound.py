@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from config import Line
+from config import Line, Service
 from handlers import outbox, workflow
 from handlers.deadlines import due_at
 from handlers.runtime import Services
@@ -95,7 +95,7 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
         # text, it is a new ticket.
         intent = intents.NewTicket("" if intent.reason is intents.HelpReason.EMPTY else intents.clean(msg.body))
     msg.intent = type(intent).__name__
-    reply, ticket = _apply(s, msg, line, intent)
+    reply, ticket = _apply(s, services.settings.service, msg, line, intent)
     attachments = _keep_media(s, msg, ticket)
     outbound = _reply(s, msg, reply, ticket) if reply else None
     claim = services.sender.claim(s, outbound.id) if outbound else None
@@ -103,9 +103,10 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     return Outcome(claims=(claim,) if claim else (), attachment_ids=tuple(a.id for a in attachments))
 
 
-def _apply(s: Session, msg: Message, line: Line, intent) -> tuple[tuple[str, str] | None, Ticket | None]:
+def _apply(s: Session, service: Service, msg: Message, line: Line,
+           intent) -> tuple[tuple[str, str] | None, Ticket | None]:
     """Change the store as the intent asks; return (purpose, reply text) and the ticket touched."""
-    awaiting = _awaiting_reply(s, msg, line, intent)
+    awaiting = _awaiting_reply(s, service, msg, line, intent)
     if awaiting is not None:
         return _add_to(s, msg, awaiting)
     match intent:
@@ -148,11 +149,13 @@ def _add_to(s: Session, msg: Message, ticket: Ticket):
     return ("followup_ok", render("followup_ok", code=codes.display(ticket.code))), ticket
 
 
-def _awaiting_reply(s: Session, msg: Message, line: Line, intent) -> Ticket | None:
+def _awaiting_reply(s: Session, service: Service, msg: Message, line: Line, intent) -> Ticket | None:
     """The ticket an officer recently wrote to this phone about, when this message reads as the reply.
 
     Only text that is not itself a command: free text on a free-text line, text
-    without the keyword on a keyword line. `NTT ...` stays a new complaint.
+    without the keyword on a keyword line. `NTT ...` stays a new complaint. Only a ticket
+    whose messages to the citizen go out from the number this message came to: a request
+    to another agency's line is that agency's, not an answer to this one's question.
     """
     free_text = isinstance(intent, intents.NewTicket) and not line.keyword
     unreadable = isinstance(intent, intents.Help) and intent.reason is intents.HelpReason.UNREADABLE \
@@ -161,7 +164,7 @@ def _awaiting_reply(s: Session, msg: Message, line: Line, intent) -> Ticket | No
         return None
     return s.scalar(
         select(Ticket)
-        .where(Ticket.phone == msg.phone,
+        .where(Ticket.phone == msg.phone, Ticket.line_id.in_(service.answered_from(line)),
                or_(Ticket.state == TicketState.DITUNDA.value,
                    (Ticket.state == TicketState.TERKIRIM.value) & (Ticket.updated_at >= msg.received_at - REPLY_WINDOW)))
         .order_by(Ticket.updated_at.desc()).limit(1)

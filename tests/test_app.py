@@ -1,6 +1,8 @@
 """Start-up configuration and the sandbox provider."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import select
 
@@ -38,6 +40,16 @@ def test_line_routing_by_address(tmp_path):
     assert service.line_for("sms", "+621708").id == "lapor-sms"
     assert service.line_for("whatsapp", "whatsapp:+6282147626662").agency == "dinsos-kupang"
     assert {a for a in service.agencies} == {"biro-organisasi", "bppd", "dinsos-kupang"}
+
+
+def test_the_lines_a_citizen_may_be_answering_on_a_number(tmp_path):
+    service = Settings.from_env({"INSTANCE_PATH": str(tmp_path)}).service
+    sms, wa = service.line("lapor-sms"), service.line("dinsos-wa")
+    assert service.answered_from(wa) == {"dinsos-wa"}
+    assert service.answered_from(sms) == {"lapor-sms", ""}  # tickets registered by hand are answered by SMS
+    wa_with_fallback = dataclasses.replace(wa, sms_fallback_from="+6281100001708")
+    service = dataclasses.replace(service, lines=(sms, wa_with_fallback))
+    assert service.answered_from(sms) == {"lapor-sms", "", "dinsos-wa"}  # its late answers go by SMS
 
 
 def test_sandbox_phone_simulator(tmp_path, redis_conn):

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from store.models import Attachment, Officer, Role, Ticket
+from store.models import Attachment, Officer, Role, Ticket, TicketState
 from tests.conftest import CITIZEN
 from tests.inbox_helpers import PASSWORD, act, add_officer, login, token
 
@@ -123,6 +123,18 @@ def test_citizen_reply_lands_on_the_waiting_ticket(desk):
     with desk.session() as s:
         assert s.scalar(select(Ticket.state)) == "baru"  # back where it was before it waited
     assert "RT 05, dekat gereja" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+
+
+def test_a_request_to_another_agency_is_not_a_reply_to_a_waiting_ticket(desk):
+    act(client_for(desk, "lia"), desk.code, "tunda", pertanyaan="Di RT berapa tepatnya?")
+    desk.drain()
+    assert desk.whatsapp("Selamat siang, saya minta data penerima bansos di Oebobo").status_code == 200
+    desk.drain()
+    assert desk.code not in desk.twilio.messages[-1].body  # the helpdesk's own new code
+    with desk.session() as s:
+        tickets = {t.agency: t for t in s.scalars(select(Ticket))}
+    assert tickets["biro-organisasi"].state == TicketState.DITUNDA.value
+    assert "bansos di Oebobo" in tickets["dinsos-kupang"].body
 
 
 def test_failed_send_is_shown_with_its_reason(desk):
