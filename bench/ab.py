@@ -10,34 +10,14 @@ Usage: python -m bench.ab --against REF [--db sqlite|postgresql] [--rounds 3] [-
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import tempfile
 from pathlib import Path
 
-from redis import Redis
-
-from bench.common import POSTGRES_URL, REDIS_URL, ROOT, children, free_port, gateway_env, gunicorn, reset_database, stop
-from bench.ingest import write_requests, wrk
-
-
-def serve_and_load(app: str, code: Path, db: str, seconds: int, connections: list[int]) -> dict[int, float]:
-    """Serve app from the code checkout on a fresh database; return req/s at each connection count."""
-    tmp = Path(tempfile.mkdtemp(prefix="bench-ab-"))
-    database_url = f"sqlite:///{tmp / 'gateway.db'}" if db == "sqlite" else POSTGRES_URL
-    reset_database(database_url)
-    Redis.from_url(REDIS_URL).flushdb()
-    port = free_port()
-    env = gateway_env(database_url, port, "http://127.0.0.1:9", tmp)
-    files = {c: tmp / f"requests-{c}.txt" for c in connections}
-    for path in files.values():
-        write_requests(path, port, 9_000 * seconds)
-    server = gunicorn(app, port, env, code=code)
-    try:
-        web = children(server.pid)
-        return {c: wrk(port, files[c], seconds, c, web)["rps"] for c in connections}
-    finally:
-        stop(server)
+from bench.common import ROOT, free_port
+from bench.ingest import request_files, serve
 
 
 def main() -> None:
@@ -55,13 +35,16 @@ def main() -> None:
     shares: dict[tuple[str, int], list[float]] = {}
     try:
         for round_number in range(args.rounds):
-            bare = serve_and_load("bench.bare:create_app()", ROOT, args.db, args.seconds, connections)
+            port = free_port()
+            files = request_files(port, connections, args.seconds)
+            bare = serve("bench.bare:create_app()", args.db, port, files, args.seconds)
             for label, code in ((args.against, other), ("this checkout", ROOT)):
-                rates = serve_and_load("app:create_app()", code, args.db, args.seconds, connections)
+                runs = serve("app:create_app()", args.db, port, files, args.seconds, code=code)
                 for c in connections:
-                    shares.setdefault((label, c), []).append(100 * rates[c] / bare[c])
-                    print(f"round {round_number + 1}, {label}, {c} connections: {rates[c]:.0f} req/s,"
-                          f" bare {bare[c]:.0f}: {shares[label, c][-1]:.1f}%", flush=True)
+                    shares.setdefault((label, c), []).append(100 * runs[c]["rps"] / bare[c]["rps"])
+                    print(f"round {round_number + 1}, {label}, {c} connections: {runs[c]['rps']:.0f} req/s,"
+                          f" bare {bare[c]['rps']:.0f}: {shares[label, c][-1]:.1f}%", flush=True)
+            shutil.rmtree(files[connections[0]].parent, ignore_errors=True)
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, check=False)
     print(f"ingest on {args.db}, the webhook's share of the bare endpoint's rate, round by round:")

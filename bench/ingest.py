@@ -9,7 +9,10 @@ Each run also says where the machine's CPU went per request (web processes, Redi
 wrk, idle cores): the two cores are saturated, so the rates stand in about the inverse ratio of
 those totals, and 50% of the bare rate means a webhook may use twice a bare request's CPU.
 
-Usage: python -m bench.ingest [--db sqlite|postgresql] [--seconds 10] [--connections 16,64]
+The machine drifts by several points within minutes, so a run is several rounds, each serving
+the three in turn (a fresh database each), and the summary gives each round's share and the median.
+
+Usage: python -m bench.ingest [--db sqlite|postgresql] [--rounds 3] [--seconds 10] [--connections 16,64]
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import argparse
 import http.client
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -114,50 +118,87 @@ def cpu_line(run: dict) -> str:
             f" wrk {cpu['wrk']:.0f}, idle {cpu['idle']:.0f}; all {sum(cpu.values()):.0f}")
 
 
+APPS = (("bare", "bench.bare:create_app()"), ("unstored", "bench.verify_only:create_app()"),
+        ("webhook", "app:create_app()"))
+LABELS = {"unstored": "signed webhook, nothing stored", "webhook": "signed webhook (store+queue)"}
+REQUESTS_PER_SECOND = 9_000  # requests written per second of a run: more than any webhook answers
+
+
+def request_files(port: int, connections: Sequence[int], seconds: int) -> dict[int, Path]:
+    """A file of signed webhooks (new MessageSids) for each connection count, signed for the port."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-requests-"))
+    files = {c: tmp / f"requests-{c}.txt" for c in connections}
+    for path in files.values():
+        write_requests(path, port, REQUESTS_PER_SECOND * seconds)
+    return files
+
+
+def serve(app: str, db: str, port: int, files: dict[int, Path], seconds: int, code: Path = ROOT,
+          steady: bool = False) -> dict:
+    """Serve app (from the code checkout) under gunicorn on the port with a fresh, empty database;
+    run wrk with each file's connection count, then, with steady, 200 req/s. Return the runs by
+    connection count ("steady": the fixed-rate one)."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    database_url = f"sqlite:///{tmp / 'gateway.db'}" if db == "sqlite" else POSTGRES_URL
+    reset_database(database_url)
+    Redis.from_url(REDIS_URL).flushdb()
+    server = gunicorn(app, port, gateway_env(database_url, port, "http://127.0.0.1:9", tmp), code=code)
+    try:
+        web = children(server.pid)
+        runs: dict = {c: wrk(port, path, seconds, c, web) for c, path in files.items()}
+        if steady:
+            runs["steady"] = fixed_rate(port, 200, seconds)
+        return runs
+    finally:
+        stop(server)
+        Redis.from_url(REDIS_URL).flushdb()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", default="16,64", help="wrk connection counts, one run each")
     args = parser.parse_args()
     connections = [int(c) for c in args.connections.split(",")]
-    tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    database_url = f"sqlite:///{tmp / 'gateway.db'}" if args.db == "sqlite" else POSTGRES_URL
-    reset_database(database_url)
-    Redis.from_url(REDIS_URL).flushdb()
-    port = free_port()
-    env = gateway_env(database_url, port, "http://127.0.0.1:9", tmp)
-    per_file = 90_000 * max(1, args.seconds // 10)  # more than the webhook answers in that time
-    files = {c: tmp / f"requests-{c}.txt" for c in connections}  # new MessageSids for every run
-    for path in files.values():
-        write_requests(path, port, per_file)
-
-    results = {}
-    for name, app in (("bare", "bench.bare:create_app()"), ("unstored", "bench.verify_only:create_app()"),
-                      ("webhook", "app:create_app()")):
-        server = gunicorn(app, port, env)
-        try:
-            web = children(server.pid)
-            results[name] = {c: wrk(port, files[c], args.seconds, c, web) for c in connections}
-            if name == "webhook":
-                steady = fixed_rate(port, 200, args.seconds)
-        finally:
-            stop(server)
-    Redis.from_url(REDIS_URL).flushdb()
-    print(f"ingest on {args.db}, gunicorn -w 2 (gunicorn.conf.py), wrk -t2 -d{args.seconds}s")
+    print(f"ingest on {args.db}, gunicorn -w 2 (gunicorn.conf.py), wrk -t2 -d{args.seconds}s;"
+          f" each round: the bare endpoint, then the webhook with nothing stored, then the real one")
+    shares: dict[tuple[str, int], list[float]] = {}
+    steady = []
+    for round_number in range(1, args.rounds + 1):
+        port = free_port()
+        files = request_files(port, connections, args.seconds)
+        runs = {name: serve(app, args.db, port, files, args.seconds, steady=name == "webhook") for name, app in APPS}
+        shutil.rmtree(files[connections[0]].parent, ignore_errors=True)
+        steady.append(runs["webhook"]["steady"])
+        for c in connections:
+            base = runs["bare"][c]
+            print(f"  round {round_number}, {c} connections:")
+            print(f"    bare <Response/> endpoint: {base['rps']:8.0f} req/s  p99 {base['p99_ms']:.1f} ms")
+            print(f"      {cpu_line(base)}")
+            for name in ("unstored", "webhook"):
+                run = runs[name][c]
+                share = 100 * run["rps"] / base["rps"]
+                shares.setdefault((name, c), []).append(share)
+                wrapped = " (request file wrapped: some MessageSids repeated)" if run["requests"] > \
+                    REQUESTS_PER_SECOND * args.seconds else ""
+                print(f"    {LABELS[name]}: {run['rps']:6.0f} req/s  p99 {run['p99_ms']:.1f} ms"
+                      f"  errors {run['errors']}  = {share:.0f}% of bare{wrapped}")
+                print(f"      {cpu_line(run)}")
+        last = steady[-1]
+        print(f"  round {round_number}, at a steady {last['rate']} req/s: p50 {last['p50_ms']:.1f} ms"
+              f"  p99 {last['p99_ms']:.1f} ms  errors {last['errors']} of {last['requests']}", flush=True)
+    print(f"summary on {args.db}, share of the bare endpoint's rate, round by round (median):")
     for c in connections:
-        base = results["bare"][c]
-        wrapped = " (request file wrapped: some MessageSids repeated)" if results["webhook"][c]["requests"] > per_file else ""
-        print(f"  {c} connections{wrapped}:")
-        print(f"    bare <Response/> endpoint: {base['rps']:8.0f} req/s  p99 {base['p99_ms']:.1f} ms")
-        print(f"      {cpu_line(base)}")
-        for name, label in (("unstored", "signed webhook, nothing stored"), ("webhook", "signed webhook (store+queue)")):
-            run = results[name][c]
-            print(f"    {label}: {run['rps']:6.0f} req/s  p99 {run['p99_ms']:.1f} ms  errors {run['errors']}"
-                  f"  = {100 * run['rps'] / base['rps']:.0f}% of bare")
-            print(f"      {cpu_line(run)}")
-    print(f"  at a steady {steady['rate']} req/s: p50 {steady['p50_ms']:.1f} ms  p99 {steady['p99_ms']:.1f} ms"
-          f"  errors {steady['errors']} of {steady['requests']}")
+        for name in ("unstored", "webhook"):
+            values = shares[name, c]
+            print(f"  {c} connections, {LABELS[name]}: {' / '.join(f'{v:.0f}%' for v in values)}"
+                  f"  ({statistics.median(values):.0f}%)")
+    p99s = " / ".join(f"{run['p99_ms']:.1f}" for run in steady)
+    print(f"  at a steady 200 req/s, p99: {p99s} ms,"
+          f" errors {sum(s['errors'] for s in steady)} of {sum(s['requests'] for s in steady)}")
 
 
 if __name__ == "__main__":
