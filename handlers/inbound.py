@@ -108,7 +108,7 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
     """Change the store as the intent asks; return (purpose, reply text) and the ticket touched."""
     awaiting = _awaiting_reply(s, service, msg, line, intent)
     if awaiting is not None:
-        return _add_to(s, msg, awaiting)
+        return _add_to(s, service, msg, awaiting)
     match intent:
         case intents.NewTicket(text=text):
             return _new_ticket(s, msg, line, text)
@@ -122,7 +122,7 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
             ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
                 return ("not_found", render("not_found", code=codes.display(code))), None
-            return _add_to(s, msg, ticket)
+            return _add_to(s, service, msg, ticket)
         case intents.InvalidCode(code=typed):
             return ("invalid_code", render("invalid_code", code=typed_code(typed))), None
         case intents.OptOut():
@@ -139,13 +139,18 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
     raise ValueError(f"unknown intent {intent!r}")
 
 
-def _add_to(s: Session, msg: Message, ticket: Ticket):
-    """Add the message to a ticket's conversation; a ticket waiting for the citizen resumes."""
+def _add_to(s: Session, service: Service, msg: Message, ticket: Ticket):
+    """Add the message to a ticket's conversation; a ticket waiting for the citizen resumes,
+    a closed one opens again."""
     msg.ticket_id = ticket.id
     msg.intent = "FollowUp"
     ticket.last_inbound_at = msg.received_at
     if ticket.state == TicketState.DITUNDA.value:
         workflow.lanjutkan(s, None, ticket, "warga membalas")
+    elif not ticket.is_open:
+        workflow.buka_kembali(s, ticket, service, msg.received_at)
+        return ("followup_ok", render("followup_reopened", code=codes.display(ticket.code),
+                                      due=date(ticket.due_at))), ticket
     return ("followup_ok", render("followup_ok", code=codes.display(ticket.code))), ticket
 
 

@@ -7,7 +7,7 @@ web inbox and the command line both call these; nothing else changes a ticket's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -252,6 +252,22 @@ def lanjutkan(s: Session, officer: Officer | None, ticket: Ticket, note: str = "
         return Done(ticket)
     _move(s, officer, ticket, "lanjutkan", S(ticket.held_state or S.DITELAAH.value), note)
     ticket.held_state = ""
+    return Done(ticket)
+
+
+def buka_kembali(s: Session, ticket: Ticket, service: Service, received: datetime) -> Done:
+    """The citizen wrote more about a closed ticket (Selesai, Diarsipkan): it is open again as
+    Baru, with the deadline of its service standard counted anew from that message, so that
+    what they wrote is read and answered rather than kept where nobody looks."""
+    if S(ticket.state) not in (S.SELESAI, S.DIARSIPKAN):
+        return Done(ticket)
+    line = service.line(ticket.line_id)
+    agency = service.agencies.get(ticket.agency)
+    rule = line.deadline if line else agency.deadlines.get(ticket.channel) if agency else None
+    if rule is not None:
+        ticket.due_at = due_at(received, rule)
+    ticket.approved_by_id = None  # an answer to the new message needs its own approval
+    _move(s, None, ticket, "buka_kembali", S.BARU, "warga mengirim tambahan keterangan")
     return Done(ticket)
 
 

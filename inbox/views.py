@@ -30,7 +30,8 @@ STATE_LABELS = {
 }
 CHANNEL_LABELS = {"sms": "SMS", "whatsapp": "WhatsApp", **workflow.MANUAL_CHANNELS}
 ACTION_LABELS = {a.name: a.label for a in workflow.ACTIONS} | {
-    "catat": "Dicatat", "diterima": "Diterima (diteruskan dari instansi lain)"}
+    "catat": "Dicatat", "diterima": "Diterima (diteruskan dari instansi lain)",
+    "buka_kembali": "Dibuka kembali (warga mengirim tambahan)"}
 INLINE_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 PAGE_SIZE = 50
 

@@ -30,6 +30,10 @@ TEMPLATES: dict[str, str] = {
         "Periksa kembali pesan tanda terima Anda."
     ),
     "followup_ok": "Tambahan keterangan untuk kode {code} sudah kami terima. Terima kasih.",
+    "followup_reopened": (
+        "Tambahan keterangan untuk kode {code} sudah kami terima dan akan ditindaklanjuti "
+        "paling lambat {due}. Terima kasih."
+    ),
     "help_keyword": (
         "{service}. Pengaduan: {keyword} (spasi) isi. Cek status: CEK 1234-5671. "
         "Tambahan: 1234-5671 (spasi) isi. Berhenti: STOP. Gratis."

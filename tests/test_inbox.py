@@ -137,6 +137,18 @@ def test_a_request_to_another_agency_is_not_a_reply_to_a_waiting_ticket(desk):
     assert "bansos di Oebobo" in tickets["dinsos-kupang"].body
 
 
+def test_a_follow_up_on_a_closed_ticket_opens_it_again(desk):
+    lia = client_for(desk, "lia")
+    assert act(lia, desk.code, "arsipkan", catatan="tidak jelas").status_code == 303
+    reply = desk.converse(f"{desk.code} maaf kurang jelas: jalan di RT 05 Oesapa berlubang besar")
+    assert "ditindaklanjuti paling lambat" in reply
+    with desk.session() as s:
+        assert s.scalar(select(Ticket.state)) == TicketState.BARU.value
+    page = lia.get("/inbox/").get_data(as_text=True)
+    assert desk.link in page and re.search(r"Baru <span class=\"count\">1</span>", page)
+    assert "Dibuka kembali" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+
+
 def test_failed_send_is_shown_with_its_reason(desk):
     from tests.fake_twilio import Failure
 

@@ -306,3 +306,28 @@ def test_whatsapp_answer_after_the_window(db, hours_ago, fallback, channel, send
         row = s.get(OutboundMessage, out)
         assert (row.channel, row.from_address) == (channel, sender)
         assert row.to_address == ("whatsapp:" if channel == "whatsapp" else "") + "+6281234567890"
+
+
+@pytest.mark.parametrize("state", [S.SELESAI, S.DIARSIPKAN])
+def test_a_citizen_writing_about_a_closed_ticket_opens_it_again(db, state):
+    with db.transaction() as s:
+        t = World(s).ticket(state)
+        t.due_at, t.approved_by_id = now() - timedelta(days=20), 1
+        workflow.buka_kembali(s, t, SERVICE, now())
+        assert (t.state, t.is_open, t.approved_by_id) == ("baru", True, None)
+        assert t.due_at > now() + timedelta(days=7)  # the line's 8 days, counted from the citizen's message
+        counts = state_counts(s, "biro-organisasi")
+        assert counts["baru"] == 1 and counts[state.value] == 0
+        [event] = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)).all()
+        assert (event.action, event.officer_id, event.from_state, event.to_state) == (
+            "buka_kembali", None, state.value, "baru")
+
+
+@pytest.mark.parametrize("state", [S.BARU, S.TERKIRIM, S.DITUNDA])
+def test_an_open_ticket_is_not_opened_again(db, state):
+    with db.transaction() as s:
+        t = World(s).ticket(state)
+        due = t.due_at
+        workflow.buka_kembali(s, t, SERVICE, now() + timedelta(days=3))
+        assert (t.state, t.due_at) == (state.value, due)
+        assert s.scalar(select(func.count()).select_from(TicketEvent)) == 0
