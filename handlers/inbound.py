@@ -136,7 +136,7 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
                 return ("help", render("help_free", service=line.name)), None
             name = "help_empty" if why is intents.HelpReason.EMPTY else "help_keyword"
             return ("help", render(name, service=line.name, keyword=line.keyword)), None
-    raise ValueError(f"unknown intent {intent!r}")
+    raise ValueError(f"unknown intent {type(intent).__name__}")  # not its text: logs carry no message bodies
 
 
 def _add_to(s: Session, service: Service, msg: Message, ticket: Ticket):
