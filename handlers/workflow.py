@@ -262,8 +262,11 @@ def buka_kembali(s: Session, ticket: Ticket, service: Service, received: datetim
     if S(ticket.state) not in (S.SELESAI, S.DIARSIPKAN):
         return Done(ticket)
     line = service.line(ticket.line_id)
-    agency = service.agencies.get(ticket.agency)
-    rule = line.deadline if line else agency.deadlines.get(ticket.channel) if agency else None
+    if line is not None:
+        rule = line.deadline
+    else:  # registered by hand: the agency's deadline for that channel, as at intake
+        agency = service.agencies.get(ticket.agency)
+        rule = agency.deadlines.get(ticket.channel) if agency else None
     if rule is not None:
         ticket.due_at = due_at(received, rule)
     ticket.approved_by_id = None  # an answer to the new message needs its own approval

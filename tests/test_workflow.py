@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from config import Settings
 from handlers import officers, workflow
+from handlers.deadlines import due_at
 from handlers.workflow import ACTIONS, Forbidden, NotFound, WorkflowError
 from store.db import Database, now
 from store.models import OutboundMessage, Role, Ticket, TicketEvent, TicketState as S
@@ -331,3 +332,13 @@ def test_an_open_ticket_is_not_opened_again(db, state):
         workflow.buka_kembali(s, t, SERVICE, now() + timedelta(days=3))
         assert (t.state, t.due_at) == (state.value, due)
         assert s.scalar(select(func.count()).select_from(TicketEvent)) == 0
+
+
+def test_a_ticket_registered_by_hand_opens_again_with_its_channels_deadline(db):
+    with db.transaction() as s:
+        t = World(s).ticket(S.SELESAI, channel="surat")
+        t.line_id, t.due_at = "", now() - timedelta(days=20)
+        received = now()
+        workflow.buka_kembali(s, t, SERVICE, received)
+        rule = SERVICE.agencies["biro-organisasi"].deadlines["surat"]
+        assert (t.state, t.due_at) == ("baru", due_at(received, rule))
