@@ -90,10 +90,11 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     lock_phone(s, msg.phone)
     _remember_name(s, msg)
     intent = intents.parse(msg.body, line.keyword or None)
-    if msg.num_media and isinstance(intent, intents.Help):
-        # A photo or document is evidence, not noise: alone, or with a greeting or unreadable
-        # text, it is a new ticket.
-        intent = intents.NewTicket("" if intent.reason is intents.HelpReason.EMPTY else intents.clean(msg.body))
+    if msg.num_media and isinstance(intent, (intents.Help, intents.Thanks)):
+        # A photo or document is evidence, not noise: alone, or with a greeting, thanks or
+        # unreadable text, it is a new ticket.
+        keyword_alone = intent == intents.Help(intents.HelpReason.EMPTY)
+        intent = intents.NewTicket("" if keyword_alone else intents.clean(msg.body))
     msg.intent = type(intent).__name__
     reply, ticket = _apply(s, services.settings.service, msg, line, intent)
     attachments = _keep_media(s, msg, ticket)
@@ -131,6 +132,8 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
         case intents.OptIn():
             set_opt_out(s, msg.phone, False)
             return ("opted_in", render("opted_in")), None
+        case intents.Thanks():
+            return None, None  # kept, unanswered: a thank-you is no request and not worth a paid reply
         case intents.Help(reason=why):
             if not line.keyword:
                 return ("help", render("help_free", service=line.name)), None
@@ -158,14 +161,15 @@ def _awaiting_reply(s: Session, service: Service, msg: Message, line: Line, inte
     """The ticket an officer recently wrote to this phone about, when this message reads as the reply.
 
     Only text that is not itself a command: free text on a free-text line, text
-    without the keyword on a keyword line. `NTT ...` stays a new complaint. Only a ticket
+    without the keyword on a keyword line, thanks or "ok" (which may be the answer asked
+    for) on either. `NTT ...` stays a new complaint. Only a ticket
     whose messages to the citizen go out from the number this message came to: a request
     to another agency's line is that agency's, not an answer to this one's question.
     """
     free_text = isinstance(intent, intents.NewTicket) and not line.keyword
     unreadable = isinstance(intent, intents.Help) and intent.reason is intents.HelpReason.UNREADABLE \
         and line.keyword and msg.body.strip()
-    if not (free_text or unreadable):
+    if not (free_text or unreadable or isinstance(intent, intents.Thanks)):
         return None
     return s.scalar(
         select(Ticket)

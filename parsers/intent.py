@@ -42,6 +42,11 @@ class Help:
 
 
 @dataclass(frozen=True)
+class Thanks:
+    """Only thanks or an acknowledgement ("Terima kasih pak", "ok siap"): nothing to act on."""
+
+
+@dataclass(frozen=True)
 class OptOut:
     pass
 
@@ -51,7 +56,7 @@ class OptIn:
     pass
 
 
-Intent = NewTicket | StatusCheck | FollowUp | InvalidCode | Help | OptOut | OptIn
+Intent = NewTicket | StatusCheck | FollowUp | InvalidCode | Help | Thanks | OptOut | OptIn
 
 STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT"}
 START_WORDS = {"START", "MULAI", "UNSTOP", "SUBSCRIBE"}
@@ -67,6 +72,17 @@ GREETINGS = {
 GREETING_TAILS = {
     "PAK", "BAPAK", "BPK", "BU", "IBU", "KAK", "KAKAK", "KA", "MIN", "ADMIN", "MAS", "MBAK", "BANG",
     "OM", "TANTE", "SEMUA", "DINSOS", "WR", "WB", "WARAHMATULLAHI", "WABARAKATUH",
+}
+# Thanks or an acknowledgement, said alone (with whom it addresses and these fillers), e.g. in
+# answer to an acknowledgement: not a new request, and not worth a paid reply.
+THANKS_WORDS = {
+    "TERIMA", "KASIH", "TERIMAKASIH", "TRIMA", "TRIMAKASIH", "MAKASIH", "MAKASI", "MKSH", "TRIMS",
+    "THANKS", "THANK", "THX", "TQ", "TENGKYU", "OK", "OKE", "OKAY", "OKEY", "SIAP", "BAIK", "SIP",
+    "NOTED", "MANTAP",
+}
+THANKS_FILLERS = {
+    "YOU", "BANYAK", "ATAS", "YA", "YAA", "YAH", "NYA", "BANTUANNYA", "INFONYA", "INFORMASINYA",
+    "RESPONNYA", "JAWABANNYA", "TANGGAPANNYA",
 }
 
 _SPACES = re.compile(r"\s+")
@@ -137,7 +153,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     if keyword:
         match = _keyword_pattern(keyword).match(body)
         if not match:
-            return Help(HelpReason.UNREADABLE)
+            return Thanks() if _is_thanks(word) else Help(HelpReason.UNREADABLE)
         rest = match.group("rest").strip()
         if not _TRIM.sub("", rest):
             return Help(HelpReason.EMPTY)
@@ -153,6 +169,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         return Help(HelpReason.UNREADABLE)
     if _is_greeting(word):
         return Help(HelpReason.ASKED)
+    if _is_thanks(word):
+        return Thanks()
     return NewTicket(body)
 
 
@@ -164,3 +182,12 @@ def _is_greeting(word: str) -> bool:
     while words and words[-1] in GREETING_TAILS:
         words.pop()
     return not words or " ".join(words) in GREETINGS
+
+
+def _is_thanks(word: str) -> bool:
+    """Thanks or an acknowledgement alone: "Terima kasih pak", "Makasih banyak ya bu", "Ok siap"."""
+    words = _LETTERS.findall(word)
+    if not words or any(c.isdigit() for c in word):
+        return False
+    return (any(w in THANKS_WORDS for w in words)
+            and all(w in THANKS_WORDS or w in THANKS_FILLERS or w in GREETING_TAILS for w in words))

@@ -125,6 +125,14 @@ def test_citizen_reply_lands_on_the_waiting_ticket(desk):
     assert "RT 05, dekat gereja" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
 
 
+def test_ok_in_answer_to_a_question_lands_on_the_waiting_ticket(desk):
+    act(client_for(desk, "lia"), desk.code, "tunda", pertanyaan="Boleh petugas kami menghubungi Bapak?")
+    desk.drain()
+    assert "sudah kami terima" in desk.converse("Baik pak")
+    with desk.session() as s:
+        assert s.scalar(select(Ticket.state)) == "baru"
+
+
 def test_a_request_to_another_agency_is_not_a_reply_to_a_waiting_ticket(desk):
     act(client_for(desk, "lia"), desk.code, "tunda", pertanyaan="Di RT berapa tepatnya?")
     desk.drain()

@@ -3,7 +3,7 @@ import pytest
 
 from parsers import codes
 from parsers.intent import (FollowUp, Help, HelpReason, InvalidCode, NewTicket, OptIn, OptOut,
-                            StatusCheck, parse)
+                            StatusCheck, Thanks, parse)
 from parsers.phone import address_for, mask, split_address, to_e164
 
 VALID = "12345671"  # Damm check digit of 1234567 is 1
@@ -115,6 +115,28 @@ def test_codes_in_messages(text, expected):
 ])
 def test_whatsapp_free_text(text, expected):
     assert parse(text, None) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Terima kasih", "terima kasih pak", "Terimakasih banyak atas bantuannya 🙏", "makasih ya bu!!",
+    "Trims", "thank you", "Ok", "oke siap", "Baik pak", "SIAP KAK", "ok min, makasih", "Noted 👍",
+])
+def test_thanks_alone_asks_for_nothing(text):
+    assert parse(text, None) == Thanks()
+    assert parse(text, "NTT") == Thanks()  # on SMS too: no help text in answer to a thank-you
+
+
+@pytest.mark.parametrize("text, sms", [
+    ("Terima kasih, tapi bantuan saya belum cair", Help(HelpReason.UNREADABLE)),
+    ("ok 3 hari lagi saya ke kantor", Help(HelpReason.UNREADABLE)),
+    ("Baik, jalan di RT 5 rusak lagi", Help(HelpReason.UNREADABLE)),
+    ("NTT terima kasih", NewTicket("terima kasih")),
+    ("ya", Help(HelpReason.UNREADABLE)),
+    ("kasih bantuan sembako", Help(HelpReason.UNREADABLE)),
+])
+def test_thanks_with_something_more_is_not_only_thanks(text, sms):
+    assert parse(text, "NTT") == sms
+    assert parse(text, None) == NewTicket(text)
 
 
 def test_every_single_digit_error_and_adjacent_swap_is_caught():

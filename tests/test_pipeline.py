@@ -272,6 +272,28 @@ def test_whatsapp_greeting_gets_help(gateway):
     assert count(gateway, Ticket) == 0
 
 
+def test_thanks_after_the_acknowledgement_is_kept_unanswered(gateway):
+    gateway.whatsapp("Mohon data penerima BLT Kelurahan Oebobo")
+    gateway.sms("NTT lampu jalan di Oesapa mati")
+    gateway.drain()
+    answered = len(gateway.twilio.messages)
+    gateway.whatsapp("Terima kasih banyak bu 🙏")
+    gateway.sms("ok makasih")
+    gateway.drain()
+    assert len(gateway.twilio.messages) == answered  # no second ticket, no help text: nothing sent
+    with gateway.session() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 2
+        intents = s.scalars(select(InboundMessage.intent).order_by(InboundMessage.id)).all()
+        assert intents[-2:] == ["Thanks", "Thanks"]
+
+
+def test_a_photo_captioned_ok_is_a_ticket_with_its_evidence(gateway):
+    photo = gateway.twilio.add_media("ME5", b"jpeg", "image/jpeg")
+    gateway.whatsapp("ok", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg")
+    gateway.drain()
+    assert count(gateway, Ticket) == 1 and count(gateway, Attachment) == 1
+
+
 def test_messaging_service_replaces_from(make_gateway):
     gateway = make_gateway(TWILIO_MESSAGING_SERVICE_SID="MG" + "1" * 32)
     gateway.converse("NTT tes layanan")
