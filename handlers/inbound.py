@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 RESEND_WINDOW = timedelta(hours=24)
 # A message without a code within this time after an officer's answer is read as a reply to it.
 REPLY_WINDOW = timedelta(days=7)
+# A message without a code on a free-text line this soon after the last continues its request.
+BURST_WINDOW = timedelta(minutes=10)
 _NOT_WORDS = re.compile(r"[\W_]+")
 
 
@@ -112,7 +114,7 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
         return _add_to(s, service, msg, awaiting)
     match intent:
         case intents.NewTicket(text=text):
-            return _new_ticket(s, msg, line, text)
+            return _new_ticket(s, service, msg, line, text)
         case intents.StatusCheck(code=code):
             ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
@@ -180,7 +182,7 @@ def _awaiting_reply(s: Session, service: Service, msg: Message, line: Line, inte
     )
 
 
-def _new_ticket(s: Session, msg: Message, line: Line, text: str):
+def _new_ticket(s: Session, service: Service, msg: Message, line: Line, text: str):
     digest = text_hash(text) if text else ""
     if digest:
         earlier = s.scalar(
@@ -194,6 +196,14 @@ def _new_ticket(s: Session, msg: Message, line: Line, text: str):
             msg.intent = "Resend"
             return ("ack", render("ack_duplicate", code=codes.display(earlier.code),
                                   due=date(earlier.due_at))), earlier
+    if not line.keyword:
+        # On a free-text line people write one request in several messages ("Selamat pagi",
+        # "saya mau tanya", "bantuan PKH saya belum cair", a photo): one ticket, not one each.
+        started = _being_written(s, msg, line)
+        if started is not None:
+            if text:
+                started.body = f"{started.body}\n{text}" if started.body else text
+            return _add_to(s, service, msg, started)
     ticket = Ticket(
         code=unused_code(s), agency=line.agency, line_id=line.id, channel=msg.channel, kind=line.kind,
         phone=msg.phone, citizen_address=address_for(msg.channel, msg.phone), line_address=msg.to_address,
@@ -204,6 +214,17 @@ def _new_ticket(s: Session, msg: Message, line: Line, text: str):
     msg.ticket_id = ticket.id
     template = "ack_information" if line.kind == "informasi" else "ack_complaint"
     return ("ack", render(template, code=codes.display(ticket.code), due=date(ticket.due_at))), ticket
+
+
+def _being_written(s: Session, msg: Message, line: Line) -> Ticket | None:
+    """This phone's ticket on this line that nobody has reviewed yet and whose last message
+    came less than BURST_WINDOW before this one: the request this message continues."""
+    return s.scalar(
+        select(Ticket)
+        .where(Ticket.phone == msg.phone, Ticket.line_id == line.id, Ticket.state == TicketState.BARU.value,
+               Ticket.last_inbound_at >= msg.received_at - BURST_WINDOW)
+        .order_by(Ticket.id.desc()).limit(1)
+    )
 
 
 def _own_ticket(s: Session, code: str, phone: str) -> Ticket | None:

@@ -294,6 +294,38 @@ def test_a_photo_captioned_ok_is_a_ticket_with_its_evidence(gateway):
     assert count(gateway, Ticket) == 1 and count(gateway, Attachment) == 1
 
 
+def test_a_request_written_in_several_whatsapp_messages_is_one_ticket(gateway):
+    gateway.whatsapp("Selamat pagi bu, saya mau tanya")
+    gateway.drain()
+    code = CODE.search(gateway.twilio.messages[-1].body).group(1)
+    photo = gateway.twilio.add_media("ME6", b"jpeg", "image/jpeg")
+    gateway.whatsapp("bantuan PKH saya atas nama Maria Ndun belum cair sejak Agustus")
+    gateway.whatsapp("ini kartunya", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg")
+    gateway.drain()
+    assert all(f"kode {code} sudah kami terima" in m.body for m in gateway.twilio.messages[-2:])
+    ticket = only_ticket(gateway)
+    assert ticket.body == ("Selamat pagi bu, saya mau tanya\nbantuan PKH saya atas nama Maria Ndun belum cair"
+                           " sejak Agustus\nini kartunya")
+    with gateway.session() as s:
+        assert s.scalar(select(Attachment.ticket_id)) == ticket.id
+
+
+def test_a_later_or_reviewed_request_is_a_ticket_of_its_own(gateway):
+    gateway.whatsapp("Mohon data penerima BLT Kelurahan Oebobo")
+    gateway.drain()
+    with gateway.session() as s, s.begin():  # the citizen's last message was eleven minutes ago
+        s.execute(update(Ticket).values(last_inbound_at=Ticket.last_inbound_at - timedelta(minutes=11)))
+    gateway.whatsapp("Jadwal penyaluran bansos bulan ini kapan?")
+    gateway.drain()
+    with gateway.session() as s, s.begin():  # reviewed meanwhile: the next one is new too
+        s.execute(update(Ticket).where(Ticket.id == 2).values(state="ditelaah"))
+    gateway.whatsapp("Syarat daftar DTKS apa saja?")
+    gateway.sms("NTT jalan di Oesapa rusak")  # a keyword line: every complaint is its own
+    gateway.sms("NTT lampu jalan mati")
+    gateway.drain()
+    assert count(gateway, Ticket) == 5
+
+
 def test_messaging_service_replaces_from(make_gateway):
     gateway = make_gateway(TWILIO_MESSAGING_SERVICE_SID="MG" + "1" * 32)
     gateway.converse("NTT tes layanan")
