@@ -91,12 +91,16 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     msg.line_id = line.id
     lock_phone(s, msg.phone)
     _remember_name(s, msg)
-    intent = intents.parse(msg.body, line.keyword or None)
+    text = msg.body
+    location = intents.location_text(msg.params)
+    if location:  # a location pin carries no text: where it points is what the citizen says
+        text = f"{text}\n{location}" if text.strip() else location
+    intent = intents.parse(text, line.keyword or None)
     if msg.num_media and isinstance(intent, (intents.Help, intents.Thanks)):
         # A photo or document is evidence, not noise: alone, or with a greeting, thanks or
         # unreadable text, it is a new ticket.
         keyword_alone = intent == intents.Help(intents.HelpReason.EMPTY)
-        intent = intents.NewTicket("" if keyword_alone else intents.clean(msg.body))
+        intent = intents.NewTicket("" if keyword_alone else intents.clean(text))
     msg.intent = type(intent).__name__
     reply, ticket = _apply(s, services.settings.service, msg, line, intent)
     attachments = _keep_media(s, msg, ticket)

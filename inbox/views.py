@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from handlers import officers as officer_store
 from handlers import workflow
 from parsers import codes
+from parsers.intent import location_text
 from replies.render import WITA
 from replies.segments import count as segment_count
 from store.models import (Attachment, CannedReply, InboundMessage, Officer, OutboundMessage, Role, Ticket,
@@ -141,7 +142,8 @@ def ticket(code: str):
         canned = s.scalars(select(CannedReply).where(CannedReply.agency == officer.agency)
                            .order_by(CannedReply.title)).all()
     conversation = sorted(
-        [{"dir": "in", "at": m.received_at, "body": m.body, "channel": m.channel} for m in inbound]
+        [{"dir": "in", "at": m.received_at, "channel": m.channel,
+          "body": "\n".join(part for part in (m.body, location_text(m.params or {})) if part)} for m in inbound]
         + [{"dir": "out", "at": m.created_at, "body": m.body, "channel": m.channel, "status": m.status,
             "error": m.error_message, "purpose": m.purpose} for m in outbound],
         key=lambda item: item["at"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from parsers import codes
@@ -99,6 +100,19 @@ def clean(text: str) -> str:
     """Normalize unicode, collapse runs of whitespace and strip the ends."""
     text = unicodedata.normalize("NFKC", text or "")
     return _SPACES.sub(" ", text).strip()
+
+
+def location_text(params: Mapping[str, str]) -> str:
+    """A location pin shared on WhatsApp (Latitude, Longitude, Label, Address; no Body) as the
+    text it stands for: "Lokasi: -10.1566, 123.6070 (Kantor Lurah Oesapa)"; "" when there is none."""
+    lat, lon = params.get("Latitude", "").strip(), params.get("Longitude", "").strip()
+    try:
+        if not (-90 <= float(lat) <= 90 and -180 <= float(lon) <= 180):
+            return ""
+    except ValueError:
+        return ""
+    place = ", ".join(p for p in (clean(params.get("Label", "")), clean(params.get("Address", ""))) if p)
+    return f"Lokasi: {lat}, {lon}" + (f" ({place})" if place else "")
 
 
 def _word(text: str) -> str:

@@ -125,6 +125,22 @@ def test_citizen_reply_lands_on_the_waiting_ticket(desk):
     assert "RT 05, dekat gereja" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
 
 
+def test_a_location_in_answer_to_a_question_lands_on_the_waiting_ticket(gateway):
+    add_officer(gateway, "wati", Role.LIAISON, agency="dinsos-kupang")
+    gateway.whatsapp("Mohon bantuan, rumah kami rusak kena angin")
+    gateway.drain()
+    code = re.search(r"Kode: (\d{4}-\d{4})", gateway.twilio.messages[-1].body).group(1)
+    wati = client_for(gateway, "wati")
+    act(wati, code, "tunda", pertanyaan="Mohon kirim lokasi rumah Ibu.")
+    gateway.drain()
+    gateway.whatsapp("", Latitude="-10.1566", Longitude="123.607", Address="RT 05 Oesapa")
+    gateway.drain()
+    assert "sudah kami terima" in gateway.twilio.messages[-1].body
+    with gateway.session() as s:
+        assert s.scalars(select(Ticket.state)).all() == ["baru"]
+    assert "Lokasi: -10.1566, 123.607 (RT 05 Oesapa)" in wati.get(f"/inbox/t/{code}").get_data(as_text=True)
+
+
 def test_ok_in_answer_to_a_question_lands_on_the_waiting_ticket(desk):
     act(client_for(desk, "lia"), desk.code, "tunda", pertanyaan="Boleh petugas kami menghubungi Bapak?")
     desk.drain()

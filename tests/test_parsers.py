@@ -3,7 +3,7 @@ import pytest
 
 from parsers import codes
 from parsers.intent import (FollowUp, Help, HelpReason, InvalidCode, NewTicket, OptIn, OptOut,
-                            StatusCheck, Thanks, parse)
+                            StatusCheck, Thanks, location_text, parse)
 from parsers.phone import address_for, mask, split_address, to_e164
 
 VALID = "12345671"  # Damm check digit of 1234567 is 1
@@ -137,6 +137,19 @@ def test_thanks_alone_asks_for_nothing(text):
 def test_thanks_with_something_more_is_not_only_thanks(text, sms):
     assert parse(text, "NTT") == sms
     assert parse(text, None) == NewTicket(text)
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"Latitude": "-10.1566", "Longitude": "123.607"}, "Lokasi: -10.1566, 123.607"),
+    ({"Latitude": "-10.1566", "Longitude": "123.607", "Label": "Kantor Lurah  Oesapa",
+      "Address": "Jl. Timor Raya, Kupang"}, "Lokasi: -10.1566, 123.607 (Kantor Lurah Oesapa, Jl. Timor Raya, Kupang)"),
+    ({"Latitude": "-10.1566"}, ""),
+    ({"Latitude": "abc", "Longitude": "123.6"}, ""),
+    ({"Latitude": "-100", "Longitude": "123.6"}, ""),
+    ({"Body": "halo"}, ""),
+])
+def test_a_shared_location_reads_as_text(params, expected):
+    assert location_text(params) == expected
 
 
 def test_every_single_digit_error_and_adjacent_swap_is_caught():

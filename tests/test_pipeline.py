@@ -326,6 +326,13 @@ def test_a_later_or_reviewed_request_is_a_ticket_of_its_own(gateway):
     assert count(gateway, Ticket) == 5
 
 
+def test_a_location_alone_is_a_request_where_it_points(gateway):
+    gateway.whatsapp("", Latitude="-10.1566", Longitude="123.607", Label="Posyandu Oesapa")
+    gateway.drain()
+    assert CODE.search(gateway.twilio.messages[-1].body)
+    assert only_ticket(gateway).body == "Lokasi: -10.1566, 123.607 (Posyandu Oesapa)"
+
+
 def test_messaging_service_replaces_from(make_gateway):
     gateway = make_gateway(TWILIO_MESSAGING_SERVICE_SID="MG" + "1" * 32)
     gateway.converse("NTT tes layanan")
