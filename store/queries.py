@@ -71,7 +71,7 @@ class QueueRow:
     channel: str
     line_id: str
     state: str
-    first_line: str
+    excerpt: str  # the start of the text, its lines joined with ' / '
     created_at: datetime
     due_at: datetime
     is_open: bool
@@ -105,7 +105,8 @@ def queue_page(s: Session, f: QueueFilter, after: tuple[datetime, int] | None = 
     if after is not None:
         query = query.where(tuple_(t.due_at, t.id) > tuple_(*after))
     rows = s.execute(query.order_by(t.due_at, t.id).limit(limit)).all()
-    return [QueueRow(r[0], r[1], r[2], r[3], r[4], (r[5] or "").split("\n")[0], r[6], r[7], r[8]) for r in rows]
+    return [QueueRow(r[0], r[1], r[2], r[3], r[4], " / ".join((r[5] or "").split("\n")), r[6], r[7], r[8])
+            for r in rows]
 
 
 def _search(q: str):

@@ -141,6 +141,15 @@ def test_a_location_in_answer_to_a_question_lands_on_the_waiting_ticket(gateway)
     assert "Lokasi: -10.1566, 123.607 (RT 05 Oesapa)" in wati.get(f"/inbox/t/{code}").get_data(as_text=True)
 
 
+def test_the_queue_shows_a_request_written_in_several_messages(gateway):
+    add_officer(gateway, "wati", Role.LIAISON, agency="dinsos-kupang")
+    gateway.whatsapp("Selamat pagi bu, saya mau tanya")
+    gateway.whatsapp("bantuan PKH saya belum cair")
+    gateway.drain()
+    page = client_for(gateway, "wati").get("/inbox/").get_data(as_text=True)
+    assert "Selamat pagi bu, saya mau tanya / bantuan PKH saya belum cair" in page
+
+
 def test_ok_in_answer_to_a_question_lands_on_the_waiting_ticket(desk):
     act(client_for(desk, "lia"), desk.code, "tunda", pertanyaan="Boleh petugas kami menghubungi Bapak?")
     desk.drain()
