@@ -115,7 +115,10 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
     """Change the store as the intent asks; return (purpose, reply text) and the ticket touched."""
     awaiting = _awaiting_reply(s, service, msg, line, intent)
     if awaiting is not None:
-        return _add_to(s, service, msg, awaiting)
+        # Thanks for an answer joins the conversation unanswered; to a question it may be the answer.
+        thanks_for_answer = isinstance(intent, intents.Thanks) and awaiting.state == TicketState.TERKIRIM.value
+        reply, ticket = _add_to(s, service, msg, awaiting)
+        return (None if thanks_for_answer else reply), ticket
     match intent:
         case intents.NewTicket(text=text):
             return _new_ticket(s, service, msg, line, text)

@@ -111,6 +111,10 @@ def test_whole_workflow_through_the_pages(desk):
     assert (answer.to, answer.body) == (CITIZEN, "Perbaikan jalan dijadwalkan minggu depan.")
     page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
     assert "Terkirim" in page and "queued" in page
+    desk.sms("Terima kasih pak 🙏")  # thanks for the answer: on the ticket, no paid reply
+    desk.drain()
+    assert desk.twilio.messages[-1] is answer
+    assert "Terima kasih pak" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
 
 
 def test_citizen_reply_lands_on_the_waiting_ticket(desk):
