@@ -86,6 +86,13 @@ THANKS_FILLERS = {
     "RESPONNYA", "JAWABANNYA", "TANGGAPANNYA",
 }
 
+# Words people put around a code when they ask about it: "CEK KODE 1234-5671", "kode saya 1234-5671?",
+# "No. tiket 1234-5671".
+CODE_WORDS = {
+    "KODE", "NO", "NOMOR", "NOMER", "NMR", "TIKET", "LAPORAN", "PENGADUAN", "PERMINTAAN", "SAYA", "KU",
+    "BAGAIMANA", "GIMANA", "GMN", "KABARNYA", "PERKEMBANGAN", "PERKEMBANGANNYA",
+}
+
 _SPACES = re.compile(r"\s+")
 # Anything that is neither a letter, a digit nor a space: punctuation, emoji, symbols.
 _TRIM = re.compile(r"^[^\w?]+|[^\w?]+$")
@@ -94,6 +101,7 @@ _CODE_ONLY = re.compile(r"^(?P<code>\d[\d\s\-.]*\d)$")
 # A code at the start of a message, its halves joined by nothing, a hyphen or a dot, or spaces.
 _LEADING_CODE = re.compile(r"^(?P<code>\d{4}\s*[\-.]?\s*\d{4})(?!\d)\s*[:.,#\-]?\s*(?P<text>.*)$", re.S)
 _LETTERS = re.compile(r"[^\W\d_]+")
+_CODE_IN_TEXT = re.compile(r"(?<!\d)\d{4}\s*[\-.]?\s*\d{4}(?!\d)")
 
 
 def clean(text: str) -> str:
@@ -138,6 +146,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     status = _STATUS.match(_TRIM.sub("", body))
     if status:
         typed = status.group("code").strip()
+        typed = _named_code(typed) or typed  # "CEK KODE 1234-5671": the code, not the word
         digits = codes.normalize(typed)
         if not typed:
             return Help(HelpReason.ASKED)
@@ -154,8 +163,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         rest = leading.group("text").strip()
         if not codes.is_valid(digits):
             return InvalidCode(typed)
-        if not _TRIM.sub("", rest):
-            return StatusCheck(digits)  # a bare code: the citizen wants to know where it stands
+        if not _TRIM.sub("", rest).strip("?"):
+            return StatusCheck(digits)  # a bare code ("1234-5671?"): the citizen wants to know where it stands
         return FollowUp(digits, rest)
     if _CODE_ONLY.match(body):
         digits = codes.normalize(body)
@@ -163,6 +172,14 @@ def parse(text: str, keyword: str | None = None) -> Intent:
             return StatusCheck(digits)  # typed in other groups: "12 34 56 71"
         if len(digits) in range(7, 10):
             return InvalidCode(body)  # a wrong digit, or a digit too few or too many
+
+    named = _named_code(body)
+    if named is not None:  # "Kode 1234-5671", "No tiket: 1234-5671?"
+        digits = codes.normalize(named)
+        if codes.is_valid(digits):
+            return StatusCheck(digits)
+        if not named.replace(" ", "").isdigit() or " " not in named:
+            return InvalidCode(named)
 
     if keyword:
         match = _keyword_pattern(keyword).match(body)
@@ -205,3 +222,14 @@ def _is_thanks(word: str) -> bool:
         return False
     return (any(w in THANKS_WORDS for w in words)
             and all(w in THANKS_WORDS or w in THANKS_FILLERS or w in GREETING_TAILS for w in words))
+
+
+def _named_code(text: str) -> str | None:
+    """The code, as typed, in a text of nothing but that code and words naming it
+    ("kode saya 1234-5671?", "No. tiket 1234 5671"); None for any other text."""
+    found = _CODE_IN_TEXT.findall(text)
+    rest = _CODE_IN_TEXT.sub(" ", text)
+    if len(found) != 1 or any(c.isdigit() for c in rest):
+        return None
+    words = _LETTERS.findall(rest.upper())
+    return found[0] if words and all(w in CODE_WORDS for w in words) else None

@@ -83,6 +83,18 @@ def test_sms_line(text, expected):
     ("1234 - 5671: ada foto di WA", FollowUp(VALID, "ada foto di WA")),
     ("1234 5672", InvalidCode("1234 5672")),
     ("1234 - 5672 jalannya tambah parah", InvalidCode("1234 - 5672")),
+    # Words naming the code around it, a question mark after it
+    ("CEK KODE 1234-5671", StatusCheck(VALID)),
+    ("cek no. 1234-5671", StatusCheck(VALID)),
+    ("Cek tiket 1234 5671", StatusCheck(VALID)),
+    ("status laporan saya 1234-5671?", StatusCheck(VALID)),
+    ("cek kode 1234-5672", InvalidCode("1234-5672")),
+    ("Kode 1234-5671", StatusCheck(VALID)),
+    ("No tiket: 1234-5671", StatusCheck(VALID)),
+    ("bagaimana laporan saya 1234-5671?", StatusCheck(VALID)),
+    ("Kode 1234-5672", InvalidCode("1234-5672")),
+    ("1234-5671?", StatusCheck(VALID)),
+    ("1234-5671 ??", StatusCheck(VALID)),
 ])
 def test_codes_in_messages(text, expected):
     assert parse(text, "NTT") == expected
@@ -115,6 +127,14 @@ def test_codes_in_messages(text, expected):
 ])
 def test_whatsapp_free_text(text, expected):
     assert parse(text, None) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "kode pos 8512 jalan rusak", "laporan 2024 2025 belum ditanggapi", "No 1234 5672 di RT 3 belum dapat",
+])
+def test_numbers_in_a_request_are_no_code(text):
+    assert parse(text, None) == NewTicket(text)
+    assert parse(text, "NTT") == Help(HelpReason.UNREADABLE)
 
 
 @pytest.mark.parametrize("text", [
