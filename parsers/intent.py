@@ -59,8 +59,15 @@ class OptIn:
 
 Intent = NewTicket | StatusCheck | FollowUp | InvalidCode | Help | Thanks | OptOut | OptIn
 
-STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT"}
-START_WORDS = {"START", "MULAI", "UNSTOP", "SUBSCRIBE"}
+STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT", "UNREG"}
+START_WORDS = {"START", "MULAI", "UNSTOP", "SUBSCRIBE", "REG"}
+# Words that may follow STOP or START and leave it that command ("stop kirim sms", "berhenti
+# langganan", "UNREG NTT" as telco services taught, "mulai lagi"); other words make it a request
+# ("Stop pungli di kantor kelurahan").
+COMMAND_FILLERS = {
+    "KIRIM", "SMS", "PESAN", "WA", "WHATSAPP", "LAGI", "SAJA", "AJA", "YA", "DULU", "LANGGANAN",
+    "BERLANGGANAN", "SEMUA", "INFO", "NOTIFIKASI",
+}
 HELP_WORDS = {"INFO", "BANTUAN", "HELP", "TOLONG", "MENU", "?"}
 # A greeting alone on the free-text line is not a request: answer with help.
 GREETINGS = {
@@ -136,10 +143,9 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     """Read one message; keyword is the line's (e.g. NTT), None for free-text lines."""
     body = clean(text)
     word = _word(body)
-    if word in STOP_WORDS:
-        return OptOut()
-    if word in START_WORDS:
-        return OptIn()
+    command = _stop_or_start(word, keyword)
+    if command is not None:
+        return command
     if word in HELP_WORDS or word.rstrip("?") in HELP_WORDS:
         return Help(HelpReason.ASKED)
 
@@ -233,3 +239,17 @@ def _named_code(text: str) -> str | None:
         return None
     words = _LETTERS.findall(rest.upper())
     return found[0] if words and all(w in CODE_WORDS for w in words) else None
+
+
+def _stop_or_start(word: str, keyword: str | None) -> OptOut | OptIn | None:
+    """STOP or START, alone or with words that leave it that ("stop kirim sms", "Stop pak",
+    "UNREG NTT", "jangan kirim lagi", "mulai lagi"); None for anything else."""
+    words = _LETTERS.findall(word)
+    if not words or any(c.isdigit() for c in word):
+        return None
+    lead, rest = words[0], words[1:]
+    if lead == "JANGAN" and rest[:1] == ["KIRIM"]:  # "jangan kirim lagi": do not send any more
+        lead = "STOP"
+    if not all(w in COMMAND_FILLERS or w in GREETING_TAILS or w == (keyword or "").upper() for w in rest):
+        return None
+    return OptOut() if lead in STOP_WORDS else OptIn() if lead in START_WORDS else None

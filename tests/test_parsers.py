@@ -129,6 +129,29 @@ def test_whatsapp_free_text(text, expected):
     assert parse(text, None) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("stop kirim sms", OptOut()), ("Stop pak", OptOut()), ("stop ya 🙏", OptOut()),
+    ("Berhenti langganan", OptOut()), ("jangan kirim lagi", OptOut()), ("UNREG", OptOut()),
+    ("mulai lagi", OptIn()), ("Start pak", OptIn()), ("REG", OptIn()),
+])
+def test_stop_and_start_said_with_a_few_more_words(text, expected):
+    assert parse(text, "NTT") == expected
+    assert parse(text, None) == expected
+
+
+def test_stop_and_start_as_telco_services_taught_them_on_sms():
+    assert parse("UNREG NTT", "NTT") == OptOut()
+    assert parse("STOP NTT", "NTT") == OptOut()
+    assert parse("REG NTT", "NTT") == OptIn()
+
+
+@pytest.mark.parametrize("text", [
+    "Stop pungli di kantor kelurahan", "jangan", "mulai kapan bantuan cair?", "stop 2 hari tidak ada air",
+])
+def test_stop_or_start_in_a_request_is_a_request(text):
+    assert parse(text, None) == NewTicket(text)
+
+
 @pytest.mark.parametrize("text", [
     "kode pos 8512 jalan rusak", "laporan 2024 2025 belum ditanggapi", "No 1234 5672 di RT 3 belum dapat",
 ])
