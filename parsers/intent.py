@@ -108,6 +108,7 @@ _CODE_ONLY = re.compile(r"^(?P<code>\d[\d\s\-.]*\d)$")
 # A code at the start of a message, its halves joined by nothing, a hyphen or a dot, or spaces.
 _LEADING_CODE = re.compile(r"^(?P<code>\d{4}\s*[\-.]?\s*\d{4})(?!\d)\s*[:.,#\-]?\s*(?P<text>.*)$", re.S)
 _LETTERS = re.compile(r"[^\W\d_]+")
+_LEADING_MARKS = re.compile(r"^[^\w]+")
 _CODE_IN_TEXT = re.compile(r"(?<!\d)\d{4}\s*[\-.]?\s*\d{4}(?!\d)")
 
 
@@ -188,7 +189,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
             return InvalidCode(named)
 
     if keyword:
-        match = _keyword_pattern(keyword).match(body)
+        match = _keyword_pattern(keyword).match(_LEADING_MARKS.sub("", body))  # "#NTT ...", "🙏 NTT ..."
         if not match:
             return Thanks() if _is_thanks(word) else Help(HelpReason.UNREADABLE)
         rest = match.group("rest").strip()
