@@ -17,7 +17,7 @@ from handlers.deadlines import due_at
 from handlers.runtime import Services
 from parsers import codes, intent as intents
 from parsers.phone import address_for, mask, to_e164
-from replies.render import date, render, state_phrase, typed_code
+from replies.render import date, render, state_phrase, ticket_list, typed_code
 from store.db import now
 from store.models import Attachment, InboundMessage, OutboundMessage, Ticket, TicketState
 from store.queries import contact, lock_phone, set_opt_out
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 RESEND_WINDOW = timedelta(hours=24)
 # A message without a code within this time after an officer's answer is read as a reply to it.
 REPLY_WINDOW = timedelta(days=7)
+# How many of a citizen's latest tickets CEK without a code names (three fit one SMS).
+MY_TICKETS_SHOWN = 3
 # A message without a code on a free-text line this soon after the last continues its request.
 BURST_WINDOW = timedelta(minutes=10)
 _NOT_WORDS = re.compile(r"[\W_]+")
@@ -128,6 +130,13 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
                 return ("not_found", render("not_found", code=codes.display(code))), None
             return ("status", render("status", code=codes.display(code), state=state_phrase(ticket.state),
                                      due=date(ticket.due_at))), ticket
+        case intents.MyTickets():
+            mine = s.execute(select(Ticket.code, Ticket.state).where(Ticket.phone == msg.phone)
+                             .order_by(Ticket.id.desc()).limit(MY_TICKETS_SHOWN)).all()
+            if not mine:
+                return ("not_found", render("no_tickets")), None
+            items = ticket_list([(codes.display(code), state) for code, state in mine])
+            return ("status", render("my_tickets", items=items)), None
         case intents.FollowUp(code=code):
             ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:

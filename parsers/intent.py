@@ -27,6 +27,11 @@ class StatusCheck:
 
 
 @dataclass(frozen=True)
+class MyTickets:
+    """CEK or STATUS without a code ("cek laporan saya"): the citizen asks about their tickets."""
+
+
+@dataclass(frozen=True)
 class FollowUp:
     code: str
     text: str
@@ -57,7 +62,7 @@ class OptIn:
     pass
 
 
-Intent = NewTicket | StatusCheck | FollowUp | InvalidCode | Help | Thanks | OptOut | OptIn
+Intent = NewTicket | StatusCheck | MyTickets | FollowUp | InvalidCode | Help | Thanks | OptOut | OptIn
 
 STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT", "UNREG"}
 START_WORDS = {"START", "MULAI", "UNSTOP", "SUBSCRIBE", "REG"}
@@ -153,10 +158,10 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     status = _STATUS.match(_TRIM.sub("", body))
     if status:
         typed = status.group("code").strip()
+        if not typed or _names_no_code(typed):
+            return MyTickets()  # "CEK", "cek laporan saya": which of theirs, and where they stand
         typed = _named_code(typed) or typed  # "CEK KODE 1234-5671": the code, not the word
         digits = codes.normalize(typed)
-        if not typed:
-            return Help(HelpReason.ASKED)
         if codes.is_valid(digits):
             return StatusCheck(digits)
         return InvalidCode(typed)
@@ -198,7 +203,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         # The keyword put before a command ("NTT CEK 1234-5671", "NTT STOP", "NTT INFO"): the command.
         # Numbers that are no valid code begin a complaint ("NTT 2024-2025 jalan belum diperbaiki").
         inner = parse(rest)
-        if isinstance(inner, (StatusCheck, FollowUp, OptOut, OptIn)) or inner == Help(HelpReason.ASKED) \
+        if isinstance(inner, (StatusCheck, MyTickets, FollowUp, OptOut, OptIn)) or inner == Help(HelpReason.ASKED) \
                 or (isinstance(inner, InvalidCode) and _STATUS.match(_TRIM.sub("", rest))):
             return inner
         return NewTicket(rest)
@@ -240,6 +245,12 @@ def _named_code(text: str) -> str | None:
         return None
     words = _LETTERS.findall(rest.upper())
     return found[0] if words and all(w in CODE_WORDS for w in words) else None
+
+
+def _names_no_code(text: str) -> bool:
+    """Words naming a code, without one: "laporan saya", "kode"."""
+    words = _LETTERS.findall(text.upper())
+    return bool(words) and not any(c.isdigit() for c in text) and all(w in CODE_WORDS for w in words)
 
 
 def _stop_or_start(word: str, keyword: str | None) -> OptOut | OptIn | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from replies.texts import STATE_PHRASES, TEMPLATES
+from replies.texts import SHORT_STATE_PHRASES, STATE_PHRASES, TEMPLATES
 
 # Kupang keeps Central Indonesian Time (WITA, UTC+8) all year.
 WITA = timezone(timedelta(hours=8), "WITA")
@@ -26,6 +26,11 @@ def typed_code(text: str) -> str:
 def state_phrase(state: str) -> str:
     """Say a ticket state in plain words."""
     return STATE_PHRASES.get(state, state)
+
+
+def ticket_list(tickets: list[tuple[str, str]]) -> str:
+    """A citizen's tickets as (display code, state value), newest first, on one line."""
+    return "; ".join(f"{code} {SHORT_STATE_PHRASES.get(state, state)}" for code, state in tickets)
 
 
 def render(name: str, **values: str) -> str:

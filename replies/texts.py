@@ -21,6 +21,8 @@ TEMPLATES: dict[str, str] = {
         "Cek status: kirim CEK {code}."
     ),
     "status": "Kode {code}: {state}. Batas waktu {due}.",
+    "my_tickets": "Laporan Anda: {items}. Rincian: kirim CEK (spasi) kode.",
+    "no_tickets": "Belum ada laporan dari nomor ini. Kirim INFO untuk cara melapor.",
     "not_found": (
         "Kode {code} tidak ditemukan untuk nomor ini. "
         "Periksa kembali kode pada pesan tanda terima Anda."
@@ -66,4 +68,19 @@ STATE_PHRASES: dict[str, str] = {
     "selesai": "selesai",
     "diarsipkan": "ditutup",
     "diteruskan": "diteruskan ke instansi yang berwenang",
+}
+
+# The same, short, for a list of a citizen's tickets in one SMS (keys are the ticket state values).
+SHORT_STATE_PHRASES: dict[str, str] = {
+    "baru": "diterima",
+    "ditelaah": "ditelaah",
+    "didisposisi": "diproses",
+    "draf": "diproses",
+    "menunggu_persetujuan": "diproses",
+    "disetujui": "segera dijawab",
+    "terkirim": "sudah dijawab",
+    "ditunda": "menunggu keterangan Anda",
+    "selesai": "selesai",
+    "diarsipkan": "ditutup",
+    "diteruskan": "diteruskan",
 }

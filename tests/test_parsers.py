@@ -2,7 +2,7 @@
 import pytest
 
 from parsers import codes
-from parsers.intent import (FollowUp, Help, HelpReason, InvalidCode, NewTicket, OptIn, OptOut,
+from parsers.intent import (FollowUp, Help, HelpReason, InvalidCode, MyTickets, NewTicket, OptIn, OptOut,
                             StatusCheck, Thanks, location_text, parse)
 from parsers.phone import address_for, mask, split_address, to_e164
 
@@ -47,6 +47,7 @@ WRONG = "12345672"
     ("Mulai!", OptIn()),
     # The keyword put before a command
     ("NTT CEK 1234-5671", StatusCheck(VALID)),
+    ("NTT CEK", MyTickets()),
     ("ntt: cek 1234-5672", InvalidCode("1234-5672")),
     ("NTT 1234-5671 jalannya makin parah", FollowUp(VALID, "jalannya makin parah")),
     ("NTT STOP", OptOut()),
@@ -73,7 +74,9 @@ def test_sms_line(text, expected):
     ("CEK 1243-5671", InvalidCode("1243-5671")),  # adjacent digits swapped
     ("CEK 1234-567", InvalidCode("1234-567")),
     ("cek abc", InvalidCode("abc")),
-    ("CEK", Help(HelpReason.ASKED)),
+    ("CEK", MyTickets()),
+    ("cek laporan saya", MyTickets()),
+    ("Status pengaduan?", MyTickets()),
     ("1234-5671 jalannya tambah parah setelah hujan", FollowUp(VALID, "jalannya tambah parah setelah hujan")),
     ("12345671 ada foto di WA", FollowUp(VALID, "ada foto di WA")),
     ("1234-5671: sudah 2 minggu belum ada kabar", FollowUp(VALID, "sudah 2 minggu belum ada kabar")),

@@ -88,6 +88,17 @@ def test_status_check_only_for_the_same_phone(gateway):
     assert "tidak ditemukan" in gateway.converse(f"CEK {unknown}")
 
 
+def test_cek_without_a_code_names_the_citizens_latest_tickets(gateway):
+    assert "Belum ada laporan dari nomor ini" in gateway.converse("CEK")
+    codes_ = [CODE.search(gateway.converse(f"NTT keluhan nomor {i} di Oesapa")).group(1) for i in range(4)]
+    gateway.converse("STOP")  # a number's other messages do not count
+    gateway.converse("START")
+    reply = gateway.converse("cek laporan saya")
+    assert reply.startswith(f"Laporan Anda: {codes_[3]} diterima; {codes_[2]} diterima; {codes_[1]} diterima.")
+    assert codes_[0] not in reply
+    assert "Belum ada laporan" in gateway.converse("CEK", frm="+6281300000009")  # only this phone's
+
+
 def test_follow_up_is_added_to_the_ticket(gateway):
     code = CODE.search(gateway.converse("NTT jembatan putus di Desa Oelbubuk")).group(1)
     assert "sudah kami terima" in gateway.converse(f"{code} sekarang mobil tidak bisa lewat")

@@ -5,17 +5,19 @@ from datetime import datetime
 import pytest
 
 from config import Settings
-from replies.render import date, render, state_phrase, typed_code
+from replies.render import date, render, state_phrase, ticket_list, typed_code
 from replies.segments import count, is_gsm7
-from replies.texts import STATE_PHRASES, TEMPLATES
+from replies.texts import SHORT_STATE_PHRASES, STATE_PHRASES, TEMPLATES
 
 SERVICE = Settings.from_env({}).service
 LONGEST_SERVICE = max((line.name for line in SERVICE.lines), key=len)
 LONGEST_KEYWORD = max((line.keyword for line in SERVICE.lines), key=len)
 LONGEST_STATE = max(STATE_PHRASES.values(), key=len)
+LONGEST_SHORT_STATE = max(SHORT_STATE_PHRASES, key=lambda state: len(SHORT_STATE_PHRASES[state]))
 LONG_VALUES = {
     "code": "9876-5432", "due": "30-12-2026", "state": LONGEST_STATE,
     "service": LONGEST_SERVICE, "keyword": LONGEST_KEYWORD,
+    "items": ticket_list([("9876-5432", LONGEST_SHORT_STATE)] * 3),  # as many as a citizen is shown
 }
 
 
@@ -35,6 +37,10 @@ def test_every_reply_fits_one_gsm7_segment(name):
 def test_every_status_reply_fits(state):
     text = render("status", code="9876-5432", state=state_phrase(state), due="30-12-2026")
     assert count(text).segments == 1 and is_gsm7(text)
+
+
+def test_every_ticket_state_has_a_short_phrase():
+    assert set(SHORT_STATE_PHRASES) == set(STATE_PHRASES)
 
 
 @pytest.mark.parametrize("text, encoding, units, segments", [
