@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from parsers import codes
 from parsers.phone import to_e164
 from store.db import now
-from store.models import Contact, StateCount, Ticket
+from store.models import Contact, StateCount, Ticket, TicketEvent
 
 
 _OPTED_OUT = select(Contact.__table__.c.opted_out).where(Contact.__table__.c.phone == bindparam("phone"))
@@ -75,6 +75,7 @@ class QueueRow:
     created_at: datetime
     due_at: datetime
     is_open: bool
+    last_inbound_at: datetime | None
 
 
 _CODE = re.compile(r"^\s*\d{4}[\s\-.]*\d{4}\s*$")
@@ -85,7 +86,7 @@ def queue_page(s: Session, f: QueueFilter, after: tuple[datetime, int] | None = 
     """One page of an agency's queue, by deadline; keyset pagination on (due_at, id)."""
     t = Ticket
     query = select(t.id, t.code, t.channel, t.line_id, t.state, func.substr(t.body, 1, 160), t.created_at,
-                   t.due_at, t.is_open).where(t.agency == f.agency)
+                   t.due_at, t.is_open, t.last_inbound_at).where(t.agency == f.agency)
     if f.state == "terlambat":
         query = query.where(t.is_open.is_(True), t.due_at < now())
     elif f.state == "semua":
@@ -105,8 +106,19 @@ def queue_page(s: Session, f: QueueFilter, after: tuple[datetime, int] | None = 
     if after is not None:
         query = query.where(tuple_(t.due_at, t.id) > tuple_(*after))
     rows = s.execute(query.order_by(t.due_at, t.id).limit(limit)).all()
-    return [QueueRow(r[0], r[1], r[2], r[3], r[4], " / ".join((r[5] or "").split("\n")), r[6], r[7], r[8])
-            for r in rows]
+    return [QueueRow(r[0], r[1], r[2], r[3], r[4], " / ".join((r[5] or "").split("\n")), *r[6:]) for r in rows]
+
+
+def citizen_wrote_since(s: Session, rows: list[QueueRow]) -> set[int]:
+    """The tickets among rows whose citizen wrote after an officer last acted on them (or, with
+    no officer action yet, after the ticket began): something new to read. One query a page."""
+    ids = [r.id for r in rows]
+    if not ids:
+        return set()
+    acted = dict(s.execute(select(TicketEvent.ticket_id, func.max(TicketEvent.created_at))
+                           .where(TicketEvent.ticket_id.in_(ids), TicketEvent.officer_id.is_not(None))
+                           .group_by(TicketEvent.ticket_id)).all())
+    return {r.id for r in rows if r.last_inbound_at and r.last_inbound_at > acted.get(r.id, r.created_at)}
 
 
 def _search(q: str):

@@ -154,6 +154,15 @@ def test_the_queue_shows_a_request_written_in_several_messages(gateway):
     assert "Selamat pagi bu, saya mau tanya / bantuan PKH saya belum cair" in page
 
 
+def test_the_queue_marks_a_ticket_the_citizen_wrote_to_since_an_officer_last_acted(desk):
+    lia = client_for(desk, "lia")
+    assert "pesan baru dari warga" not in lia.get("/inbox/").get_data(as_text=True)
+    desk.converse(f"{desk.code} lubangnya makin besar setelah hujan")
+    assert "pesan baru dari warga" in lia.get("/inbox/").get_data(as_text=True)
+    act(lia, desk.code, "telaah", catatan="sudah dibaca")
+    assert "pesan baru dari warga" not in lia.get("/inbox/").get_data(as_text=True)
+
+
 def test_ok_in_answer_to_a_question_lands_on_the_waiting_ticket(desk):
     act(client_for(desk, "lia"), desk.code, "tunda", pertanyaan="Boleh petugas kami menghubungi Bapak?")
     desk.drain()
