@@ -98,7 +98,9 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     if location:  # a location pin carries no text: where it points is what the citizen says
         text = f"{text}\n{location}" if text.strip() else location
     intent = intents.parse(text, line.keyword or None)
-    if msg.num_media and isinstance(intent, (intents.Help, intents.Thanks)):
+    if _stickers_only(msg) and not text.strip():
+        intent = intents.Thanks()  # a sticker alone is a reaction, as a thumbs-up is
+    elif msg.num_media and isinstance(intent, (intents.Help, intents.Thanks)):
         # A photo or document is evidence, not noise: alone, or with a greeting, thanks or
         # unreadable text, it is a new ticket.
         keyword_alone = intent == intents.Help(intents.HelpReason.EMPTY)
@@ -251,6 +253,12 @@ def _own_ticket(s: Session, code: str, phone: str) -> Ticket | None:
 def _remember_name(s: Session, msg: Message) -> None:
     if msg.profile_name:
         contact(s, msg.phone).display_name = msg.profile_name
+
+
+def _stickers_only(msg: Message) -> bool:
+    """WhatsApp delivers a sticker as an image/webp file; photos come as JPEG."""
+    types = [msg.params.get(f"MediaContentType{i}", "") for i in range(min(msg.num_media, 10))]
+    return bool(types) and all(t == "image/webp" for t in types)
 
 
 def _keep_media(s: Session, msg: Message, ticket: Ticket | None) -> list[Attachment]:

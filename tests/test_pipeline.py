@@ -299,6 +299,16 @@ def test_thanks_after_the_acknowledgement_is_kept_unanswered(gateway):
         assert intents[-2:] == ["Thanks", "Thanks"]
 
 
+def test_a_sticker_alone_is_a_reaction_not_a_request(gateway):
+    gateway.whatsapp("Mohon data penerima BLT Kelurahan Oebobo")
+    gateway.drain()
+    answered = len(gateway.twilio.messages)
+    sticker = gateway.twilio.add_media("ME7", b"RIFF....WEBP", "image/webp")
+    gateway.whatsapp("", NumMedia="1", MediaUrl0=sticker, MediaContentType0="image/webp")
+    gateway.drain()
+    assert len(gateway.twilio.messages) == answered and count(gateway, Ticket) == 1
+
+
 def test_a_request_written_in_several_whatsapp_messages_is_one_ticket(gateway):
     gateway.whatsapp("Selamat pagi bu, saya mau tanya")
     gateway.drain()
