@@ -93,18 +93,7 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     msg.line_id = line.id
     lock_phone(s, msg.phone)
     _remember_name(s, msg)
-    text = msg.body
-    location = intents.location_text(msg.params)
-    if location:  # a location pin carries no text: where it points is what the citizen says
-        text = f"{text}\n{location}" if text.strip() else location
-    intent = intents.parse(text, line.keyword or None)
-    if _stickers_only(msg) and not text.strip():
-        intent = intents.Thanks()  # a sticker alone is a reaction, as a thumbs-up is
-    elif msg.num_media and isinstance(intent, (intents.Help, intents.Thanks)):
-        # A photo or document is evidence, not noise: alone, or with a greeting, thanks or
-        # unreadable text, it is a new ticket.
-        keyword_alone = intent == intents.Help(intents.HelpReason.EMPTY)
-        intent = intents.NewTicket("" if keyword_alone else intents.clean(text))
+    intent = _read(msg, line)
     msg.intent = type(intent).__name__
     reply, ticket = _apply(s, services.settings.service, msg, line, intent)
     attachments = _keep_media(s, msg, ticket)
@@ -112,6 +101,23 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     claim = services.sender.claim(s, outbound.id) if outbound else None
     log.info("inbound %s from %s: %s", msg.message_sid, mask(msg.phone), msg.intent)
     return Outcome(claims=(claim,) if claim else (), attachment_ids=tuple(a.id for a in attachments))
+
+
+def _read(msg: Message, line: Line) -> intents.Intent:
+    """What the message asks for: its text parsed, a shared location read as text, its media weighed."""
+    text = msg.body
+    location = intents.location_text(msg.params)
+    if location:  # a location pin carries no text: where it points is what the citizen says
+        text = f"{text}\n{location}" if text.strip() else location
+    intent = intents.parse(text, line.keyword or None)
+    if _stickers_only(msg) and not text.strip():
+        return intents.Thanks()  # a sticker alone is a reaction, as a thumbs-up is
+    if msg.num_media and isinstance(intent, (intents.Help, intents.Thanks)):
+        # A photo or document is evidence, not noise: alone, or with a greeting, thanks or
+        # unreadable text, it is a new ticket.
+        keyword_alone = intent == intents.Help(intents.HelpReason.EMPTY)
+        return intents.NewTicket("" if keyword_alone else intents.clean(text))
+    return intent
 
 
 def _apply(s: Session, service: Service, msg: Message, line: Line,
