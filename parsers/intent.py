@@ -158,7 +158,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     status = _STATUS.match(_TRIM.sub("", body))
     if status:
         typed = status.group("code").strip()
-        if not typed or _names_no_code(typed):
+        if not typed or _only_code_words(typed):
             return MyTickets()  # "CEK", "cek laporan saya": which of theirs, and where they stand
         typed = _named_code(typed) or typed  # "CEK KODE 1234-5671": the code, not the word
         digits = codes.normalize(typed)
@@ -217,11 +217,22 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     return NewTicket(body)
 
 
+def _words(text: str) -> list[str]:
+    """The words of a text, upper case; none when it holds a digit (a number says something)."""
+    return [] if any(c.isdigit() for c in text) else _LETTERS.findall(text.upper())
+
+
+def _only_code_words(text: str) -> bool:
+    """Words naming a code and nothing else: "laporan saya", "No. tiket"."""
+    words = _words(text)
+    return bool(words) and all(w in CODE_WORDS for w in words)
+
+
 def _is_greeting(word: str) -> bool:
     """A greeting alone, perhaps with whom it addresses: "Halo pak", "Selamat pagi bu?", "Pagi min"."""
-    words = _LETTERS.findall(word)
-    if not words or any(c.isdigit() for c in word):
-        return False  # a number in it: it says something
+    words = _words(word)
+    if not words:
+        return False
     while words and words[-1] in GREETING_TAILS:
         words.pop()
     return not words or " ".join(words) in GREETINGS
@@ -229,9 +240,7 @@ def _is_greeting(word: str) -> bool:
 
 def _is_thanks(word: str) -> bool:
     """Thanks or an acknowledgement alone: "Terima kasih pak", "Makasih banyak ya bu", "Ok siap"."""
-    words = _LETTERS.findall(word)
-    if not words or any(c.isdigit() for c in word):
-        return False
+    words = _words(word)
     return (any(w in THANKS_WORDS for w in words)
             and all(w in THANKS_WORDS or w in THANKS_FILLERS or w in GREETING_TAILS for w in words))
 
@@ -240,24 +249,14 @@ def _named_code(text: str) -> str | None:
     """The code, as typed, in a text of nothing but that code and words naming it
     ("kode saya 1234-5671?", "No. tiket 1234 5671"); None for any other text."""
     found = _CODE_IN_TEXT.findall(text)
-    rest = _CODE_IN_TEXT.sub(" ", text)
-    if len(found) != 1 or any(c.isdigit() for c in rest):
-        return None
-    words = _LETTERS.findall(rest.upper())
-    return found[0] if words and all(w in CODE_WORDS for w in words) else None
-
-
-def _names_no_code(text: str) -> bool:
-    """Words naming a code, without one: "laporan saya", "kode"."""
-    words = _LETTERS.findall(text.upper())
-    return bool(words) and not any(c.isdigit() for c in text) and all(w in CODE_WORDS for w in words)
+    return found[0] if len(found) == 1 and _only_code_words(_CODE_IN_TEXT.sub(" ", text)) else None
 
 
 def _stop_or_start(word: str, keyword: str | None) -> OptOut | OptIn | None:
     """STOP or START, alone or with words that leave it that ("stop kirim sms", "Stop pak",
     "UNREG NTT", "jangan kirim lagi", "mulai lagi"); None for anything else."""
-    words = _LETTERS.findall(word)
-    if not words or any(c.isdigit() for c in word):
+    words = _words(word)
+    if not words:
         return None
     lead, rest = words[0], words[1:]
     if lead == "JANGAN" and rest[:1] == ["KIRIM"]:  # "jangan kirim lagi": do not send any more
