@@ -261,20 +261,23 @@ def _remember_name(s: Session, msg: Message) -> None:
         contact(s, msg.phone).display_name = msg.profile_name
 
 
+def _media(msg: Message) -> list[tuple[int, str, str]]:
+    """The files a message carries: (position, URL, content type), at most 10."""
+    params = msg.params
+    return [(i, params[f"MediaUrl{i}"], params.get(f"MediaContentType{i}", ""))
+            for i in range(min(msg.num_media, 10)) if params.get(f"MediaUrl{i}")]
+
+
 def _stickers_only(msg: Message) -> bool:
     """WhatsApp delivers a sticker as an image/webp file; photos come as JPEG."""
-    types = [msg.params.get(f"MediaContentType{i}", "") for i in range(min(msg.num_media, 10))]
+    types = [content_type for _, _, content_type in _media(msg)]
     return bool(types) and all(t == "image/webp" for t in types)
 
 
 def _keep_media(s: Session, msg: Message, ticket: Ticket | None) -> list[Attachment]:
-    found = []
-    for i in range(min(msg.num_media, 10)):
-        url = msg.params.get(f"MediaUrl{i}")
-        if url:
-            found.append(Attachment(inbound_id=msg.id, ticket_id=ticket.id if ticket else None, position=i,
-                                    source_url=url[:500],
-                                    content_type=msg.params.get(f"MediaContentType{i}", "")[:100]))
+    found = [Attachment(inbound_id=msg.id, ticket_id=ticket.id if ticket else None, position=i,
+                        source_url=url[:500], content_type=content_type[:100])
+             for i, url, content_type in _media(msg)]
     if found:
         s.add_all(found)
         s.flush()
