@@ -18,6 +18,7 @@ from handlers.runtime import Services
 from parsers import codes, intent as intents
 from parsers.phone import address_for, mask, to_e164
 from replies.render import date, render, state_phrase, ticket_list, typed_code
+from replies.texts import EXAMPLE_CODE
 from store.db import now
 from store.models import Attachment, InboundMessage, OutboundMessage, Ticket, TicketState
 from store.queries import contact, lock_phone, set_opt_out
@@ -161,10 +162,14 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
         case intents.Thanks():
             return None, None  # kept, unanswered: a thank-you is no request and not worth a paid reply
         case intents.Help(reason=why):
+            # The citizen's own latest code in place of the example: one who lost it gets it back.
+            latest = s.scalar(select(Ticket.code).where(Ticket.phone == msg.phone, Ticket.line_id == line.id)
+                              .order_by(Ticket.id.desc()).limit(1))
+            code = codes.display(latest) if latest else EXAMPLE_CODE
             if not line.keyword:
-                return ("help", render("help_free", service=line.name)), None
+                return ("help", render("help_free", service=line.name, code=code)), None
             name = "help_empty" if why is intents.HelpReason.EMPTY else "help_keyword"
-            return ("help", render(name, service=line.name, keyword=line.keyword)), None
+            return ("help", render(name, service=line.name, keyword=line.keyword, code=code)), None
     raise ValueError(f"unknown intent {type(intent).__name__}")  # not its text: logs carry no message bodies
 
 

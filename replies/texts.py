@@ -1,11 +1,14 @@
 """Every automatic reply, in Bahasa Indonesia: the one place to edit the wording.
 
 The example code 1234-5671 carries a correct check digit, so a citizen who copies
-it is told "tidak ditemukan", not that the example itself is invalid.
+it is told "tidak ditemukan", not that the example itself is invalid. The help texts
+show the citizen's own latest code instead when the phone has one ({code}).
 
 Each must fit one GSM-7 SMS segment (160 characters, no emoji or curly quotes)
 once rendered with long values; tests/replies check that for every entry.
 """
+
+EXAMPLE_CODE = "1234-5671"  # shown in the help to a phone with no ticket yet
 
 TEMPLATES: dict[str, str] = {
     "ack_complaint": (
@@ -37,8 +40,8 @@ TEMPLATES: dict[str, str] = {
         "paling lambat {due}. Terima kasih."
     ),
     "help_keyword": (
-        "{service}. Pengaduan: {keyword} (spasi) isi. Cek status: CEK 1234-5671. "
-        "Tambahan: 1234-5671 (spasi) isi. Berhenti: STOP. Gratis."
+        "{service}. Pengaduan: {keyword} (spasi) isi. Cek status: CEK {code}. "
+        "Tambahan: {code} (spasi) isi. Berhenti: STOP. Gratis."
     ),
     "help_empty": (
         "Isi pengaduan kosong. Format: {keyword} (spasi) isi pengaduan. "
@@ -46,7 +49,7 @@ TEMPLATES: dict[str, str] = {
     ),
     "help_free": (
         "{service}. Tulis permintaan data/informasi atau pengaduan Anda. "
-        "Cek status: CEK 1234-5671. Berhenti: STOP."
+        "Cek status: CEK {code}. Berhenti: STOP."
     ),
     "opted_out": (
         "Anda tidak akan menerima pesan lagi dari layanan ini. "

@@ -73,6 +73,18 @@ def test_help_and_no_ticket(gateway, body, expected):
     assert count(gateway, Ticket) == 0
 
 
+def test_help_shows_the_phones_own_latest_code_on_that_line(gateway):
+    assert "CEK 1234-5671" in gateway.converse("INFO")  # no ticket yet: the example
+    gateway.converse("NTT lampu jalan mati")
+    code = CODE.search(gateway.converse("NTT air PDAM mati di Oebobo")).group(1)
+    reply = gateway.converse("halo pak laporan saya kapan ditanggapi")
+    assert f"Cek status: CEK {code}. Tambahan: {code} (spasi) isi." in reply
+    assert "CEK 1234-5671" in gateway.converse("INFO", frm="+6285333444555")  # another phone's: not shown
+    gateway.whatsapp("Selamat pagi")  # the helpdesk's help: this phone has no ticket of that line
+    gateway.drain()
+    assert "CEK 1234-5671" in gateway.twilio.messages[-1].body
+
+
 def test_status_check_only_for_the_same_phone(gateway):
     code = CODE.search(gateway.converse("NTT lampu jalan mati")).group(1)
     digits = codes.normalize(code)

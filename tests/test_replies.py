@@ -7,7 +7,7 @@ import pytest
 from config import Settings
 from replies.render import date, render, state_phrase, ticket_list, typed_code
 from replies.segments import count, is_gsm7
-from replies.texts import SHORT_STATE_PHRASES, STATE_PHRASES, TEMPLATES
+from replies.texts import EXAMPLE_CODE, SHORT_STATE_PHRASES, STATE_PHRASES, TEMPLATES
 
 SERVICE = Settings.from_env({}).service
 LONGEST_SERVICE = max((line.name for line in SERVICE.lines), key=len)
@@ -81,5 +81,5 @@ def test_example_codes_in_replies_are_valid_codes():
 
     from parsers import codes
 
-    examples = {m for text in TEMPLATES.values() for m in re.findall(r"\d{4}-\d{4}", text)}
-    assert examples and all(codes.is_valid(codes.normalize(e)) for e in examples)
+    examples = {m for text in TEMPLATES.values() for m in re.findall(r"\d{4}-\d{4}", text)} | {EXAMPLE_CODE}
+    assert all(codes.is_valid(codes.normalize(e)) for e in examples)
