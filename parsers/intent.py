@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import itertools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -142,7 +143,10 @@ def _word(text: str) -> str:
 
 
 def _keyword_pattern(keyword: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(keyword)}(?:[\W_]+|$)(?P<rest>.*)$", re.I | re.S)
+    # A letter typed twice or a double letter typed once ("NTTT", "NNT", "NT") is still the keyword;
+    # another letter ("NTB", another province's) is not.
+    letters = "".join(re.escape(letter) + "+" for letter, _ in itertools.groupby(keyword.upper()))
+    return re.compile(rf"^{letters}(?:[\W_]+|$)(?P<rest>.*)$", re.I | re.S)
 
 
 def parse(text: str, keyword: str | None = None) -> Intent:

@@ -25,6 +25,11 @@ WRONG = "12345672"
     ("#NTT jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),
     (".NTT jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),
     ("🙏 NTT jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),
+    ("NNT jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),  # the keyword mistyped
+    ("NTTT jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),
+    ("nt: jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),
+    ("NTB jalan rusak di Kefa", Help(HelpReason.UNREADABLE)),  # another province's keyword
+    ("NTTB jalan rusak di Kefa", Help(HelpReason.UNREADABLE)),
     ("NTT", Help(HelpReason.EMPTY)),
     ("ntt   ", Help(HelpReason.EMPTY)),
     ("NTT:", Help(HelpReason.EMPTY)),
