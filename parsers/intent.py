@@ -162,7 +162,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     status = _STATUS.match(_TRIM.sub("", body))
     if status:
         typed = status.group("code").strip()
-        if not typed or _only_code_words(typed):
+        if not typed.strip("? ") or _only_code_words(typed):  # "Status?" too
             return MyTickets()  # "CEK", "cek laporan saya": which of theirs, and where they stand
         typed = _named_code(typed) or typed  # "CEK KODE 1234-5671": the code, not the word
         digits = codes.normalize(typed)

@@ -82,6 +82,8 @@ def test_sms_line(text, expected):
     ("CEK", MyTickets()),
     ("cek laporan saya", MyTickets()),
     ("Status pengaduan?", MyTickets()),
+    ("Status?", MyTickets()),
+    ("cek ??", MyTickets()),
     ("1234-5671 jalannya tambah parah setelah hujan", FollowUp(VALID, "jalannya tambah parah setelah hujan")),
     ("12345671 ada foto di WA", FollowUp(VALID, "ada foto di WA")),
     ("1234-5671: sudah 2 minggu belum ada kabar", FollowUp(VALID, "sudah 2 minggu belum ada kabar")),
