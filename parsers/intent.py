@@ -92,7 +92,8 @@ GREETING_TAILS = {
 THANKS_WORDS = {
     "TERIMA", "KASIH", "TERIMAKASIH", "TRIMA", "TRIMAKASIH", "MAKASIH", "MAKASI", "MKSH", "TRIMS",
     "THANKS", "THANK", "THX", "TQ", "TENGKYU", "OK", "OKE", "OKAY", "OKEY", "SIAP", "BAIK", "SIP",
-    "NOTED", "MANTAP",
+    "NOTED", "MANTAP", "TKS", "TX", "TY", "THANKYOU", "TERIMAKASI", "TRIMAKASI",
+    "TARIMA", "KASI", "MAKASE", "MAKASEH",  # Kupang Malay: "tarima kasi", "makase"
 }
 THANKS_FILLERS = {
     "YOU", "BANYAK", "ATAS", "YA", "YAA", "YAH", "NYA", "BANTUANNYA", "INFONYA", "INFORMASINYA",

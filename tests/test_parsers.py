@@ -176,6 +176,7 @@ def test_numbers_in_a_request_are_no_code(text):
 @pytest.mark.parametrize("text", [
     "Terima kasih", "terima kasih pak", "Terimakasih banyak atas bantuannya 🙏", "makasih ya bu!!",
     "Trims", "thank you", "Ok", "oke siap", "Baik pak", "SIAP KAK", "ok min, makasih", "Noted 👍",
+    "Tks pak", "makase bu", "Tarima kasi banyak", "thankyou",
 ])
 def test_thanks_alone_asks_for_nothing(text):
     assert parse(text, None) == Thanks()
