@@ -99,6 +99,9 @@ THANKS_FILLERS = {
     "YOU", "BANYAK", "ATAS", "YA", "YAA", "YAH", "NYA", "BANTUANNYA", "INFONYA", "INFORMASINYA",
     "RESPONNYA", "JAWABANNYA", "TANGGAPANNYA",
 }
+# Emoji that acknowledge, sent alone: thanks without words. (An angry face alone is no thanks.)
+REACTIONS = set("👍👌🙏🙂😊😀😁🤝👏✅❤🥰😇🤗💯🆗")
+_EMOJI_MODIFIERS = re.compile(r"[\s\U0001F3FB-\U0001F3FF\uFE0F\u200D]+")  # spaces, skin tones, variation, joiners
 
 # Words people put around a code when they ask about it: "CEK KODE 1234-5671", "kode saya 1234-5671?",
 # "No. tiket 1234-5671".
@@ -201,7 +204,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     if keyword:
         match = _keyword_pattern(keyword).match(_LEADING_MARKS.sub("", body))  # "#NTT ...", "🙏 NTT ..."
         if not match:
-            return Thanks() if _is_thanks(word) else Help(HelpReason.UNREADABLE)
+            return Thanks() if _is_thanks(word) or _is_reaction(body) else Help(HelpReason.UNREADABLE)
         rest = match.group("rest").strip()
         if not _TRIM.sub("", rest):
             return Help(HelpReason.EMPTY)
@@ -213,6 +216,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
             return inner
         return NewTicket(rest)
 
+    if _is_reaction(body):
+        return Thanks()
     if not word:
         return Help(HelpReason.UNREADABLE)
     if _is_greeting(word):
@@ -241,6 +246,12 @@ def _is_greeting(word: str) -> bool:
     while words and words[-1] in GREETING_TAILS:
         words.pop()
     return not words or " ".join(words) in GREETINGS
+
+
+def _is_reaction(text: str) -> bool:
+    """Only emoji that acknowledge ("👍", "🙏🙏", "👍🏽"), as a sticker does."""
+    marks = _EMOJI_MODIFIERS.sub("", text)
+    return bool(marks) and all(c in REACTIONS for c in marks)
 
 
 def _is_thanks(word: str) -> bool:

@@ -177,6 +177,7 @@ def test_numbers_in_a_request_are_no_code(text):
     "Terima kasih", "terima kasih pak", "Terimakasih banyak atas bantuannya 🙏", "makasih ya bu!!",
     "Trims", "thank you", "Ok", "oke siap", "Baik pak", "SIAP KAK", "ok min, makasih", "Noted 👍",
     "Tks pak", "makase bu", "Tarima kasi banyak", "thankyou",
+    "👍", "🙏🙏", "👍🏽", "❤️", "🙏 🙏",  # acknowledging emoji alone, as a sticker
 ])
 def test_thanks_alone_asks_for_nothing(text):
     assert parse(text, None) == Thanks()
@@ -190,6 +191,7 @@ def test_thanks_alone_asks_for_nothing(text):
     ("NTT terima kasih", NewTicket("terima kasih")),
     ("ya", Help(HelpReason.UNREADABLE)),
     ("kasih bantuan sembako", Help(HelpReason.UNREADABLE)),
+    ("👍 jalan sudah diperbaiki?", Help(HelpReason.UNREADABLE)),
 ])
 def test_thanks_with_something_more_is_not_only_thanks(text, sms):
     assert parse(text, "NTT") == sms
