@@ -81,6 +81,15 @@ GREETINGS = {
     "SORE", "MALAM", "SELAMAT PAGI", "SELAMAT SIANG", "SELAMAT SORE", "SELAMAT MALAM",
     "ASSALAMUALAIKUM", "ASSALAMU ALAIKUM", "PERMISI", "SHALOM", "SYALOM", "OM SWASTIASTU",
 }
+# Words that open a conversation, said with or without a greeting, before the request itself:
+# "Permisi, mau tanya", "Saya ingin bertanya", "Mohon maaf mengganggu", "Bisa dibantu?".
+# ("Mohon bantuan" stays a request: at Dinsos, bantuan is social assistance.)
+OPENERS = {
+    "MAU", "MO", "INGIN", "PENGEN", "PENGIN", "SAYA", "SY", "AKU", "BETA", "TANYA", "NANYA",
+    "TNY", "BERTANYA", "MOHON", "MINTA", "MAAF", "MENGGANGGU", "GANGGU", "WAKTUNYA", "BISA", "DIBANTU",
+    "TOLONG", "INFO", "INFORMASI", "PERMISI", "NUMPANG", "TABE", "SEDIKIT", "DONG", "NIH",
+}
+_GREETING_WORDS = {word for greeting in GREETINGS for word in greeting.split()}
 # Words that may follow a greeting: whom it addresses, the rest of a salam ("Halo pak", "Pagi min",
 # "Assalamualaikum wr wb"). Said alone ("Pak?") they only call for attention too.
 GREETING_TAILS = {
@@ -239,13 +248,10 @@ def _only_code_words(text: str) -> bool:
 
 
 def _is_greeting(word: str) -> bool:
-    """A greeting alone, perhaps with whom it addresses: "Halo pak", "Selamat pagi bu?", "Pagi min"."""
+    """A greeting or an opener alone, perhaps with whom it addresses: "Halo pak", "Selamat pagi bu?",
+    "Pagi min", "Permisi pak, mau tanya": the request is still to come."""
     words = _words(word)
-    if not words:
-        return False
-    while words and words[-1] in GREETING_TAILS:
-        words.pop()
-    return not words or " ".join(words) in GREETINGS
+    return bool(words) and all(w in _GREETING_WORDS or w in GREETING_TAILS or w in OPENERS for w in words)
 
 
 def _is_reaction(text: str) -> bool:

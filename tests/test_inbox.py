@@ -147,11 +147,11 @@ def test_a_location_in_answer_to_a_question_lands_on_the_waiting_ticket(gateway)
 
 def test_the_queue_shows_a_request_written_in_several_messages(gateway):
     add_officer(gateway, "wati", Role.LIAISON, agency="dinsos-kupang")
-    gateway.whatsapp("Selamat pagi bu, saya mau tanya")
-    gateway.whatsapp("bantuan PKH saya belum cair")
+    gateway.whatsapp("Bantuan PKH saya belum cair")
+    gateway.whatsapp("sejak Agustus")
     gateway.drain()
     page = client_for(gateway, "wati").get("/inbox/").get_data(as_text=True)
-    assert "Selamat pagi bu, saya mau tanya / bantuan PKH saya belum cair" in page
+    assert "Bantuan PKH saya belum cair / sejak Agustus" in page
 
 
 def test_the_queue_marks_a_ticket_the_citizen_wrote_to_since_an_officer_last_acted(desk):

@@ -130,6 +130,13 @@ def test_codes_in_messages(text, expected):
     ("Assalamualaikum wr wb", Help(HelpReason.ASKED)),
     ("Pak?", Help(HelpReason.ASKED)),
     ("Bantuan?", Help(HelpReason.ASKED)),
+    ("Permisi pak, mau tanya", Help(HelpReason.ASKED)),  # openers: the request is still to come
+    ("Saya ingin bertanya", Help(HelpReason.ASKED)),
+    ("Selamat malam, mohon maaf mengganggu waktunya", Help(HelpReason.ASKED)),
+    ("hallo selamat siang kak, bisa dibantu?", Help(HelpReason.ASKED)),
+    ("Tabe pak", Help(HelpReason.ASKED)),
+    ("Mau tanya syarat daftar DTKS", NewTicket("Mau tanya syarat daftar DTKS")),
+    ("Mohon bantuan sembako", NewTicket("Mohon bantuan sembako")),
     ("Halo pak, bantuan PKH saya belum cair", NewTicket("Halo pak, bantuan PKH saya belum cair")),
     ("Halo, 3 bulan PKH belum cair", NewTicket("Halo, 3 bulan PKH belum cair")),
     # Two numbers that do not make a valid code begin a request, not a code

@@ -322,17 +322,20 @@ def test_a_sticker_alone_is_a_reaction_not_a_request(gateway):
 
 
 def test_a_request_written_in_several_whatsapp_messages_is_one_ticket(gateway):
-    gateway.whatsapp("Selamat pagi bu, saya mau tanya")
+    gateway.whatsapp("Selamat pagi bu, saya mau tanya")  # an opener: the help text asks for the request
+    gateway.drain()
+    assert "Tulis permintaan" in gateway.twilio.messages[-1].body and count(gateway, Ticket) == 0
+    gateway.whatsapp("bantuan PKH saya atas nama Maria Ndun belum cair")
     gateway.drain()
     code = CODE.search(gateway.twilio.messages[-1].body).group(1)
     photo = gateway.twilio.add_media("ME6", b"jpeg", "image/jpeg")
-    gateway.whatsapp("bantuan PKH saya atas nama Maria Ndun belum cair sejak Agustus")
+    gateway.whatsapp("sejak Agustus, padahal sudah terdaftar")
     gateway.whatsapp("ini kartunya", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg")
     gateway.drain()
     assert all(f"kode {code} sudah kami terima" in m.body for m in gateway.twilio.messages[-2:])
     ticket = only_ticket(gateway)
-    assert ticket.body == ("Selamat pagi bu, saya mau tanya\nbantuan PKH saya atas nama Maria Ndun belum cair"
-                           " sejak Agustus\nini kartunya")
+    assert ticket.body == ("bantuan PKH saya atas nama Maria Ndun belum cair\nsejak Agustus, padahal sudah terdaftar"
+                           "\nini kartunya")
     with gateway.session() as s:
         assert s.scalar(select(Attachment.ticket_id)) == ticket.id
 
