@@ -87,7 +87,7 @@ GREETINGS = {
 OPENERS = {
     "MAU", "MO", "INGIN", "PENGEN", "PENGIN", "SAYA", "SY", "AKU", "BETA", "TANYA", "NANYA",
     "TNY", "BERTANYA", "MOHON", "MINTA", "MAAF", "MENGGANGGU", "GANGGU", "WAKTUNYA", "BISA", "DIBANTU",
-    "TOLONG", "INFO", "INFORMASI", "NUMPANG", "TABE", "SEDIKIT", "DONG", "NIH",
+    "TOLONG", "INFO", "INFORMASI", "NUMPANG", "TABE", "SEDIKIT", "DONG", "NIH", "LAPOR", "MELAPOR", "MENGADU",
 }
 _GREETING_WORDS = {word for greeting in GREETINGS for word in greeting.split()}
 # Words that may follow a greeting: whom it addresses, the rest of a salam ("Halo pak", "Pagi min",

@@ -135,6 +135,7 @@ def test_codes_in_messages(text, expected):
     ("Selamat malam, mohon maaf mengganggu waktunya", Help(HelpReason.ASKED)),
     ("hallo selamat siang kak, bisa dibantu?", Help(HelpReason.ASKED)),
     ("Tabe pak", Help(HelpReason.ASKED)),
+    ("Saya mau lapor pak", Help(HelpReason.ASKED)),
     ("Mau tanya syarat daftar DTKS", NewTicket("Mau tanya syarat daftar DTKS")),
     ("Mohon bantuan sembako", NewTicket("Mohon bantuan sembako")),
     ("Halo pak, bantuan PKH saya belum cair", NewTicket("Halo pak, bantuan PKH saya belum cair")),
