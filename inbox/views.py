@@ -30,6 +30,13 @@ STATE_LABELS = {
     "ditunda": "Ditunda", "selesai": "Selesai", "diarsipkan": "Diarsipkan", "diteruskan": "Diteruskan",
 }
 CHANNEL_LABELS = {"sms": "SMS", "whatsapp": "WhatsApp", **workflow.MANUAL_CHANNELS}
+# An outbound message's delivery status (DeliveryStatus), as the provider last reported it.
+DELIVERY_LABELS = {
+    "pending": "belum dikirim", "sending": "sedang dikirim", "accepted": "diterima penyedia",
+    "queued": "dalam antrean penyedia", "sent": "terkirim", "delivered": "sampai di ponsel",
+    "read": "dibaca", "undelivered": "tidak sampai", "failed": "gagal",
+    "suppressed": "tidak dikirim: warga berhenti berlangganan",
+}
 ACTION_LABELS = {a.name: a.label for a in workflow.ACTIONS} | {
     "catat": "Dicatat", "diterima": "Diterima (diteruskan dari instansi lain)",
     "buka_kembali": "Dibuka kembali (warga mengirim tambahan)"}
@@ -83,6 +90,7 @@ def time_left(due: datetime, is_open: bool, moment: datetime) -> tuple[str, bool
 bp.add_app_template_filter(local, "local")
 bp.add_app_template_global(STATE_LABELS, "STATE_LABELS")
 bp.add_app_template_global(CHANNEL_LABELS, "CHANNEL_LABELS")
+bp.add_app_template_global(DELIVERY_LABELS, "DELIVERY_LABELS")
 
 
 @bp.get("/")

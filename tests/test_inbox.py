@@ -7,7 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from store.models import Attachment, Officer, Role, Ticket, TicketState
+from inbox.views import DELIVERY_LABELS
+from store.models import Attachment, DeliveryStatus, Officer, Role, Ticket, TicketState
 from tests.conftest import CITIZEN
 from tests.inbox_helpers import PASSWORD, act, add_officer, login, token
 
@@ -202,7 +203,12 @@ def test_failed_send_is_shown_with_its_reason(desk):
     desk.sms(f"{desk.code} tambahan keterangan")
     desk.drain()
     page = client_for(desk, "lia").get(f"/inbox/t/{desk.code}").get_data(as_text=True)
-    assert "failed" in page and "Nomor tujuan tidak valid" in page
+    assert 'class="status-failed">gagal<' in page and "Nomor tujuan tidak valid" in page
+    assert 'class="status-queued">dalam antrean penyedia<' in page  # the acknowledgement before it
+
+
+def test_every_delivery_status_has_a_label_in_bahasa_indonesia():
+    assert set(DELIVERY_LABELS) == {status.value for status in DeliveryStatus}
 
 
 def test_search_by_code_phone_and_words(desk):
