@@ -30,6 +30,8 @@ STATE_LABELS = {
     "ditunda": "Ditunda", "selesai": "Selesai", "diarsipkan": "Diarsipkan", "diteruskan": "Diteruskan",
 }
 CHANNEL_LABELS = {"sms": "SMS", "whatsapp": "WhatsApp", **workflow.MANUAL_CHANNELS}
+ROLE_LABELS = {"liaison": "Pejabat penghubung", "head": "Kepala", "official": "Pejabat yang ditugaskan",
+               "admin": "Admin"}
 # An outbound message's delivery status (DeliveryStatus), as the provider last reported it.
 DELIVERY_LABELS = {
     "pending": "belum dikirim", "sending": "sedang dikirim", "accepted": "diterima penyedia",
@@ -331,4 +333,4 @@ def staff():
         return redirect(url_for("inbox.staff"), 303)
     with services.db.sessions() as s:
         people = officer_store.of_agency(s, admin.agency)
-    return render_template("staff.html", people=people, roles=list(Role))
+    return render_template("staff.html", people=people, roles=list(Role), ROLE_LABELS=ROLE_LABELS)

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from inbox.views import DELIVERY_LABELS
+from inbox.views import DELIVERY_LABELS, ROLE_LABELS
 from store.models import Attachment, DeliveryStatus, Officer, Role, Ticket, TicketState
 from tests.conftest import CITIZEN
 from tests.inbox_helpers import PASSWORD, act, add_officer, login, token
@@ -207,8 +207,9 @@ def test_failed_send_is_shown_with_its_reason(desk):
     assert 'class="status-queued">dalam antrean penyedia<' in page  # the acknowledgement before it
 
 
-def test_every_delivery_status_has_a_label_in_bahasa_indonesia():
+def test_every_delivery_status_and_role_has_a_label_in_bahasa_indonesia():
     assert set(DELIVERY_LABELS) == {status.value for status in DeliveryStatus}
+    assert set(ROLE_LABELS) == {role.value for role in Role}
 
 
 def test_search_by_code_phone_and_words(desk):
@@ -277,6 +278,8 @@ def test_canned_replies_and_officers_are_admin_pages(desk):
     admin.post("/inbox/petugas", data={"csrf_token": token(admin, "/inbox/petugas"), "username": "baru1",
                                        "nama": "Petugas Baru", "peran": ["liaison"], "password": "sandi-baru-panjang"})
     assert login(desk.app.test_client(), "baru1", "sandi-baru-panjang").status_code == 302
+    page = admin.get("/inbox/petugas").get_data(as_text=True)
+    assert "<td>Petugas Baru</td><td>Pejabat penghubung</td>" in page and "liaison<" not in page
     admin.post("/inbox/petugas", data={"csrf_token": token(admin, "/inbox/petugas"), "username_status": "baru1",
                                        "aktif": "0"})
     assert login(desk.app.test_client(), "baru1", "sandi-baru-panjang").status_code == 401
