@@ -136,3 +136,15 @@ def test_from_sms_to_approved_answer_on_the_phone(live, browser):
     assert response.status == 404
     expect(page.get_by_role("link", name=code)).to_have_count(0)
     page.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_every_inbox_page_fits_a_phone_screen(live, browser):
+    add_officer(live, "admin", Role.LIAISON, Role.HEAD, Role.OFFICIAL, Role.ADMIN, agency="biro-organisasi")
+    send_sms(live, "NTT Jalan di Oesapa rusak parah, sudah 3 bulan berlubang dan membahayakan pengendara")
+    live.drain()
+    code = re.search(r"Kode: (\d{4}-\d{4})", live.twilio.messages[-1].body).group(1)
+    page = as_officer(browser, live, "admin", width=360)
+    for path in ["/inbox/", f"/inbox/t/{code}", "/inbox/catat", "/inbox/balasan", "/inbox/petugas"]:
+        page.goto(live.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, f"{path} is wider than the phone"
