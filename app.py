@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 from flask import Flask, jsonify, redirect, url_for
@@ -15,12 +15,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import inbox
 from config import Settings
 from gateway import sandbox, webhook
-from gateway.ingest import Ingestor
+from gateway.ingest import Ingestor, backfill
 from gateway.provider import SandboxProvider, TwilioProvider
 from gateway.sender import Sender
 from handlers import runtime
 from handlers.sweeper import given_up, given_up_count, retry_given_up, sweep
 from parsers.phone import mask
+from replies.render import WITA
 from store.db import Database
 from store.queues import Queues
 from store.tickets import seed_counts
@@ -103,6 +104,20 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     def sweep_command() -> None:
         """Queue stored work that Redis lost, once."""
         click.echo(repr(sweep(services)))
+
+    @app.cli.command("backfill")
+    @click.option("--since", required=True, metavar="'2026-11-22 08:00'",
+                  help="When the outage began: WITA unless an offset is given (+00:00 for UTC).")
+    def backfill_command(since: str) -> None:
+        """Store and queue what citizens sent since then that the webhook did not take (after an outage)."""
+        try:
+            moment = datetime.fromisoformat(since)
+        except ValueError:
+            raise click.BadParameter("use the form '2026-11-22 08:00'", param_hint="--since") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=WITA)
+        listed, stored = backfill(app.extensions["ingestor"], services.sender.provider, moment)
+        click.echo(f"{listed} message(s) received since {since}; {stored} had not been stored and are now queued")
 
     @app.cli.command("unprocessed")
     @click.option("--retry", is_flag=True, help="Let the sweeper queue them again (after fixing the cause).")

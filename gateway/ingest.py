@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from redis.exceptions import RedisError
 from sqlalchemy import update
@@ -48,8 +48,9 @@ class _Pending:
     error: BaseException | None = None
 
 
-def inbound_row(params: Mapping[str, str]) -> dict:
-    """Turn a provider's form fields into an inbound_messages row (all fields kept in params).
+def inbound_row(params: Mapping[str, str], received_at: datetime | None = None) -> dict:
+    """Turn a provider's form fields into an inbound_messages row (all fields kept in params);
+    received_at: when the provider received it, for a message stored late (naive UTC; default now).
 
     NUL characters, which no phone sends as text and PostgreSQL's text cannot hold, are dropped.
     """
@@ -71,7 +72,7 @@ def inbound_row(params: Mapping[str, str]) -> dict:
         num_media=num_media,
         profile_name=params.get("ProfileName", "")[:120],
         params=dict(params),
-        received_at=stamp,
+        received_at=received_at or stamp,
         queued_at=stamp,  # optimistic, so the happy path commits once; cleared if Redis fails
         attempts=1,
         intent="",
@@ -133,10 +134,10 @@ class Ingestor:
         self._start_lock = threading.Lock()
         self._conn: Connection | None = None  # the writer's own, kept between batches
 
-    def ingest(self, params: Mapping[str, str]) -> Ingested:
+    def ingest(self, params: Mapping[str, str], received_at: datetime | None = None) -> Ingested:
         """Store one message and queue it; return once it is committed."""
         self._ensure_writer()
-        pending = _Pending(inbound_row(params))
+        pending = _Pending(inbound_row(params, received_at))
         self._inbox.put(pending)
         if not pending.done.wait(WAIT_SECONDS):
             raise TimeoutError("inbound message not stored in time")
@@ -238,3 +239,16 @@ class Ingestor:
                 if pending.result.inbound_id is not None:
                     log.info("inbound %s from %s stored and queued", pending.row["message_sid"],
                              mask(pending.row["from_address"]))
+
+
+def backfill(ingestor: Ingestor, provider, since: datetime) -> tuple[int, int]:
+    """Store and queue the messages the provider received since then that were never stored
+    (the webhook was down or refused them); return how many it listed and how many were missing."""
+    listed = stored = 0
+    for fields in provider.received_since(since):
+        listed += 1
+        # Deadlines count from when the citizen's message arrived, not from now.
+        sent = datetime.fromisoformat(fields["DateSent"]).astimezone(timezone.utc).replace(tzinfo=None) \
+            if fields.get("DateSent") else None
+        stored += ingestor.ingest(fields, sent).inbound_id is not None  # a MessageSid stored before is skipped
+    return listed, stored

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 import requests
@@ -65,6 +67,9 @@ class Provider(Protocol):
     def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
         """Hand one message to the provider."""
 
+    def received_since(self, since: datetime) -> Iterator[dict[str, str]]:
+        """The messages citizens sent since then, as the fields their webhooks carry."""
+
 
 class TwilioProvider:
     name = "twilio"
@@ -97,6 +102,21 @@ class TwilioProvider:
             raise RetryableError("connection", "cannot connect") from exc
         return SendResult(sid=message.sid, status=message.status or "queued")
 
+    def received_since(self, since: datetime) -> Iterator[dict[str, str]]:
+        # Twilio keeps every message it received, whether or not the webhook took it (the gateway
+        # was down, or answered 500 while the database was): read back, they can be stored late.
+        for message in self.client.messages.stream(date_sent_after=since):
+            if message.direction != "inbound":
+                continue
+            fields = {"MessageSid": message.sid, "AccountSid": message.account_sid, "From": message.from_,
+                      "To": message.to, "Body": message.body or "", "NumMedia": str(message.num_media or 0),
+                      "DateSent": message.date_sent.isoformat() if message.date_sent else ""}
+            if fields["NumMedia"] != "0":
+                for i, media in enumerate(message.media.list()):
+                    fields[f"MediaUrl{i}"] = self.client.api.base_url + media.uri.removesuffix(".json")
+                    fields[f"MediaContentType{i}"] = media.content_type
+            yield fields
+
 
 class SandboxProvider:
     """Record instead of send: the outbound row is the whole effect."""
@@ -105,3 +125,6 @@ class SandboxProvider:
 
     def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
         return SendResult(sid="SB" + uuid.uuid4().hex, status="delivered")
+
+    def received_since(self, since: datetime) -> Iterator[dict[str, str]]:
+        return iter(())  # the sandbox phone feeds the ingest directly: nothing is kept elsewhere

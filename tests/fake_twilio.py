@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages\.json$")
+_MEDIA_LIST = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages/(?P<sid>SM\w+)/Media\.json")
 
 
 @dataclass
@@ -48,6 +49,7 @@ class FakeTwilio:
         self.media_requests: list[dict] = []
         self.failures: deque[Failure] = deque()
         self.attempts = 0  # every create request, answered or not
+        self.received: list[dict] = []  # messages citizens sent, as the API lists them
         self.lock = threading.Lock()
         self.arrived = threading.Condition(self.lock)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -71,6 +73,14 @@ class FakeTwilio:
         """Serve a file; cut_off: announce more bytes than are sent, then close (a dropped download)."""
         self.media[name] = (data, content_type, cut_off)
         return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Messages/MM1/Media/{name}"
+
+    def receive(self, from_: str, to: str, body: str, *, media: tuple[str, ...] = (),
+                sent: datetime | None = None) -> str:
+        """Keep a message as received from a citizen (listed by GET Messages.json); media: added names."""
+        sid = "SM" + uuid.uuid4().hex
+        self.received.append({"sid": sid, "from": from_, "to": to, "body": body, "media": media,
+                              "sent": sent or datetime.now(timezone.utc)})
+        return sid
 
     def wait_for(self, count: int, timeout: float = 30.0) -> bool:
         """Wait until at least count messages were accepted."""
@@ -113,7 +123,35 @@ class FakeTwilio:
                 self._send(status, {"code": code, "message": message, "status": status,
                                     "more_info": f"https://www.twilio.com/docs/errors/{code}"})
 
+            def _list(self, path: str):
+                """Messages.json (the received ones, filtered by DateSent>) and a message's Media.json."""
+                account = f"/2010-04-01/Accounts/{fake.account_sid}"
+                url, _, query = path.partition("?")
+                media = _MEDIA_LIST.match(url)
+                if media:
+                    found = next(m for m in fake.received if m["sid"] == media.group("sid"))
+                    items = [{"sid": f"ME{i}", "account_sid": fake.account_sid, "parent_sid": found["sid"],
+                              "content_type": fake.media[name][1],
+                              "uri": f"{account}/Messages/{found['sid']}/Media/{name}.json"}
+                             for i, name in enumerate(found["media"])]
+                    return self._send(200, {"media_list": items, "next_page_uri": None, "page": 0, "page_size": 50})
+                after = parse_qs(query).get("DateSent>", [""])[0]
+                since = datetime.fromisoformat(after.replace("Z", "+00:00")) if after else None
+                items = [{"sid": m["sid"], "account_sid": fake.account_sid, "from": m["from"], "to": m["to"],
+                          "body": m["body"], "num_media": str(len(m["media"])), "direction": "inbound",
+                          "status": "received", "date_sent": m["sent"].strftime("%a, %d %b %Y %H:%M:%S +0000"),
+                          "uri": f"{account}/Messages/{m['sid']}.json"}
+                         for m in fake.received if since is None or m["sent"] >= since]
+                items += [{"sid": m.sid, "account_sid": fake.account_sid, "from": m.from_, "to": m.to,
+                           "body": m.body, "num_media": "0", "direction": "outbound-api", "status": "sent"}
+                          for m in fake.messages]  # what the gateway sent is listed too
+                return self._send(200, {"messages": items, "next_page_uri": None, "page": 0, "page_size": 50})
+
             def do_GET(self):
+                if self.path.split("?")[0].endswith(".json"):
+                    if not self._authorized():
+                        return self._error(401, 20003, "Authenticate")
+                    return self._list(self.path)
                 name = self.path.rsplit("/", 1)[-1]
                 fake.media_requests.append({"path": self.path, "authorized": self._authorized()})
                 if not self._authorized():

@@ -1,12 +1,14 @@
 """Bad days: Redis down, the provider failing, callbacks out of order, opted-out numbers."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from handlers.sweeper import sweep
 from store.models import Contact, InboundMessage, OutboundMessage, Ticket
-from tests.conftest import CITIZEN, new_sid
+from tests.conftest import CITIZEN, SMS_LINE, WA_LINE, new_sid
 from tests.fake_twilio import Failure
 
 
@@ -470,3 +472,39 @@ def test_a_reply_claimed_but_never_handed_over_is_shown_failed_not_resent(gatewa
     row = outbound(gateway)
     assert row.status == "failed" and "tidak diketahui" in row.error_message
     assert gateway.twilio.messages == []
+
+
+def test_messages_received_while_the_webhook_was_down_are_backfilled(gateway):
+    taken = new_sid()
+    gateway.sms("NTT lampu jalan mati di Oesapa", sid=taken)  # the webhook took this one
+    gateway.drain()
+    acknowledged = len(gateway.twilio.messages)
+    gateway.twilio.messages.clear()  # listed as outbound: not the citizens'
+    # What Twilio kept meanwhile: the message above again, two the webhook never stored, one before.
+    gateway.twilio.received.append({"sid": taken, "from": CITIZEN, "to": SMS_LINE,
+                                    "body": "NTT lampu jalan mati di Oesapa", "media": (),
+                                    "sent": datetime.now(timezone.utc)})
+    sent = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=30)
+    gateway.twilio.receive("+6285333444555", SMS_LINE, "NTT air PDAM mati tiga hari di Oebobo", sent=sent)
+    gateway.twilio.add_media("ME9", b"\xff\xd8 foto kartu", "image/jpeg")
+    gateway.twilio.receive("whatsapp:+6285333444666", WA_LINE, "Bantuan PKH ibu saya belum cair", media=("ME9",))
+    gateway.twilio.receive("+6285333444777", SMS_LINE, "NTT lama", sent=datetime.now(timezone.utc) - timedelta(days=2))
+
+    since = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    result = gateway.app.test_cli_runner().invoke(args=["backfill", "--since", since])
+    assert result.exit_code == 0, result.output
+    assert "3 message(s) received" in result.output and "2 had not been stored" in result.output
+    gateway.drain()
+    assert acknowledged == 1
+    assert sorted(m.to for m in gateway.twilio.messages) == ["+6285333444555", "whatsapp:+6285333444666"]
+    assert all("diterima. Kode:" in m.body for m in gateway.twilio.messages)
+    with gateway.session() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 3
+        # the deadline counts from when the citizen sent it, not from the backfill
+        assert s.scalar(select(Ticket.created_at).where(Ticket.phone == "+6285333444555")) == sent.replace(tzinfo=None)
+        assert len(gateway.twilio.media_requests) == 1 and gateway.twilio.media_requests[0]["authorized"]
+
+
+def test_backfill_refuses_a_time_it_cannot_read(gateway):
+    result = gateway.app.test_cli_runner().invoke(args=["backfill", "--since", "kemarin"])
+    assert result.exit_code != 0 and "2026-11-22 08:00" in result.output
