@@ -24,6 +24,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DataError, DBAPIError
 
+from gateway.provider import Provider
 from parsers.phone import mask, split_address
 from store.db import Database, now
 from store.models import InboundMessage
@@ -241,7 +242,7 @@ class Ingestor:
                              mask(pending.row["from_address"]))
 
 
-def backfill(ingestor: Ingestor, provider, since: datetime) -> tuple[int, int]:
+def backfill(ingestor: Ingestor, provider: Provider, since: datetime) -> tuple[int, int]:
     """Store and queue the messages the provider received since then that were never stored
     (the webhook was down or refused them); return how many it listed and how many were missing."""
     listed = stored = 0
