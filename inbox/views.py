@@ -43,6 +43,8 @@ ACTION_LABELS = {a.name: a.label for a in workflow.ACTIONS} | {
     "catat": "Dicatat", "diterima": "Diterima (diteruskan dari instansi lain)",
     "buka_kembali": "Dibuka kembali (warga mengirim tambahan)"}
 INLINE_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+# Voice notes (WhatsApp's are audio/ogg), played on the ticket page.
+INLINE_AUDIO = {"audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", "audio/wav", "audio/webm"}
 PAGE_SIZE = 50
 
 
@@ -168,7 +170,7 @@ def ticket(code: str):
         agencies=[a for a in service.agencies.values() if a.code != officer.agency], canned=canned,
         left=time_left(t.due_at, t.is_open, moment), age=span(moment - t.created_at),
         outside_window=workflow.outside_window(t), draft_count=segment_count(t.draft),
-        inline_images=INLINE_IMAGES, action_labels=ACTION_LABELS)
+        inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS)
 
 
 @bp.post("/t/<code>/<action>")
@@ -236,7 +238,7 @@ def _queue_sends(outbound_ids) -> None:
 @bp.get("/lampiran/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int):
-    """Serve evidence to officers of the ticket's agency; images inline, anything else as a download."""
+    """Serve evidence to officers of the ticket's agency; images and sound inline, anything else as a download."""
     with _session() as s:
         att = s.get(Attachment, attachment_id)
         t = s.get(Ticket, att.ticket_id) if att is not None and att.ticket_id else None
@@ -246,7 +248,7 @@ def attachment(attachment_id: int):
     if not path.is_relative_to(_services().settings.media_dir.resolve()) or not path.exists():
         abort(404)
     kind = att.content_type.split(";")[0].strip().lower()
-    inline = kind in INLINE_IMAGES
+    inline = kind in INLINE_IMAGES or kind in INLINE_AUDIO
     response = send_file(path, mimetype=kind if inline else "application/octet-stream", as_attachment=not inline,
                          download_name=f"lampiran-{t.code}-{att.position + 1}{path.suffix}")
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -270,6 +270,22 @@ def test_attachments_only_for_the_agency_and_never_executed(make_gateway):
     assert client_for(gateway, "biro").get(f"/inbox/lampiran/{image_id}").status_code == 404
 
 
+def test_a_voice_note_plays_on_the_ticket_page(make_gateway):
+    gateway = make_gateway()
+    add_officer(gateway, "dinsos", Role.LIAISON, agency="dinsos-kupang")
+    voice = gateway.twilio.add_media("ME7", b"OggS voice note", "audio/ogg; codecs=opus")
+    gateway.whatsapp("", NumMedia="1", MediaUrl0=voice, MediaContentType0="audio/ogg; codecs=opus")
+    gateway.drain()
+    with gateway.session() as s:
+        code, attachment_id = s.execute(select(Ticket.code, Attachment.id).join(Attachment)).one()
+    dinsos = client_for(gateway, "dinsos")
+    page = dinsos.get(f"/inbox/t/{code[:4]}-{code[4:]}").get_data(as_text=True)
+    assert f'<audio controls preload="none" src="/inbox/lampiran/{attachment_id}">' in page
+    sound = dinsos.get(f"/inbox/lampiran/{attachment_id}")
+    assert sound.mimetype == "audio/ogg" and sound.get_data() == b"OggS voice note"
+    assert "sandbox" in sound.headers["Content-Security-Policy"]
+
+
 def test_canned_replies_and_officers_are_admin_pages(desk):
     admin = client_for(desk, "admin")
     admin.post("/inbox/balasan", data={"csrf_token": token(admin, "/inbox/balasan"), "judul": "Terima kasih",
