@@ -95,6 +95,7 @@ bp.add_app_template_filter(local, "local")
 bp.add_app_template_global(STATE_LABELS, "STATE_LABELS")
 bp.add_app_template_global(CHANNEL_LABELS, "CHANNEL_LABELS")
 bp.add_app_template_global(DELIVERY_LABELS, "DELIVERY_LABELS")
+bp.add_app_template_global(ROLE_LABELS, "ROLE_LABELS")
 
 
 @bp.get("/")
@@ -335,4 +336,4 @@ def staff():
         return redirect(url_for("inbox.staff"), 303)
     with services.db.sessions() as s:
         people = officer_store.of_agency(s, admin.agency)
-    return render_template("staff.html", people=people, roles=list(Role), ROLE_LABELS=ROLE_LABELS)
+    return render_template("staff.html", people=people, roles=list(Role))
