@@ -162,14 +162,15 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
         case intents.Thanks():
             return None, None  # kept, unanswered: a thank-you is no request and not worth a paid reply
         case intents.Help(reason=why):
+            if line.keyword and why is intents.HelpReason.EMPTY:
+                return ("help", render("help_empty", keyword=line.keyword)), None
             # The citizen's own latest code in place of the example: one who lost it gets it back.
             latest = s.scalar(select(Ticket.code).where(Ticket.phone == msg.phone, Ticket.line_id == line.id)
                               .order_by(Ticket.id.desc()).limit(1))
             code = codes.display(latest) if latest else EXAMPLE_CODE
             if not line.keyword:
                 return ("help", render("help_free", service=line.name, code=code)), None
-            name = "help_empty" if why is intents.HelpReason.EMPTY else "help_keyword"
-            return ("help", render(name, service=line.name, keyword=line.keyword, code=code)), None
+            return ("help", render("help_keyword", service=line.name, keyword=line.keyword, code=code)), None
     raise ValueError(f"unknown intent {type(intent).__name__}")  # not its text: logs carry no message bodies
 
 
