@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
 import re
 import unicodedata
@@ -155,6 +156,7 @@ def _word(text: str) -> str:
     return _TRIM.sub("", text).upper()
 
 
+@functools.lru_cache(maxsize=None)
 def _keyword_pattern(keyword: str) -> re.Pattern[str]:
     # A letter typed twice or a double letter typed once ("NTTT", "NNT", "NT") is still the keyword;
     # another letter ("NTB", another province's) is not.
