@@ -75,9 +75,9 @@ class FakeTwilio:
         return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Messages/MM1/Media/{name}"
 
     def receive(self, from_: str, to: str, body: str, *, media: tuple[str, ...] = (),
-                sent: datetime | None = None) -> str:
+                sent: datetime | None = None, sid: str | None = None) -> str:
         """Keep a message as received from a citizen (listed by GET Messages.json); media: added names."""
-        sid = "SM" + uuid.uuid4().hex
+        sid = sid or "SM" + uuid.uuid4().hex
         self.received.append({"sid": sid, "from": from_, "to": to, "body": body, "media": media,
                               "sent": sent or datetime.now(timezone.utc)})
         return sid

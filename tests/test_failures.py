@@ -481,9 +481,7 @@ def test_messages_received_while_the_webhook_was_down_are_backfilled(gateway):
     acknowledged = len(gateway.twilio.messages)
     gateway.twilio.messages.clear()  # listed as outbound: not the citizens'
     # What Twilio kept meanwhile: the message above again, two the webhook never stored, one before.
-    gateway.twilio.received.append({"sid": taken, "from": CITIZEN, "to": SMS_LINE,
-                                    "body": "NTT lampu jalan mati di Oesapa", "media": (),
-                                    "sent": datetime.now(timezone.utc)})
+    gateway.twilio.receive(CITIZEN, SMS_LINE, "NTT lampu jalan mati di Oesapa", sid=taken)
     sent = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=30)
     gateway.twilio.receive("+6285333444555", SMS_LINE, "NTT air PDAM mati tiga hari di Oebobo", sent=sent)
     gateway.twilio.add_media("ME9", b"\xff\xd8 foto kartu", "image/jpeg")
