@@ -61,7 +61,7 @@ class Sender:
         to, from_, body, purpose = claimed
         if purpose not in SENT_EVEN_WHEN_OPTED_OUT and is_opted_out(s, split_address(to)[1]):
             _settle(s, outbound_id, DeliveryStatus.SUPPRESSED, "",
-                    "Tidak dikirim: warga memilih berhenti (STOP)", DeliveryStatus.SENDING)
+                    "warga memilih berhenti (STOP)", DeliveryStatus.SENDING)
             log.info("outbound %s suppressed: %s opted out", outbound_id, mask(to))
             return None
         return Claim(outbound_id, to, from_, body)

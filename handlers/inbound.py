@@ -20,7 +20,7 @@ from parsers.phone import address_for, mask, to_e164
 from replies.render import date, render, state_phrase, ticket_list, typed_code
 from replies.texts import EXAMPLE_CODE
 from store.db import now
-from store.models import Attachment, InboundMessage, OutboundMessage, Ticket, TicketState
+from store.models import Attachment, DeliveryStatus, InboundMessage, OutboundMessage, Ticket, TicketState
 from store.queries import contact, lock_phone, set_opt_out
 from store.tickets import add_ticket, unused_code
 
@@ -32,6 +32,15 @@ REPLY_WINDOW = timedelta(days=7)
 MY_TICKETS_SHOWN = 3
 # A message without a code on a free-text line this soon after the last continues its request.
 BURST_WINDOW = timedelta(minutes=10)
+# Automatic replies a number gets at most, so that an auto-responder answering each of our replies,
+# or a flood, cannot run up the office's bill one paid SMS at a time (Twilio stops only fast loops:
+# 30 replies in 30 seconds, error 14107). A message over a limit is applied and kept all the same;
+# its reply is written as not sent, with the reason, for the inbox to show.
+LIMIT_WINDOW = timedelta(hours=24)
+AUTO_REPLY_LIMIT = 20                      # in the window, STOP and START confirmations aside
+HELP_LIMIT = 3                             # help texts for unreadable messages, in the window
+HELP_AGAIN_AFTER = timedelta(minutes=30)   # unreadable text right after a help text: it is above
+ALWAYS_SENT = {"opted_out", "opted_in"}
 _NOT_WORDS = re.compile(r"[\W_]+")
 
 
@@ -98,8 +107,9 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     msg.intent = type(intent).__name__
     reply, ticket = _apply(s, services.settings.service, msg, line, intent)
     attachments = _keep_media(s, msg, ticket)
-    outbound = _reply(s, msg, reply, ticket) if reply else None
-    claim = services.sender.claim(s, outbound.id) if outbound else None
+    held = _held(s, msg, reply[0], intent) if reply else None
+    outbound = _reply(s, msg, reply, ticket, held) if reply else None
+    claim = services.sender.claim(s, outbound.id) if outbound and not held else None
     log.info("inbound %s from %s: %s", msg.message_sid, mask(msg.phone), msg.intent)
     return Outcome(claims=(claim,) if claim else (), attachment_ids=tuple(a.id for a in attachments))
 
@@ -290,8 +300,42 @@ def _keep_media(s: Session, msg: Message, ticket: Ticket | None) -> list[Attachm
     return found
 
 
-def _reply(s: Session, msg: Message, reply: tuple[str, str], ticket: Ticket | None) -> OutboundMessage:
+_O = OutboundMessage.__table__
+# The automatic replies offered for sending to an address since a time, newest first.
+_RECENT_REPLIES = (
+    select(_O.c.purpose, _O.c.created_at)
+    .where(_O.c.to_address == bindparam("to"), _O.c.inbound_id.is_not(None),
+           _O.c.status != DeliveryStatus.SUPPRESSED.value, _O.c.created_at >= bindparam("since"))
+    .order_by(_O.c.created_at.desc(), _O.c.id.desc()).limit(bindparam("most"))
+)
+
+
+def _held(s: Session, msg: Message, purpose: str, intent) -> str | None:
+    """Why the reply to this message is not to be sent (a limit on automatic replies), or None."""
+    if purpose in ALWAYS_SENT:
+        return None
+    moment = now()
+    recent = s.execute(_RECENT_REPLIES, {"to": address_for(msg.channel, msg.phone), "since": moment - LIMIT_WINDOW,
+                                         "most": AUTO_REPLY_LIMIT}).all()
+    if len(recent) >= AUTO_REPLY_LIMIT:
+        return f"batas {AUTO_REPLY_LIMIT} balasan otomatis per 24 jam ke nomor ini tercapai"
+    if purpose == "help" and intent == intents.Help(intents.HelpReason.UNREADABLE):
+        if recent and recent[0].purpose == "help" and recent[0].created_at >= moment - HELP_AGAIN_AFTER:
+            return "petunjuk baru saja dikirim ke nomor ini"
+        if sum(r.purpose == "help" for r in recent) >= HELP_LIMIT:
+            return f"batas {HELP_LIMIT} petunjuk per 24 jam ke nomor ini tercapai"
+    return None
+
+
+def _reply(s: Session, msg: Message, reply: tuple[str, str], ticket: Ticket | None,
+           held: str | None) -> OutboundMessage:
     purpose, body = reply
-    return outbox.write(s, key=f"reply:{msg.id}", purpose=purpose, channel=msg.channel,
-                        to=address_for(msg.channel, msg.phone), from_=msg.to_address, body=body,
-                        ticket_id=ticket.id if ticket else None, inbound_id=msg.id)
+    row = outbox.write(s, key=f"reply:{msg.id}", purpose=purpose, channel=msg.channel,
+                       to=address_for(msg.channel, msg.phone), from_=msg.to_address, body=body,
+                       ticket_id=ticket.id if ticket else None, inbound_id=msg.id)
+    if held:
+        row.status, row.status_rank = DeliveryStatus.SUPPRESSED.value, DeliveryStatus.SUPPRESSED.rank
+        row.error_message = held
+        log.warning("inbound %s from %s: %s reply held (limit on automatic replies)",
+                    msg.message_sid, mask(msg.phone), purpose)
+    return row

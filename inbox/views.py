@@ -37,7 +37,7 @@ DELIVERY_LABELS = {
     "pending": "belum dikirim", "sending": "sedang dikirim", "accepted": "diterima penyedia",
     "queued": "dalam antrean penyedia", "sent": "terkirim", "delivered": "sampai di ponsel",
     "read": "dibaca", "undelivered": "tidak sampai", "failed": "gagal",
-    "suppressed": "tidak dikirim: warga berhenti berlangganan",
+    "suppressed": "tidak dikirim",  # why: the row's error_message
 }
 ACTION_LABELS = {a.name: a.label for a in workflow.ACTIONS} | {
     "catat": "Dicatat", "diterima": "Diterima (diteruskan dari instansi lain)",

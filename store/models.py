@@ -153,7 +153,10 @@ class OutboundMessage(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    __table_args__ = (Index("ix_outbound_status", "status", "updated_at"),)
+    __table_args__ = (
+        Index("ix_outbound_status", "status", "updated_at"),
+        Index("ix_outbound_to", "to_address", "created_at"),  # the limits on automatic replies
+    )
 
 
 class Attachment(Base):

@@ -207,6 +207,18 @@ def test_failed_send_is_shown_with_its_reason(desk):
     assert 'class="status-queued">dalam antrean penyedia<' in page  # the acknowledgement before it
 
 
+def test_a_reply_held_by_the_limit_on_automatic_replies_is_shown_with_why(desk, monkeypatch):
+    from handlers import inbound
+
+    monkeypatch.setattr(inbound, "AUTO_REPLY_LIMIT", 1)  # the desk's acknowledgement was the one
+    desk.sms(f"{desk.code} tambahan: lubangnya makin lebar")
+    desk.drain()
+    page = client_for(desk, "lia").get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert "lubangnya makin lebar" in page
+    assert 'class="status-suppressed">tidak dikirim<' in page
+    assert "batas 1 balasan otomatis per 24 jam ke nomor ini tercapai" in page
+
+
 def test_every_delivery_status_and_role_has_a_label_in_bahasa_indonesia():
     assert set(DELIVERY_LABELS) == {status.value for status in DeliveryStatus}
     assert set(ROLE_LABELS) == {role.value for role in Role}

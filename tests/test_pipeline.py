@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from handlers import inbound
 from parsers import codes
 from store.models import Attachment, Contact, InboundMessage, OutboundMessage, Ticket
 from tests.conftest import CITIZEN, PUBLIC_BASE_URL, SMS_LINE, WA_LINE, new_sid
@@ -178,6 +179,70 @@ def test_stop_then_nothing_until_start(gateway):
         assert last.status == "suppressed" and "STOP" in last.error_message
     assert "aktif kembali" in gateway.converse("MULAI")
     assert gateway.converse(f"CEK {code}").startswith(f"Kode {code}:")
+
+
+def replies_to(gateway, body: str, **kw) -> list[str]:
+    """Send one SMS and process it; return what reached the citizen because of it (one reply or none)."""
+    before = len(gateway.twilio.messages)
+    assert gateway.sms(body, **kw).status_code == 200
+    gateway.drain()
+    return [m.body for m in gateway.twilio.messages[before:]]
+
+
+def held_replies(gateway) -> list[OutboundMessage]:
+    with gateway.session() as s:
+        return s.scalars(select(OutboundMessage).where(OutboundMessage.status == "suppressed")
+                         .order_by(OutboundMessage.id)).all()
+
+
+def age_replies(gateway, by: timedelta) -> None:
+    """Move every reply written so far back in time, as if by was gone since."""
+    with gateway.session() as s, s.begin():
+        for row in s.scalars(select(OutboundMessage)):  # in Python: SQLite has no date arithmetic
+            row.created_at -= by
+
+
+def test_an_auto_responder_gets_one_help_text_not_a_loop(gateway):
+    # A machine answering each of our replies with its own line: every message it sends is unreadable.
+    replies = [replies_to(gateway, "Maaf, nomor yang Anda tuju sedang tidak aktif") for _ in range(4)]
+    assert [len(r) for r in replies] == [1, 0, 0, 0]
+    with gateway.session() as s:
+        assert s.scalars(select(InboundMessage.intent)).all() == ["Help"] * 4  # every message kept
+    held = held_replies(gateway)
+    assert len(held) == 3 and all("petunjuk baru saja dikirim" in m.error_message for m in held)
+
+
+def test_help_for_unreadable_text_comes_again_after_half_an_hour_three_times_a_day(gateway):
+    for expected in (1, 1, 1, 0):
+        assert len(replies_to(gateway, "jalan rusak mohon diperbaiki")) == expected
+        age_replies(gateway, timedelta(minutes=31))
+    assert "3 petunjuk" in held_replies(gateway)[0].error_message
+    age_replies(gateway, timedelta(hours=24))
+    assert len(replies_to(gateway, "jalan rusak mohon diperbaiki")) == 1  # a day later
+
+
+def test_help_asked_for_or_after_another_reply_is_not_held(gateway):
+    assert "Pengaduan: NTT (spasi) isi" in gateway.converse("INFO")
+    assert "Pengaduan: NTT (spasi) isi" in gateway.converse("INFO")  # asked again: answered again
+    gateway.converse("NTT lampu jalan mati")
+    assert "Pengaduan: NTT (spasi) isi" in gateway.converse("halo pak laporan saya kapan ditanggapi")
+
+
+def test_automatic_replies_to_a_number_stop_at_the_daily_limit(gateway, monkeypatch):
+    monkeypatch.setattr(inbound, "AUTO_REPLY_LIMIT", 3)
+    for i in range(3):
+        assert "Pengaduan Anda diterima" in gateway.converse(f"NTT lampu jalan mati di RT {i}")
+    assert replies_to(gateway, "NTT air PDAM mati di Oebobo") == []
+    with gateway.session() as s:  # the complaint is a ticket all the same, its acknowledgement held
+        ticket = s.scalars(select(Ticket).order_by(Ticket.id.desc())).first()
+        ack = s.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == ticket.id)).one()
+    assert ticket.body == "air PDAM mati di Oebobo"
+    assert ack.status == "suppressed" and "batas 3 balasan otomatis per 24 jam" in ack.error_message
+    assert "Pengaduan Anda diterima" in gateway.converse("NTT sampah menumpuk", frm="+6281399887766")
+    assert "tidak akan menerima pesan lagi" in gateway.converse("STOP")  # confirmed over the limit
+    assert "aktif kembali" in gateway.converse("START")
+    age_replies(gateway, timedelta(hours=24))
+    assert "Pengaduan Anda diterima" in gateway.converse("NTT got di Oebufu tersumbat")
 
 
 def test_one_person_across_phone_formats_and_channels(gateway):
