@@ -55,6 +55,7 @@ def conversation():
         outbound = s.scalars(select(OutboundMessage).where(OutboundMessage.to_address == address)
                              .order_by(OutboundMessage.id.desc()).limit(50)).all()
     items = [{"dir": "in", "at": m.received_at.isoformat(), "body": m.body} for m in inbound]
-    items += [{"dir": "out", "at": m.created_at.isoformat(), "body": m.body, "status": m.status}
-              for m in outbound]
+    # A reply not sent (a limit on automatic replies, STOP) says why.
+    items += [{"dir": "out", "at": m.created_at.isoformat(), "body": m.body, "status": m.status,
+               "note": m.error_message} for m in outbound]
     return jsonify(sorted(items, key=lambda item: item["at"]))
