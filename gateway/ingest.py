@@ -130,7 +130,8 @@ class Ingestor:
     def __init__(self, db: Database, queues: Queues):
         self.db = db
         self.queues = queues
-        self._inbox: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()  # None: stop
+        self._writer: threading.Thread | None = None
         self._writer_pid: int | None = None
         self._start_lock = threading.Lock()
         self._conn: Connection | None = None  # the writer's own, kept between batches
@@ -154,18 +155,38 @@ class Ingestor:
             if self._writer_pid != os.getpid():
                 self._inbox = queue.SimpleQueue()
                 self._conn = None  # the parent's connection is not this process's to use
-                threading.Thread(target=self._write_forever, name="ingest-writer", daemon=True).start()
+                self._writer = threading.Thread(target=self._write_forever, name="ingest-writer", daemon=True)
+                self._writer.start()
                 self._writer_pid = os.getpid()
 
+    def close(self) -> None:
+        """Stop this process's writer after what it holds, and close its connection (an app that
+        goes away before its process does, as in the tests, would keep one open otherwise)."""
+        if self._writer_pid == os.getpid() and self._writer is not None:
+            self._inbox.put(None)
+            self._writer.join(WAIT_SECONDS)
+            self._writer_pid = self._writer = None
+        elif self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
     def _write_forever(self) -> None:
-        while True:
-            batch = [self._inbox.get()]
+        stopping = False
+        while not stopping:
+            first = self._inbox.get()
+            if first is None:
+                break
+            batch = [first]
             time.sleep(0)  # a turn for the requests under way to reach the queue: bigger batches
             while len(batch) < MAX_BATCH:
                 try:
-                    batch.append(self._inbox.get_nowait())
+                    pending = self._inbox.get_nowait()
                 except queue.Empty:
                     break
+                if pending is None:
+                    stopping = True
+                    break
+                batch.append(pending)
             try:
                 self._write(batch)
             except BaseException as exc:  # handed to each waiting request, which answers 500
@@ -174,6 +195,9 @@ class Ingestor:
             finally:
                 for pending in batch:
                     pending.done.set()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _store(self, rows: list[dict]) -> dict[str, int]:
         """Insert the rows in one statement that commits itself; return {MessageSid: id} of the new ones.

@@ -4,11 +4,12 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from datetime import timedelta
 
 import pytest
 from redis import Redis
 from rq import SimpleWorker
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from twilio.request_validator import RequestValidator
 
 from tests.fake_twilio import FakeTwilio
@@ -118,6 +119,14 @@ class Gateway:
     def session(self):
         return self.services.db.sessions()
 
+    def move_back(self, column, by: timedelta) -> None:
+        """Move a timestamp of every row back in time, as if by was gone since. In Python: on SQLite,
+        SQL's `column - interval` stores a number, which sorts before every date."""
+        with self.session() as s, s.begin():
+            for row in s.scalars(select(column.class_)):
+                if getattr(row, column.key) is not None:
+                    setattr(row, column.key, getattr(row, column.key) - by)
+
 
 @pytest.fixture
 def make_gateway(database_url, redis_conn, twilio, tmp_path):
@@ -132,6 +141,7 @@ def make_gateway(database_url, redis_conn, twilio, tmp_path):
 
     yield make
     for app in made:
+        app.extensions["ingestor"].close()
         app.extensions["gateway"].db.dispose()
 
 

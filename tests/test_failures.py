@@ -47,13 +47,11 @@ def test_a_long_redis_outage_uses_up_no_attempts(make_gateway):
 
 def test_sweeper_requeues_a_lost_job_and_a_pending_send(gateway):
     from datetime import timedelta
-    from sqlalchemy import update
 
     gateway.sms("NTT puskesmas tutup siang hari")
     gateway.services.queues.redis.flushdb()  # the job is lost (Redis restarted without persistence)
     assert sweep(gateway.services).inbound == 0  # too early: it may still be on its way
-    with gateway.services.db.transaction() as s:
-        s.execute(update(InboundMessage).values(queued_at=InboundMessage.queued_at - timedelta(minutes=11)))
+    gateway.move_back(InboundMessage.queued_at, timedelta(minutes=11))
     assert sweep(gateway.services).inbound == 1
     gateway.twilio.fail_next(*[Failure(500)] * 4)
     gateway.drain()
@@ -104,7 +102,6 @@ def test_redis_failing_to_queue_a_download_does_not_hold_back_the_reply(gateway,
 def test_sweeper_queues_a_lost_download_again(gateway):
     from datetime import timedelta
 
-    from sqlalchemy import update
 
     from handlers import inbound
     from store.models import Attachment
@@ -116,8 +113,7 @@ def test_sweeper_queues_a_lost_download_again(gateway):
         inbound_id = s.scalar(select(InboundMessage.id))
     inbound.process(gateway.services, inbound_id)  # processed; the download job never reached Redis
     assert sweep(gateway.services).downloads == 0  # too early: it may still be on its way
-    with gateway.services.db.transaction() as s:
-        s.execute(update(InboundMessage).values(processed_at=InboundMessage.processed_at - timedelta(minutes=11)))
+    gateway.move_back(InboundMessage.processed_at, timedelta(minutes=11))
     assert sweep(gateway.services).downloads == 1
     assert sweep(gateway.services).downloads == 0  # its job is in Redis now
     gateway.drain()
@@ -455,7 +451,6 @@ def test_a_reply_claimed_but_never_handed_over_is_shown_failed_not_resent(gatewa
     leaves it 'sending', which the sweeper shows as failed; it never goes out twice."""
     from datetime import timedelta
 
-    from sqlalchemy import update
 
     from handlers import inbound
 
@@ -465,8 +460,7 @@ def test_a_reply_claimed_but_never_handed_over_is_shown_failed_not_resent(gatewa
         inbound_id = s.scalar(select(InboundMessage.id))
     inbound.process(gateway.services, inbound_id)  # committed; then the worker dies
     assert outbound(gateway).status == "sending"
-    with gateway.services.db.transaction() as s:
-        s.execute(update(OutboundMessage).values(updated_at=OutboundMessage.updated_at - timedelta(minutes=11)))
+    gateway.move_back(OutboundMessage.updated_at, timedelta(minutes=11))
     assert sweep(gateway.services).abandoned == 1
     gateway.drain()
     row = outbound(gateway)

@@ -159,3 +159,13 @@ def test_served_by_gunicorn_as_deployed(make_gateway, tmp_path):
     gateway.drain()
     assert sorted(m.to for m in gateway.twilio.messages) == sorted(p["From"] for p in messages[:40])
     assert "Traceback" not in log and "lampu jalan" not in log
+
+
+def test_close_stops_the_writer_and_returns_its_connection(gateway):
+    assert gateway.sms("NTT lampu jalan mati").status_code == 200
+    pool = gateway.services.db.engine.pool
+    assert pool.checkedout() == 1  # the writer keeps its connection between batches
+    gateway.app.extensions["ingestor"].close()
+    assert pool.checkedout() == 0
+    assert gateway.sms("NTT air PDAM mati").status_code == 200  # a writer starts again on first use
+    assert pool.checkedout() == 1
