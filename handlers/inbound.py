@@ -30,7 +30,8 @@ RESEND_WINDOW = timedelta(hours=24)
 REPLY_WINDOW = timedelta(days=7)
 # How many of a citizen's latest tickets CEK without a code names (three fit one SMS).
 MY_TICKETS_SHOWN = 3
-# A message without a code on a free-text line this soon after the last continues its request.
+# A message without a code on a free-text line (on a keyword line: text without the keyword) this soon
+# after the last continues its request, while nobody has reviewed it.
 BURST_WINDOW = timedelta(minutes=10)
 # Automatic replies a number gets at most, so that an auto-responder answering each of our replies,
 # or a flood, cannot run up the office's bill one paid SMS at a time (Twilio stops only fast loops:
@@ -39,7 +40,9 @@ BURST_WINDOW = timedelta(minutes=10)
 LIMIT_WINDOW = timedelta(hours=24)
 AUTO_REPLY_LIMIT = 20                      # in the window, STOP and START confirmations aside
 HELP_LIMIT = 3                             # help texts for unreadable messages, in the window
-HELP_AGAIN_AFTER = timedelta(minutes=30)   # unreadable text right after a help text: it is above
+# A help text for unreadable text, or the confirmation of text added to the request it continues,
+# is not sent again this soon after the last one: the citizen has it just above.
+REPEAT_AFTER = timedelta(minutes=30)
 ALWAYS_SENT = {"opted_out", "opted_in"}
 _NOT_WORDS = re.compile(r"[\W_]+")
 
@@ -172,6 +175,11 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
         case intents.Thanks():
             return None, None  # kept, unanswered: a thank-you is no request and not worth a paid reply
         case intents.Help(reason=why):
+            text = intents.clean(msg.body)
+            if why is intents.HelpReason.UNREADABLE and line.keyword and text:
+                started = _being_written(s, msg, line)
+                if started is not None:  # the rest of a complaint, sent as an SMS of its own without the keyword
+                    return _continue(s, service, msg, started, text)
             if line.keyword and why is intents.HelpReason.EMPTY:
                 return ("help", render("help_empty", keyword=line.keyword)), None
             # The citizen's own latest code in place of the example: one who lost it gets it back.
@@ -241,9 +249,7 @@ def _new_ticket(s: Session, service: Service, msg: Message, line: Line, text: st
         # "saya mau tanya", "bantuan PKH saya belum cair", a photo): one ticket, not one each.
         started = _being_written(s, msg, line)
         if started is not None:
-            if text:
-                started.body = f"{started.body}\n{text}" if started.body else text
-            return _add_to(s, service, msg, started)
+            return _continue(s, service, msg, started, text)
     ticket = Ticket(
         code=unused_code(s), agency=line.agency, line_id=line.id, channel=msg.channel, kind=line.kind,
         phone=msg.phone, citizen_address=address_for(msg.channel, msg.phone), line_address=msg.to_address,
@@ -254,6 +260,15 @@ def _new_ticket(s: Session, service: Service, msg: Message, line: Line, text: st
     msg.ticket_id = ticket.id
     template = "ack_information" if line.kind == "informasi" else "ack_complaint"
     return ("ack", render(template, code=codes.display(ticket.code), due=date(ticket.due_at))), ticket
+
+
+def _continue(s: Session, service: Service, msg: Message, ticket: Ticket, text: str):
+    """Add a message to the request it continues, its text to the ticket's (so the queue and the
+    search see it); the confirmation is a purpose of its own, sent once for a run of them."""
+    if text:
+        ticket.body = f"{ticket.body}\n{text}" if ticket.body else text
+    (_, body), ticket = _add_to(s, service, msg, ticket)
+    return ("continued", body), ticket
 
 
 def _being_written(s: Session, msg: Message, line: Line) -> Ticket | None:
@@ -319,8 +334,11 @@ def _held(s: Session, msg: Message, purpose: str, intent) -> str | None:
                                          "most": AUTO_REPLY_LIMIT}).all()
     if len(recent) >= AUTO_REPLY_LIMIT:
         return f"batas {AUTO_REPLY_LIMIT} balasan otomatis per 24 jam ke nomor ini tercapai"
+    repeated = bool(recent) and recent[0].purpose == purpose and recent[0].created_at >= moment - REPEAT_AFTER
+    if purpose == "continued" and repeated:
+        return "tambahan baru saja dikonfirmasi ke nomor ini"
     if purpose == "help" and intent == intents.Help(intents.HelpReason.UNREADABLE):
-        if recent and recent[0].purpose == "help" and recent[0].created_at >= moment - HELP_AGAIN_AFTER:
+        if repeated:
             return "petunjuk baru saja dikirim ke nomor ini"
         if sum(r.purpose == "help" for r in recent) >= HELP_LIMIT:
             return f"batas {HELP_LIMIT} petunjuk per 24 jam ke nomor ini tercapai"

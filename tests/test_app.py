@@ -72,11 +72,11 @@ def test_sandbox_phone_simulator(tmp_path, redis_conn):
     with app.extensions["gateway"].db.sessions() as s:
         assert s.scalars(select(Ticket)).one().phone == "+6281234567890"
         assert s.scalars(select(OutboundMessage)).one().provider_sid.startswith("SB")
-    for body in ("tes", "tes lagi"):  # the second help text in a row is held, and says why
+    for body in ("lokasinya di Oesapa", "sudah lama"):  # the rest of the complaint: confirmed once
         client.post("/sandbox/messages", json={"line": "lapor-sms", "phone": "081234567890", "body": body})
         SimpleWorker(queues.all, connection=queues.redis).work(burst=True)
     held = client.get("/sandbox/messages?line=lapor-sms&phone=081234567890").get_json()[-1]
-    assert held["status"] == "suppressed" and held["note"] == "petunjuk baru saja dikirim ke nomor ini"
+    assert held["status"] == "suppressed" and held["note"] == "tambahan baru saja dikonfirmasi ke nomor ini"
 
 
 def test_sandbox_is_off_with_credentials(make_gateway):
