@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.schema import CreateIndex
 
 
 def now() -> datetime:
@@ -57,18 +58,17 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def create_all(self) -> None:
-        """Create missing tables; several processes starting at once take turns."""
-        from store.models import Base
-
+        """Create missing tables, and the indexes a later release added to tables that exist;
+        several processes starting at once take turns."""
         if self.sqlite_file:
             self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-            with self.write_lock:
-                Base.metadata.create_all(self.engine)
+            with self.write_lock, self.engine.begin() as conn:
+                _create_all(conn)
             return
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(1708)"))
-            Base.metadata.create_all(conn)
+            _create_all(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -78,6 +78,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _create_all(conn) -> None:
+    from store.models import Base
+
+    Base.metadata.create_all(conn)
+    for table in Base.metadata.sorted_tables:  # create_all passes over a table that exists, indexes and all
+        for index in table.indexes:
+            conn.execute(CreateIndex(index, if_not_exists=True))
 
 
 class _FileLock:

@@ -166,3 +166,17 @@ def test_database_errors_do_not_carry_personal_data(gateway):
         with gateway.services.db.engine.begin() as conn:
             conn.execute(insert(InboundMessage), [row, row])
     assert "6281234567890" not in str(failure.value) and "Maria" not in str(failure.value)
+
+
+def test_an_index_a_later_release_adds_is_created_on_an_existing_database(database_url):
+    from sqlalchemy import inspect, text
+
+    from store.db import Database
+
+    db = Database(database_url)
+    db.create_all()
+    with db.engine.begin() as conn:  # a database made before the index was in the models
+        conn.execute(text("DROP INDEX ix_outbound_to"))
+    db.create_all()
+    assert "ix_outbound_to" in {index["name"] for index in inspect(db.engine).get_indexes("outbound_messages")}
+    db.dispose()
