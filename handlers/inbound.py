@@ -332,7 +332,9 @@ def _held(s: Session, msg: Message, purpose: str, intent) -> str | None:
     moment = now()
     recent = s.execute(_RECENT_REPLIES, {"to": address_for(msg.channel, msg.phone), "since": moment - LIMIT_WINDOW,
                                          "most": AUTO_REPLY_LIMIT}).all()
-    if len(recent) >= AUTO_REPLY_LIMIT:
+    if len(recent) >= AUTO_REPLY_LIMIT:  # a loop with a machine, or a flood: an operator should know
+        log.warning("inbound %s from %s: %d automatic replies in 24 hours, no more sent",
+                    msg.message_sid, mask(msg.phone), AUTO_REPLY_LIMIT)
         return f"batas {AUTO_REPLY_LIMIT} balasan otomatis per 24 jam ke nomor ini tercapai"
     repeated = bool(recent) and recent[0].purpose == purpose and recent[0].created_at >= moment - REPEAT_AFTER
     if purpose == "continued" and repeated:
@@ -354,6 +356,6 @@ def _reply(s: Session, msg: Message, reply: tuple[str, str], ticket: Ticket | No
     if held:
         row.status, row.status_rank = DeliveryStatus.SUPPRESSED.value, DeliveryStatus.SUPPRESSED.rank
         row.error_message = held
-        log.warning("inbound %s from %s: %s reply held (limit on automatic replies)",
-                    msg.message_sid, mask(msg.phone), purpose)
+        log.info("inbound %s from %s: %s reply not sent (limit on automatic replies)",
+                 msg.message_sid, mask(msg.phone), purpose)
     return row

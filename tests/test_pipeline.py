@@ -246,11 +246,13 @@ def test_help_asked_for_or_after_another_reply_is_not_held(gateway):
     assert "Pengaduan: NTT (spasi) isi" in gateway.converse("halo pak laporan saya kapan ditanggapi")
 
 
-def test_automatic_replies_to_a_number_stop_at_the_daily_limit(gateway, monkeypatch):
+def test_automatic_replies_to_a_number_stop_at_the_daily_limit(gateway, monkeypatch, caplog):
     monkeypatch.setattr(inbound, "AUTO_REPLY_LIMIT", 3)
     for i in range(3):
         assert "Pengaduan Anda diterima" in gateway.converse(f"NTT lampu jalan mati di RT {i}")
     assert replies_to(gateway, "NTT air PDAM mati di Oebobo") == []
+    [warned] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]  # for the operator
+    assert "3 automatic replies in 24 hours" in warned and CITIZEN not in warned and "PDAM" not in warned
     with gateway.session() as s:  # the complaint is a ticket all the same, its acknowledgement held
         ticket = s.scalars(select(Ticket).order_by(Ticket.id.desc())).first()
         ack = s.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == ticket.id)).one()
