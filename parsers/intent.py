@@ -130,6 +130,11 @@ _LEADING_CODE = re.compile(r"^(?P<code>\d{4}\s*[\-.]?\s*\d{4})(?!\d)\s*[:.,#\-]?
 _LETTERS = re.compile(r"[^\W\d_]+")
 _LEADING_MARKS = re.compile(r"^[^\w]+")
 _CODE_IN_TEXT = re.compile(r"(?<!\d)\d{4}\s*[\-.]?\s*\d{4}(?!\d)")
+# The help text's "(spasi)" ("space") typed as it stands after the keyword, CEK or a code:
+# "NTT (spasi) isi", "CEK spasi 1234-5671" (its opening bracket may be taken as the separator).
+_SPACE_WORD = re.compile(r"^\s*[(<\[]?\s*spasi(?:\s*[)>\]]|\b)\s*", re.I)
+# The help text's placeholder sent as it stands, with nothing of the citizen's own.
+_PLACEHOLDER = re.compile(r"^[(<\[]?\s*isi(?:\s+(?:pengaduan|laporan|permintaan|keluhan))?\s*[)>\]]?$", re.I)
 
 
 def clean(text: str) -> str:
@@ -176,7 +181,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
 
     status = _STATUS.match(_TRIM.sub("", body))
     if status:
-        typed = status.group("code").strip()
+        typed = _SPACE_WORD.sub("", status.group("code")).strip()
         if not typed.strip("? ") or _only_code_words(typed):  # "Status?" too
             return MyTickets()  # "CEK", "cek laporan saya": which of theirs, and where they stand
         typed = _named_code(typed) or typed  # "CEK KODE 1234-5671": the code, not the word
@@ -191,7 +196,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     # Halves parted by a space alone ("1234 5671") make a code only when its check digit is right:
     # free text may begin with two numbers ("2025 2026 ...").
     if leading and (codes.is_valid(digits) or not typed.replace(" ", "").isdigit() or " " not in typed):
-        rest = leading.group("text").strip()
+        rest = _SPACE_WORD.sub("", leading.group("text")).strip()
         if not codes.is_valid(digits):
             return InvalidCode(typed)
         if not _TRIM.sub("", rest).strip("?"):
@@ -216,8 +221,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         match = _keyword_pattern(keyword).match(_LEADING_MARKS.sub("", body))  # "#NTT ...", "🙏 NTT ..."
         if not match:
             return Thanks() if _is_thanks(word) or _is_reaction(body) else Help(HelpReason.UNREADABLE)
-        rest = match.group("rest").strip()
-        if not _TRIM.sub("", rest):
+        rest = _SPACE_WORD.sub("", match.group("rest")).strip()
+        if not _TRIM.sub("", rest) or _PLACEHOLDER.match(rest):
             return Help(HelpReason.EMPTY)
         # The keyword put before a command ("NTT CEK 1234-5671", "NTT STOP", "NTT INFO"): the command.
         # Numbers that are no valid code begin a complaint ("NTT 2024-2025 jalan belum diperbaiki").

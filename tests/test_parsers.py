@@ -59,6 +59,21 @@ WRONG = "12345672"
     ("NTT info", Help(HelpReason.ASKED)),
     ("NTT stop pungli di kantor camat", NewTicket("stop pungli di kantor camat")),
     ("NTT 2024-2025 jalan belum diperbaiki", NewTicket("2024-2025 jalan belum diperbaiki")),
+    # The help text's "(spasi)" typed as it stands, and its placeholder sent with nothing of one's own
+    ("NTT (spasi) jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
+    ("NTT(spasi)jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
+    ("ntt spasi jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
+    ("NTT <spasi> jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
+    ("NTT spasial data desa salah", NewTicket("spasial data desa salah")),
+    ("NTT (spasi) isi pengaduan", Help(HelpReason.EMPTY)),
+    ("NTT <isi pengaduan>", Help(HelpReason.EMPTY)),
+    ("NTT isi", Help(HelpReason.EMPTY)),
+    ("NTT isi pengaduan: jalan rusak", NewTicket("isi pengaduan: jalan rusak")),
+    ("NTT (spasi) CEK (spasi) 1234-5671", StatusCheck(VALID)),
+    ("CEK (spasi) 1234-5671", StatusCheck(VALID)),
+    ("cek spasi 1234-5671", StatusCheck(VALID)),
+    ("1234-5671 (spasi) jalannya makin parah", FollowUp(VALID, "jalannya makin parah")),
+    ("1234-5671 spasi jalannya makin parah", FollowUp(VALID, "jalannya makin parah")),
 ])
 def test_sms_line(text, expected):
     assert parse(text, "NTT") == expected
