@@ -133,6 +133,7 @@ _CODE_IN_TEXT = re.compile(r"(?<!\d)\d{4}\s*[\-.]?\s*\d{4}(?!\d)")
 # The help text's "(spasi)" ("space") typed as it stands after the keyword, CEK or a code:
 # "NTT (spasi) isi", "CEK spasi 1234-5671" (its opening bracket may be taken as the separator).
 _SPACE_WORD = re.compile(r"^\s*[(<\[]?\s*spasi(?:\s*[)>\]]|\b)\s*", re.I)
+_SERVICE_NUMBER = re.compile(r"(?<!\d)1708(?!\d)")
 # The help text's placeholder sent as it stands, with nothing of the citizen's own.
 _PLACEHOLDER = re.compile(r"^[(<\[]?\s*isi(?:\s+(?:pengaduan|laporan|permintaan|keluhan))?\s*[)>\]]?$", re.I)
 
@@ -161,12 +162,38 @@ def _word(text: str) -> str:
     return _TRIM.sub("", text).upper()
 
 
-@functools.lru_cache(maxsize=None)
-def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+def _keyword_letters(keyword: str) -> str:
     # A letter typed twice or a double letter typed once ("NTTT", "NNT", "NT") is still the keyword;
     # another letter ("NTB", another province's) is not.
-    letters = "".join(re.escape(letter) + "+" for letter, _ in itertools.groupby(keyword.upper()))
-    return re.compile(rf"^{letters}(?:[\W_]+|$)(?P<rest>.*)$", re.I | re.S)
+    return "".join(re.escape(letter) + "+" for letter, _ in itertools.groupby(keyword.upper()))
+
+
+@functools.lru_cache(maxsize=None)
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    """The keyword at the start of a message, and the rest."""
+    return re.compile(rf"^{_keyword_letters(keyword)}(?:[\W_]+|$)(?P<rest>.*)$", re.I | re.S)
+
+
+@functools.lru_cache(maxsize=None)
+def _keyword_word(keyword: str) -> re.Pattern[str]:
+    """The keyword as a word anywhere in a message."""
+    return re.compile(rf"(?<!\w){_keyword_letters(keyword)}(?!\w)", re.I)
+
+
+def _after_keyword(body: str, keyword: str) -> str | None:
+    """The text after the line's keyword at the start ("NTT ...", "#NTT ...", "🙏 NTT ...") or after
+    a greeting, "lapor" or the service's number ("Selamat pagi, NTT ...", "Lapor NTT ...",
+    "1708 NTT ..."); None when the message does not begin so."""
+    match = _keyword_pattern(keyword).match(_LEADING_MARKS.sub("", body))
+    if match:
+        return match.group("rest")
+    found = _keyword_word(keyword).search(body)
+    if found is None:
+        return None
+    lead = _SERVICE_NUMBER.sub(" ", body[:found.start()])
+    if _TRIM.sub("", lead) and not _is_greeting(_word(lead)):
+        return None  # "Pemprov NTT lambat": the province named inside a text
+    return _LEADING_MARKS.sub("", body[found.end():])
 
 
 def parse(text: str, keyword: str | None = None) -> Intent:
@@ -218,10 +245,10 @@ def parse(text: str, keyword: str | None = None) -> Intent:
             return InvalidCode(named)
 
     if keyword:
-        match = _keyword_pattern(keyword).match(_LEADING_MARKS.sub("", body))  # "#NTT ...", "🙏 NTT ..."
-        if not match:
+        rest = _after_keyword(body, keyword)
+        if rest is None:
             return Thanks() if _is_thanks(word) or _is_reaction(body) else Help(HelpReason.UNREADABLE)
-        rest = _SPACE_WORD.sub("", match.group("rest")).strip()
+        rest = _SPACE_WORD.sub("", rest).strip()
         if not _TRIM.sub("", rest) or _PLACEHOLDER.match(rest):
             return Help(HelpReason.EMPTY)
         # The keyword put before a command ("NTT CEK 1234-5671", "NTT STOP", "NTT INFO"): the command.

@@ -74,6 +74,17 @@ WRONG = "12345672"
     ("cek spasi 1234-5671", StatusCheck(VALID)),
     ("1234-5671 (spasi) jalannya makin parah", FollowUp(VALID, "jalannya makin parah")),
     ("1234-5671 spasi jalannya makin parah", FollowUp(VALID, "jalannya makin parah")),
+    # The keyword after a greeting, "lapor" or the service's number: what follows it is the complaint
+    ("Selamat pagi, NTT jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
+    ("Shalom bapak. NTT (spasi) jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
+    ("Lapor NTT jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
+    ("saya mau lapor ntt: jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
+    ("1708 NTT jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
+    ("Halo pak, NTT", Help(HelpReason.EMPTY)),
+    ("Halo pak, NTT CEK 1234-5671", StatusCheck(VALID)),
+    ("Pemprov NTT lambat sekali", Help(HelpReason.UNREADABLE)),  # the province named, not the keyword
+    ("Selamat pagi NTB jalan rusak", Help(HelpReason.UNREADABLE)),
+    ("Selamat pagi, NTTjalan rusak", Help(HelpReason.UNREADABLE)),
 ])
 def test_sms_line(text, expected):
     assert parse(text, "NTT") == expected
