@@ -104,10 +104,12 @@ THANKS_WORDS = {
     "THANKS", "THANK", "THX", "TQ", "TENGKYU", "OK", "OKE", "OKAY", "OKEY", "SIAP", "BAIK", "SIP",
     "NOTED", "MANTAP", "TKS", "TX", "TY", "THANKYOU", "TERIMAKASI", "TRIMAKASI",
     "TARIMA", "KASI", "MAKASE", "MAKASEH",  # Kupang Malay: "tarima kasi", "makase"
+    # A blessing or an amen in answer, as often in NTT: "Tuhan berkati", "GBU", "Amin", "Puji Tuhan"
+    "AMIN", "AMIEN", "AMEN", "BERKATI", "MEMBERKATI", "GBU", "JBU", "PUJI", "ALHAMDULILLAH",
 }
 THANKS_FILLERS = {
     "YOU", "BANYAK", "ATAS", "YA", "YAA", "YAH", "NYA", "BANTUANNYA", "INFONYA", "INFORMASINYA",
-    "RESPONNYA", "JAWABANNYA", "TANGGAPANNYA",
+    "RESPONNYA", "JAWABANNYA", "TANGGAPANNYA", "TUHAN", "YESUS",
 }
 # Emoji that acknowledge, sent alone: thanks without words. (An angry face alone is no thanks.)
 REACTIONS = set("👍👌🙏🙂😊😀😁🤝👏✅❤🥰😇🤗💯🆗")

@@ -211,6 +211,7 @@ def test_numbers_in_a_request_are_no_code(text):
     "Terima kasih", "terima kasih pak", "Terimakasih banyak atas bantuannya 🙏", "makasih ya bu!!",
     "Trims", "thank you", "Ok", "oke siap", "Baik pak", "SIAP KAK", "ok min, makasih", "Noted 👍",
     "Tks pak", "makase bu", "Tarima kasi banyak", "thankyou",
+    "Amin", "Tuhan berkati", "Tuhan Yesus memberkati bapak 🙏", "GBU", "Makasih pak, GBU", "Amin, terima kasih ibu",
     "👍", "🙏🙏", "👍🏽", "❤️", "🙏 🙏",  # acknowledging emoji alone, as a sticker
 ])
 def test_thanks_alone_asks_for_nothing(text):
@@ -222,6 +223,7 @@ def test_thanks_alone_asks_for_nothing(text):
     ("Terima kasih, tapi bantuan saya belum cair", Help(HelpReason.UNREADABLE)),
     ("ok 3 hari lagi saya ke kantor", Help(HelpReason.UNREADABLE)),
     ("Baik, jalan di RT 5 rusak lagi", Help(HelpReason.UNREADABLE)),
+    ("Tuhan tolong, jalan di RT 5 rusak lagi", Help(HelpReason.UNREADABLE)),
     ("NTT terima kasih", NewTicket("terima kasih")),
     ("ya", Help(HelpReason.UNREADABLE)),
     ("kasih bantuan sembako", Help(HelpReason.UNREADABLE)),
