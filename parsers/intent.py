@@ -135,7 +135,7 @@ _CODE_IN_TEXT = re.compile(r"(?<!\d)\d{4}\s*[\-.]?\s*\d{4}(?!\d)")
 # The help text's "(spasi)" ("space") typed as it stands after the keyword, CEK or a code:
 # "NTT (spasi) isi", "CEK spasi 1234-5671" (its opening bracket may be taken as the separator).
 _SPACE_WORD = re.compile(r"^\s*[(<\[]?\s*spasi(?:\s*[)>\]]|\b)\s*", re.I)
-_SERVICE_NUMBER = re.compile(r"(?<!\d)1708(?!\d)")
+_SERVICE_NUMBER = re.compile(r"(?<!\d)1708(?!\d)")  # SP4N-LAPOR!'s SMS number, written before the keyword
 # The help text's placeholder sent as it stands, with nothing of the citizen's own.
 _PLACEHOLDER = re.compile(r"^[(<\[]?\s*isi(?:\s+(?:pengaduan|laporan|permintaan|keluhan))?\s*[)>\]]?$", re.I)
 
