@@ -214,20 +214,26 @@ def _awaiting_reply(s: Session, service: Service, msg: Message, line: Line, inte
     without the keyword on a keyword line, thanks or "ok" (which may be the answer asked
     for) on either. `NTT ...` stays a new complaint. Only a ticket
     whose messages to the citizen go out from the number this message came to: a request
-    to another agency's line is that agency's, not an answer to this one's question.
+    to another agency's line is that agency's, not an answer to this one's question. Not when
+    the citizen has written a request since the officer wrote: text goes on with that request.
     """
     free_text = isinstance(intent, intents.NewTicket) and not line.keyword
     unreadable = isinstance(intent, intents.Help) and intent.reason is intents.HelpReason.UNREADABLE \
         and line.keyword and msg.body.strip()
     if not (free_text or unreadable or isinstance(intent, intents.Thanks)):
         return None
-    return s.scalar(
+    found = s.scalar(
         select(Ticket)
         .where(Ticket.phone == msg.phone, Ticket.line_id.in_(service.answered_from(line)),
                or_(Ticket.state == TicketState.DITUNDA.value,
                    (Ticket.state == TicketState.TERKIRIM.value) & (Ticket.updated_at >= msg.received_at - REPLY_WINDOW)))
         .order_by(Ticket.updated_at.desc()).limit(1)
     )
+    if found is not None and (free_text or unreadable):
+        started = _being_written(s, msg, line)
+        if started is not None and started.last_inbound_at > found.updated_at:
+            return None  # a complaint sent after the officer's answer: this is the rest of it
+    return found
 
 
 def _new_ticket(s: Session, service: Service, msg: Message, line: Line, text: str):

@@ -207,6 +207,19 @@ def test_the_rest_of_an_sms_complaint_sent_without_the_keyword_joins_it(gateway)
         assert s.scalars(select(InboundMessage.ticket_id)).all() == [1, 1, 1]
 
 
+def test_the_rest_of_a_new_complaint_goes_to_it_not_to_one_answered_before(gateway):
+    answered = CODE.search(gateway.converse("NTT jalan di Oesapa rusak parah")).group(1)
+    with gateway.session() as s, s.begin():
+        s.execute(update(Ticket).values(state="terkirim"))
+    gateway.move_back(Ticket.last_inbound_at, timedelta(days=2))
+    gateway.move_back(Ticket.updated_at, timedelta(days=2))  # answered two days ago
+    new = CODE.search(gateway.converse("NTT lampu jalan mati di RT 5")).group(1)
+    assert f"kode {new} sudah kami terima" in gateway.converse("tepatnya depan SD Inpres Oesapa")
+    gateway.move_back(Ticket.last_inbound_at, timedelta(minutes=11))
+    # Later, text without the keyword is again the citizen's word on the answer they had.
+    assert f"kode {answered} sudah kami terima" in gateway.converse("jalan di Oesapa belum juga diperbaiki")
+
+
 def test_text_without_the_keyword_later_or_after_review_gets_help(gateway):
     gateway.converse("NTT jalan di Oesapa rusak parah")
     gateway.move_back(Ticket.last_inbound_at, timedelta(minutes=11))
