@@ -220,6 +220,15 @@ def test_the_rest_of_a_new_complaint_goes_to_it_not_to_one_answered_before(gatew
     assert f"kode {answered} sudah kami terima" in gateway.converse("jalan di Oesapa belum juga diperbaiki")
 
 
+def test_text_after_an_officers_question_is_the_answer_even_just_after_a_new_complaint(gateway):
+    asked = CODE.search(gateway.converse("NTT jalan di Oesapa rusak parah")).group(1)
+    gateway.converse("NTT lampu jalan mati di RT 5")
+    with gateway.session() as s, s.begin():  # then an officer asks about the first one
+        s.execute(update(Ticket).where(Ticket.code == codes.normalize(asked))
+                  .values(state="ditunda", held_state="ditelaah"))
+    assert f"kode {asked} sudah kami terima" in gateway.converse("boleh, silakan telepon saya")
+
+
 def test_text_without_the_keyword_later_or_after_review_gets_help(gateway):
     gateway.converse("NTT jalan di Oesapa rusak parah")
     gateway.move_back(Ticket.last_inbound_at, timedelta(minutes=11))
