@@ -135,6 +135,7 @@ _CODE_IN_TEXT = re.compile(r"(?<!\d)\d{4}\s*[\-.]?\s*\d{4}(?!\d)")
 # The help text's "(spasi)" ("space") typed as it stands after the keyword, CEK or a code:
 # "NTT (spasi) isi", "CEK spasi 1234-5671" (its opening bracket may be taken as the separator).
 _SPACE_WORD = re.compile(r"^\s*[(<\[]?\s*spasi(?:\s*[)>\]]|\b)\s*", re.I)
+_LAUGHTER = re.compile(r"(?:(?:HE){2,}|(?:HA){2,}|(?:WK){2,})[HW]?")  # "HEHE", "HAHAHA", "WKWKWK"
 _SERVICE_NUMBER = re.compile(r"(?<!\d)1708(?!\d)")  # SP4N-LAPOR!'s SMS number, written before the keyword
 # The help text's placeholder sent as it stands, with nothing of the citizen's own.
 _PLACEHOLDER = re.compile(r"^[(<\[]?\s*isi(?:\s+(?:pengaduan|laporan|permintaan|keluhan))?\s*[)>\]]?$", re.I)
@@ -297,8 +298,11 @@ def _is_reaction(text: str) -> bool:
 
 
 def _is_thanks(word: str) -> bool:
-    """Thanks or an acknowledgement alone: "Terima kasih pak", "Makasih banyak ya bu", "Ok siap"."""
-    words = _words(word)
+    """Thanks or an acknowledgement alone: "Terima kasih pak", "Makasih banyak ya bu", "Ok siap",
+    laughter ("hehe", "wkwk") as a reaction."""
+    words = [w for w in _words(word) if not _LAUGHTER.fullmatch(w)]
+    if not words:
+        return bool(_words(word))
     return (any(w in THANKS_WORDS for w in words)
             and all(w in THANKS_WORDS or w in THANKS_FILLERS or w in GREETING_TAILS for w in words))
 

@@ -212,6 +212,7 @@ def test_numbers_in_a_request_are_no_code(text):
     "Trims", "thank you", "Ok", "oke siap", "Baik pak", "SIAP KAK", "ok min, makasih", "Noted 👍",
     "Tks pak", "makase bu", "Tarima kasi banyak", "thankyou",
     "Amin", "Tuhan berkati", "Tuhan Yesus memberkati bapak 🙏", "GBU", "Makasih pak, GBU", "Amin, terima kasih ibu",
+    "hehe", "Hehehe 🙏", "wkwkwk", "hahaha", "hehe makasih pak",  # laughter alone, as a reaction
     "👍", "🙏🙏", "👍🏽", "❤️", "🙏 🙏",  # acknowledging emoji alone, as a sticker
 ])
 def test_thanks_alone_asks_for_nothing(text):
@@ -224,6 +225,8 @@ def test_thanks_alone_asks_for_nothing(text):
     ("ok 3 hari lagi saya ke kantor", Help(HelpReason.UNREADABLE)),
     ("Baik, jalan di RT 5 rusak lagi", Help(HelpReason.UNREADABLE)),
     ("Tuhan tolong, jalan di RT 5 rusak lagi", Help(HelpReason.UNREADABLE)),
+    ("hehe maaf pak, bantuan saya belum cair", Help(HelpReason.UNREADABLE)),
+    ("Hera", Help(HelpReason.UNREADABLE)),
     ("NTT terima kasih", NewTicket("terima kasih")),
     ("ya", Help(HelpReason.UNREADABLE)),
     ("kasih bantuan sembako", Help(HelpReason.UNREADABLE)),
