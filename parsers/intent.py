@@ -300,9 +300,10 @@ def _is_reaction(text: str) -> bool:
 def _is_thanks(word: str) -> bool:
     """Thanks or an acknowledgement alone: "Terima kasih pak", "Makasih banyak ya bu", "Ok siap",
     laughter ("hehe", "wkwk") as a reaction."""
-    words = [w for w in _words(word) if not _LAUGHTER.fullmatch(w)]
+    said = _words(word)
+    words = [w for w in said if not _LAUGHTER.fullmatch(w)]
     if not words:
-        return bool(_words(word))
+        return bool(said)  # laughter alone
     return (any(w in THANKS_WORDS for w in words)
             and all(w in THANKS_WORDS or w in THANKS_FILLERS or w in GREETING_TAILS for w in words))
 
