@@ -106,10 +106,11 @@ THANKS_WORDS = {
     "TARIMA", "KASI", "MAKASE", "MAKASEH",  # Kupang Malay: "tarima kasi", "makase"
     # A blessing or an amen in answer, as often in NTT: "Tuhan berkati", "GBU", "Amin", "Puji Tuhan"
     "AMIN", "AMIEN", "AMEN", "BERKATI", "MEMBERKATI", "GBU", "JBU", "PUJI", "ALHAMDULILLAH",
+    "DITERIMA",  # "sudah diterima": the acknowledgement reached them
 }
 THANKS_FILLERS = {
     "YOU", "BANYAK", "ATAS", "YA", "YAA", "YAH", "NYA", "BANTUANNYA", "INFONYA", "INFORMASINYA",
-    "RESPONNYA", "JAWABANNYA", "TANGGAPANNYA", "TUHAN", "YESUS",
+    "RESPONNYA", "JAWABANNYA", "TANGGAPANNYA", "TUHAN", "YESUS", "SUDAH", "SDH", "UDAH", "UDH",
 }
 # Emoji that acknowledge, sent alone: thanks without words. (An angry face alone is no thanks.)
 REACTIONS = set("👍👌🙏🙂😊😀😁🤝👏✅❤🥰😇🤗💯🆗")
@@ -121,6 +122,19 @@ CODE_WORDS = {
     "KODE", "NO", "NOMOR", "NOMER", "NMR", "TIKET", "LAPORAN", "PENGADUAN", "PERMINTAAN", "SAYA", "KU",
     "BAGAIMANA", "GIMANA", "GMN", "KABARNYA", "PERKEMBANGAN", "PERKEMBANGANNYA",
 }
+# Asking where one's tickets stand in words, without CEK or a code ("Bagaimana laporan saya?",
+# "Laporan saya sudah sampai mana?"): a word naming the ticket and one asking after it.
+TICKET_WORDS = {"LAPORAN", "LAPORANNYA", "PENGADUAN", "PENGADUANNYA", "ADUAN", "PERMINTAAN", "PERMINTAANNYA", "TIKET"}
+ASKING_WORDS = {
+    "BAGAIMANA", "BAGAIMANAKAH", "GIMANA", "GMN", "BGMN", "KABAR", "KABARNYA", "PERKEMBANGAN",
+    "PERKEMBANGANNYA", "SAMPAI", "MANA", "SEJAUH", "APA", "STATUS", "STATUSNYA", "PROSES", "PROSESNYA",
+}
+_ABOUT_TICKETS = CODE_WORDS | TICKET_WORDS | ASKING_WORDS | GREETING_TAILS | _GREETING_WORDS | {"SUDAH", "SDH"}
+# On a keyword line, these words in the keyword's place ("LAPOR jalan rusak ...", "Pengaduan: ..."):
+# a verb before the text, or a noun as its heading (punctuation after it: "Pengaduan saya belum
+# dijawab" is no complaint's text).
+_REPORT = re.compile(r"^(?:(?:LAPOR|MELAPOR|MENGADU)[\W_]+|(?:LAPORAN|PENGADUAN|ADUAN)\s*[:.#\-]+\s*)(?P<rest>\w.*)$",
+                     re.I | re.S)
 
 _SPACES = re.compile(r"\s+")
 # Anything that is neither a letter, a digit nor a space: punctuation, emoji, symbols.
@@ -137,6 +151,13 @@ _CODE_IN_TEXT = re.compile(r"(?<!\d)\d{4}\s*[\-.]?\s*\d{4}(?!\d)")
 _SPACE_WORD = re.compile(r"^\s*[(<\[]?\s*spasi(?:\s*[)>\]]|\b)\s*", re.I)
 _LAUGHTER = re.compile(r"(?:(?:HE){2,}|(?:HA){2,}|(?:WK){2,})[HW]?")  # "HEHE", "HAHAHA", "WKWKWK"
 _SERVICE_NUMBER = re.compile(r"(?<!\d)1708(?!\d)")  # SP4N-LAPOR!'s SMS number, written before the keyword
+# Letters typed for digits in a code: O for 0, I or l for 1 ("CEK 1234-567O"); the check digit decides.
+_LOOKALIKES = str.maketrans("OoIl", "0011")
+_LOOKALIKE_CODE = re.compile(r"(?<!\w)[\dOoIl]{4}\s*[\-.]?\s*[\dOoIl]{4}(?!\w)")
+# A bracket or quote closing the text that it never opened: the keyword took the opening one
+# ("NTT (jalan rusak)", "\"NTT jalan rusak\"").
+_CLOSERS = {")": "(", ">": "<", "]": "[", "}": "{", "\u201d": "\u201c", "\u2019": "\u2018", '"': '"', "'": "'"}
+_VOWELS = set("AEIOUY")
 # The help text's placeholder sent as it stands, with nothing of the citizen's own.
 _PLACEHOLDER = re.compile(r"^[(<\[]?\s*isi(?:\s+(?:pengaduan|laporan|permintaan|keluhan))?\s*[)>\]]?$", re.I)
 
@@ -171,16 +192,26 @@ def _keyword_letters(keyword: str) -> str:
     return "".join(re.escape(letter) + "+" for letter, _ in itertools.groupby(keyword.upper()))
 
 
+def _glued(keyword: str) -> str:
+    """An alternative pattern: the keyword, whole, with the text typed straight after it, the help's
+    "(spasi)" forgotten ("NTTjalan rusak", "NTT1234-5671 ..."). Only for a keyword without a vowel,
+    with which no word begins; a single letter after it ("NTTB") is no word either."""
+    if _VOWELS & set(keyword.upper()):
+        return ""
+    whole = "".join(f"{re.escape(letter)}{{{len(list(run))},}}" for letter, run in itertools.groupby(keyword.upper()))
+    return rf"|{whole}(?=[^\W\d_]{{2}}|\d)"
+
+
 @functools.lru_cache(maxsize=None)
 def _keyword_pattern(keyword: str) -> re.Pattern[str]:
     """The keyword at the start of a message, and the rest."""
-    return re.compile(rf"^{_keyword_letters(keyword)}(?:[\W_]+|$)(?P<rest>.*)$", re.I | re.S)
+    return re.compile(rf"^(?:{_keyword_letters(keyword)}(?:[\W_]+|$){_glued(keyword)})(?P<rest>.*)$", re.I | re.S)
 
 
 @functools.lru_cache(maxsize=None)
 def _keyword_word(keyword: str) -> re.Pattern[str]:
     """The keyword as a word anywhere in a message."""
-    return re.compile(rf"(?<!\w){_keyword_letters(keyword)}(?!\w)", re.I)
+    return re.compile(rf"(?<!\w)(?:{_keyword_letters(keyword)}(?!\w){_glued(keyword)})", re.I)
 
 
 def _after_keyword(body: str, keyword: str) -> str | None:
@@ -215,9 +246,10 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         if not typed.strip("? ") or _only_code_words(typed):  # "Status?" too
             return MyTickets()  # "CEK", "cek laporan saya": which of theirs, and where they stand
         typed = _named_code(typed) or typed  # "CEK KODE 1234-5671": the code, not the word
-        digits = codes.normalize(typed)
-        if codes.is_valid(digits):
-            return StatusCheck(digits)
+        for candidate in (typed, _LOOKALIKE_CODE.sub(_as_digits, typed)):
+            digits = codes.normalize(_named_code(candidate) or candidate)
+            if codes.is_valid(digits):
+                return StatusCheck(digits)
         return InvalidCode(typed)
 
     leading = _LEADING_CODE.match(body)
@@ -247,8 +279,15 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         if not named.replace(" ", "").isdigit() or " " not in named:
             return InvalidCode(named)
 
+    if _asks_after_tickets(word):
+        return MyTickets()
+
     if keyword:
         rest = _after_keyword(body, keyword)
+        if rest is None:
+            report = _REPORT.match(_LEADING_MARKS.sub("", body))
+            if report and not _is_greeting(_word(report.group("rest"))):  # not "Lapor pak": no text yet
+                rest = report.group("rest")
         if rest is None:
             return Thanks() if _is_thanks(word) or _is_reaction(body) else Help(HelpReason.UNREADABLE)
         rest = _SPACE_WORD.sub("", rest).strip()
@@ -260,7 +299,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         if isinstance(inner, (StatusCheck, MyTickets, FollowUp, OptOut, OptIn)) or inner == Help(HelpReason.ASKED) \
                 or (isinstance(inner, InvalidCode) and _STATUS.match(_TRIM.sub("", rest))):
             return inner
-        return NewTicket(rest)
+        return NewTicket(_without_stray_closer(rest))
 
     if _is_reaction(body):
         return Thanks()
@@ -282,6 +321,29 @@ def _only_code_words(text: str) -> bool:
     """Words naming a code and nothing else: "laporan saya", "No. tiket"."""
     words = _words(text)
     return bool(words) and all(w in CODE_WORDS for w in words)
+
+
+def _asks_after_tickets(word: str) -> bool:
+    """Words asking after one's tickets and nothing else: "Bagaimana laporan saya?", "gimana pengaduan
+    saya pak", "Laporan saya sudah sampai mana?" ("Laporan saya belum dijawab" says more: not this)."""
+    words = set(_words(word))
+    return bool(words & TICKET_WORDS) and bool(words & ASKING_WORDS) and words <= _ABOUT_TICKETS
+
+
+def _as_digits(found: re.Match[str]) -> str:
+    """A code typed with letters for digits, as digits, when most of it is digits already."""
+    typed = found.group()
+    return typed.translate(_LOOKALIKES) if sum(c.isdigit() for c in typed) >= 6 else typed
+
+
+def _without_stray_closer(text: str) -> str:
+    """The text without a bracket or quote at its end that it never opened."""
+    closer = text[-1:]
+    opener = _CLOSERS.get(closer)
+    if opener is None or text[-2:-1] in (":", ";", "=", "-"):  # a smiley: ":)", ";-)"
+        return text
+    unopened = text.count(closer) % 2 if opener == closer else text.count(closer) > text.count(opener)
+    return text[:-1].rstrip() if unopened else text
 
 
 def _is_greeting(word: str) -> bool:

@@ -41,7 +41,30 @@ WRONG = "12345672"
     ("Bantuan?", Help(HelpReason.ASKED)),
     ("info??", Help(HelpReason.ASKED)),
     ("jalan rusak tolong", Help(HelpReason.UNREADABLE)),
-    ("NTTjalan rusak", Help(HelpReason.UNREADABLE)),
+    # The keyword with the text typed straight after it, the "(spasi)" forgotten
+    ("NTTjalan rusak", NewTicket("jalan rusak")),
+    ("nttLampu jalan mati", NewTicket("Lampu jalan mati")),
+    ("NTTTjalan rusak", NewTicket("jalan rusak")),
+    ("NTT1234-5671 jalannya makin parah", FollowUp(VALID, "jalannya makin parah")),
+    ("NTTcek 1234-5671", StatusCheck(VALID)),
+    ("NTT2 jembatan putus", NewTicket("2 jembatan putus")),
+    ("NTTB jalan rusak", Help(HelpReason.UNREADABLE)),
+    ("NTBjalan rusak", Help(HelpReason.UNREADABLE)),
+    ("NTjalan rusak", Help(HelpReason.UNREADABLE)),
+    # Brackets or quotes around the whole message: the keyword took the opening one
+    ("NTT (jalan rusak di Oesapa)", NewTicket("jalan rusak di Oesapa")),
+    ('"NTT jalan rusak di Oesapa"', NewTicket("jalan rusak di Oesapa")),
+    ("NTT <jalan rusak di Oesapa>", NewTicket("jalan rusak di Oesapa")),
+    ("NTT jalan rusak (depan SD Inpres)", NewTicket("jalan rusak (depan SD Inpres)")),
+    ('NTT papan "Dilarang Parkir" roboh', NewTicket('papan "Dilarang Parkir" roboh')),
+    ("NTT lampu jalan sudah menyala, terima kasih :)", NewTicket("lampu jalan sudah menyala, terima kasih :)")),
+    # "Lapor" in the keyword's place
+    ("LAPOR jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
+    ("Lapor! Jalan rusak di Oesapa", NewTicket("Jalan rusak di Oesapa")),
+    ("pengaduan: air PDAM tidak mengalir", NewTicket("air PDAM tidak mengalir")),
+    ("Lapor pak", Help(HelpReason.UNREADABLE)),  # no complaint yet
+    ("Lapor", Help(HelpReason.UNREADABLE)),
+    ("Laporan saya belum dijawab", Help(HelpReason.UNREADABLE)),
     ("😡😡😡", Help(HelpReason.UNREADABLE)),
     ("", Help(HelpReason.UNREADABLE)),
     ("STOP", OptOut()),
@@ -84,7 +107,8 @@ WRONG = "12345672"
     ("Halo pak, NTT CEK 1234-5671", StatusCheck(VALID)),
     ("Pemprov NTT lambat sekali", Help(HelpReason.UNREADABLE)),  # the province named, not the keyword
     ("Selamat pagi NTB jalan rusak", Help(HelpReason.UNREADABLE)),
-    ("Selamat pagi, NTTjalan rusak", Help(HelpReason.UNREADABLE)),
+    ("Selamat pagi, NTTjalan rusak", NewTicket("jalan rusak")),
+    ("Pemprov NTTjalan rusak", Help(HelpReason.UNREADABLE)),
 ])
 def test_sms_line(text, expected):
     assert parse(text, "NTT") == expected
@@ -126,6 +150,10 @@ def test_sms_line(text, expected):
     ("CEK KODE 1234-5671", StatusCheck(VALID)),
     ("cek no. 1234-5671", StatusCheck(VALID)),
     ("Cek tiket 1234 5671", StatusCheck(VALID)),
+    ("CEK 1234-56O5", StatusCheck("12345605")),  # a letter O for the zero, an l or I for the one
+    ("cek l234-5671", StatusCheck(VALID)),
+    ("CEK I234 567O", InvalidCode("I234 567O")),  # what the check digit does not confirm stays as typed
+    ("cek kode l234-5671", StatusCheck(VALID)),
     ("status laporan saya 1234-5671?", StatusCheck(VALID)),
     ("cek kode 1234-5672", InvalidCode("1234-5672")),
     ("Kode 1234-5671", StatusCheck(VALID)),
@@ -134,6 +162,13 @@ def test_sms_line(text, expected):
     ("Kode 1234-5672", InvalidCode("1234-5672")),
     ("1234-5671?", StatusCheck(VALID)),
     ("1234-5671 ??", StatusCheck(VALID)),
+    # Asking after one's tickets in words, without CEK or a code
+    ("Bagaimana laporan saya?", MyTickets()),
+    ("gimana pengaduan saya pak", MyTickets()),
+    ("Laporan saya sudah sampai mana?", MyTickets()),
+    ("Apa kabar laporan saya", MyTickets()),
+    ("Bagaimana perkembangan laporan saya, pak? 🙏", MyTickets()),
+    ("sejauh mana permintaan saya?", MyTickets()),
 ])
 def test_codes_in_messages(text, expected):
     assert parse(text, "NTT") == expected
@@ -163,6 +198,8 @@ def test_codes_in_messages(text, expected):
     ("Tabe pak", Help(HelpReason.ASKED)),
     ("Saya mau lapor pak", Help(HelpReason.ASKED)),
     ("Mau tanya syarat daftar DTKS", NewTicket("Mau tanya syarat daftar DTKS")),
+    ("Lapor, jalan rusak di Oesapa", NewTicket("Lapor, jalan rusak di Oesapa")),  # the text as it came
+    ("Laporan saya belum dijawab", NewTicket("Laporan saya belum dijawab")),  # unhappy: for an officer to read
     ("Mohon bantuan sembako", NewTicket("Mohon bantuan sembako")),
     ("Halo pak, bantuan PKH saya belum cair", NewTicket("Halo pak, bantuan PKH saya belum cair")),
     ("Halo, 3 bulan PKH belum cair", NewTicket("Halo, 3 bulan PKH belum cair")),
@@ -213,6 +250,7 @@ def test_numbers_in_a_request_are_no_code(text):
     "Tks pak", "makase bu", "Tarima kasi banyak", "thankyou",
     "Amin", "Tuhan berkati", "Tuhan Yesus memberkati bapak 🙏", "GBU", "Makasih pak, GBU", "Amin, terima kasih ibu",
     "hehe", "Hehehe 🙏", "wkwkwk", "hahaha", "hehe makasih pak",  # laughter alone, as a reaction
+    "Ok pak sudah terima", "sdh diterima, makasih", "Baik, sudah",  # the acknowledgement received
     "👍", "🙏🙏", "👍🏽", "❤️", "🙏 🙏",  # acknowledging emoji alone, as a sticker
 ])
 def test_thanks_alone_asks_for_nothing(text):
@@ -226,6 +264,7 @@ def test_thanks_alone_asks_for_nothing(text):
     ("Baik, jalan di RT 5 rusak lagi", Help(HelpReason.UNREADABLE)),
     ("Tuhan tolong, jalan di RT 5 rusak lagi", Help(HelpReason.UNREADABLE)),
     ("hehe maaf pak, bantuan saya belum cair", Help(HelpReason.UNREADABLE)),
+    ("Sudah lama jalan ini rusak", Help(HelpReason.UNREADABLE)),
     ("Hera", Help(HelpReason.UNREADABLE)),
     ("NTT terima kasih", NewTicket("terima kasih")),
     ("ya", Help(HelpReason.UNREADABLE)),

@@ -114,6 +114,18 @@ def test_cek_without_a_code_names_the_citizens_latest_tickets(gateway):
     assert "Belum ada laporan" in gateway.converse("CEK", frm="+6281300000009")  # only this phone's
 
 
+def test_the_space_forgotten_and_a_question_in_words(gateway):
+    """The keyword glued to the text begins a complaint; asking after it in words lists the phone's
+    tickets, on WhatsApp too, where the question made a ticket of its own before."""
+    code = CODE.search(gateway.converse("NTTjalan di Oesapa rusak parah")).group(1)
+    assert only_ticket(gateway).body == "jalan di Oesapa rusak parah"
+    assert gateway.converse("Bagaimana laporan saya?").startswith(f"Laporan Anda: {code} diterima.")
+    gateway.whatsapp("gimana pengaduan saya pak")
+    gateway.drain()
+    assert gateway.twilio.messages[-1].body.startswith(f"Laporan Anda: {code} diterima.")
+    only_ticket(gateway)  # still the one
+
+
 def test_follow_up_is_added_to_the_ticket(gateway):
     code = CODE.search(gateway.converse("NTT jembatan putus di Desa Oelbubuk")).group(1)
     assert "sudah kami terima" in gateway.converse(f"{code} sekarang mobil tidak bisa lewat")
