@@ -129,7 +129,11 @@ ASKING_WORDS = {
     "BAGAIMANA", "BAGAIMANAKAH", "GIMANA", "GMN", "BGMN", "KABAR", "KABARNYA", "PERKEMBANGAN",
     "PERKEMBANGANNYA", "SAMPAI", "MANA", "SEJAUH", "APA", "STATUS", "STATUSNYA", "PROSES", "PROSESNYA",
 }
-_ABOUT_TICKETS = CODE_WORDS | TICKET_WORDS | ASKING_WORDS | GREETING_TAILS | _GREETING_WORDS | {"SUDAH", "SDH"}
+# Words said around a code, or in place of one, when asking about it: "Cek 1234-5671 pak", "cek dong
+# 1234-5671", "Mohon info laporan 1234-5671", "1234-5671 sudah sampai mana?", "CEK 1234-5671 terima kasih".
+_ABOUT_CODE = CODE_WORDS | TICKET_WORDS | ASKING_WORDS | GREETING_TAILS | _GREETING_WORDS | THANKS_WORDS \
+    | THANKS_FILLERS | {"CEK", "DICEK", "TOLONG", "MOHON", "MINTA", "INFO", "INFORMASI", "MAU", "INGIN", "TANYA",
+                        "NANYA", "BERTANYA", "DONG", "DULU"}
 # On a keyword line, these words in the keyword's place ("LAPOR jalan rusak ...", "Pengaduan: ..."):
 # a verb before the text, or a noun as its heading (punctuation after it: "Pengaduan saya belum
 # dijawab" is no complaint's text).
@@ -261,8 +265,10 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         rest = _SPACE_WORD.sub("", leading.group("text")).strip()
         if not codes.is_valid(digits):
             return InvalidCode(typed)
-        if not _TRIM.sub("", rest).strip("?"):
-            return StatusCheck(digits)  # a bare code ("1234-5671?"): the citizen wants to know where it stands
+        if _is_thanks(_word(rest)):
+            return Thanks()  # "1234-5671 terima kasih pak": thanks, not news (a follow-up opens a closed ticket)
+        if not _TRIM.sub("", rest).strip("?") or _only_code_words(rest):
+            return StatusCheck(digits)  # "1234-5671?", "1234-5671 bagaimana?": where it stands
         return FollowUp(digits, rest)
     if _CODE_ONLY.match(body):
         digits = codes.normalize(body)
@@ -318,16 +324,16 @@ def _words(text: str) -> list[str]:
 
 
 def _only_code_words(text: str) -> bool:
-    """Words naming a code and nothing else: "laporan saya", "No. tiket"."""
-    words = _words(text)
-    return bool(words) and all(w in CODE_WORDS for w in words)
+    """Words naming a code or asking about it, and nothing else: "laporan saya", "No. tiket", "dong", "pak"."""
+    words = set(_words(text))
+    return bool(words) and words <= _ABOUT_CODE
 
 
 def _asks_after_tickets(word: str) -> bool:
     """Words asking after one's tickets and nothing else: "Bagaimana laporan saya?", "gimana pengaduan
     saya pak", "Laporan saya sudah sampai mana?" ("Laporan saya belum dijawab" says more: not this)."""
     words = set(_words(word))
-    return bool(words & TICKET_WORDS) and bool(words & ASKING_WORDS) and words <= _ABOUT_TICKETS
+    return bool(words & TICKET_WORDS) and bool(words & ASKING_WORDS) and words <= _ABOUT_CODE
 
 
 def _as_digits(found: re.Match[str]) -> str:

@@ -162,6 +162,23 @@ def test_sms_line(text, expected):
     ("Kode 1234-5672", InvalidCode("1234-5672")),
     ("1234-5671?", StatusCheck(VALID)),
     ("1234-5671 ??", StatusCheck(VALID)),
+    # Words said around the code when asking about it
+    ("Cek 1234-5671 pak", StatusCheck(VALID)),
+    ("cek dong 1234-5671", StatusCheck(VALID)),
+    ("CEK 1234-5671 terima kasih", StatusCheck(VALID)),
+    ("Selamat pagi, cek 1234-5671", StatusCheck(VALID)),
+    ("Saya mau tanya laporan 1234-5671", StatusCheck(VALID)),
+    ("Mohon info laporan 1234-5671", StatusCheck(VALID)),
+    ("tolong dicek 1234-5671", StatusCheck(VALID)),
+    ("Halo pak, kode saya 1234-5671", StatusCheck(VALID)),
+    ("gimana laporan 1234-5671 pak?", StatusCheck(VALID)),
+    ("1234-5671 bagaimana?", StatusCheck(VALID)),
+    ("1234-5671 sudah sampai mana?", StatusCheck(VALID)),
+    ("1234-5671 terima kasih pak", Thanks()),  # no follow-up, which opens a closed ticket again
+    ("Mohon info laporan 1234-5672", InvalidCode("1234-5672")),
+    ("Cek 1234-5672 pak", InvalidCode("1234-5672")),
+    ("1234-5671 belum ada jawaban", FollowUp(VALID, "belum ada jawaban")),
+    ("1234-5671 tolong jalannya segera diperbaiki", FollowUp(VALID, "tolong jalannya segera diperbaiki")),
     # Asking after one's tickets in words, without CEK or a code
     ("Bagaimana laporan saya?", MyTickets()),
     ("gimana pengaduan saya pak", MyTickets()),

@@ -126,6 +126,22 @@ def test_the_space_forgotten_and_a_question_in_words(gateway):
     only_ticket(gateway)  # still the one
 
 
+def test_a_question_or_thanks_with_the_code_is_answered_with_its_state(gateway):
+    """Words around the code that only ask: the state; that only thank: nothing. Not a follow-up,
+    which would open a closed ticket again and confirm a thank-you as news."""
+    code = CODE.search(gateway.converse("NTT jembatan putus di Desa Oelbubuk")).group(1)
+    assert gateway.converse(f"Cek {code} pak").startswith(f"Kode {code}: diterima, menunggu ditelaah petugas.")
+    with gateway.session() as s, s.begin():
+        ticket = s.scalars(select(Ticket)).one()
+        ticket.state, ticket.is_open = "selesai", False
+    before = len(gateway.twilio.messages)
+    gateway.sms(f"{code} terima kasih pak")
+    gateway.drain()
+    assert len(gateway.twilio.messages) == before  # thanks: kept, no reply
+    assert gateway.converse(f"Mohon info laporan {code}").startswith(f"Kode {code}: selesai.")
+    assert (only_ticket(gateway).state, only_ticket(gateway).is_open) == ("selesai", False)
+
+
 def test_follow_up_is_added_to_the_ticket(gateway):
     code = CODE.search(gateway.converse("NTT jembatan putus di Desa Oelbubuk")).group(1)
     assert "sudah kami terima" in gateway.converse(f"{code} sekarang mobil tidak bisa lewat")
