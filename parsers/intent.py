@@ -81,6 +81,9 @@ GREETINGS = {
     "HALO", "HALLO", "HALLOW", "HAI", "HI", "HELLO", "P", "PING", "TES", "TEST", "PAGI", "SIANG",
     "SORE", "MALAM", "SELAMAT PAGI", "SELAMAT SIANG", "SELAMAT SORE", "SELAMAT MALAM",
     "ASSALAMUALAIKUM", "ASSALAMU ALAIKUM", "PERMISI", "SHALOM", "SYALOM", "OM SWASTIASTU",
+    "SALAM", "SALAM SEJAHTERA", "MALEM", "MLM",
+    # "Selamat" as typed in a hurry: "Met pagi", "Slmt siang", "Slamat malam"
+    "MET PAGI", "SLMT PAGI", "SLAMAT PAGI", "SELAMT PAGI",
 }
 # Words that open a conversation, said with or without a greeting, before the request itself:
 # "Permisi, mau tanya", "Saya ingin bertanya", "Mohon maaf mengganggu", "Bisa dibantu?".
@@ -107,10 +110,12 @@ THANKS_WORDS = {
     # A blessing or an amen in answer, as often in NTT: "Tuhan berkati", "GBU", "Amin", "Puji Tuhan"
     "AMIN", "AMIEN", "AMEN", "BERKATI", "MEMBERKATI", "GBU", "JBU", "PUJI", "ALHAMDULILLAH",
     "DITERIMA",  # "sudah diterima": the acknowledgement reached them
+    "DITUNGGU", "TUNGGU",  # "Siap, ditunggu kabarnya", "Baik, saya tunggu": waiting for the answer
 }
 THANKS_FILLERS = {
     "YOU", "BANYAK", "ATAS", "YA", "YAA", "YAH", "NYA", "BANTUANNYA", "INFONYA", "INFORMASINYA",
     "RESPONNYA", "JAWABANNYA", "TANGGAPANNYA", "TUHAN", "YESUS", "SUDAH", "SDH", "UDAH", "UDH",
+    "KABARNYA", "SAYA", "SY",
 }
 # Emoji that acknowledge, sent alone: thanks without words. (An angry face alone is no thanks.)
 REACTIONS = set("👍👌🙏🙂😊😀😁🤝👏✅❤🥰😇🤗💯🆗")
@@ -241,7 +246,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     command = _stop_or_start(word, keyword)
     if command is not None:
         return command
-    if word in HELP_WORDS or word.rstrip("?") in HELP_WORDS:
+    if word in HELP_WORDS or word.rstrip("?") in HELP_WORDS or (word and not word.strip("?")):  # "??" too
         return Help(HelpReason.ASKED)
 
     status = _STATUS.match(_TRIM.sub("", body))

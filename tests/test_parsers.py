@@ -214,6 +214,13 @@ def test_codes_in_messages(text, expected):
     ("hallo selamat siang kak, bisa dibantu?", Help(HelpReason.ASKED)),
     ("Tabe pak", Help(HelpReason.ASKED)),
     ("Saya mau lapor pak", Help(HelpReason.ASKED)),
+    ("Salam sejahtera", Help(HelpReason.ASKED)),  # more greetings, as typed in a hurry
+    ("Met pagi kak", Help(HelpReason.ASKED)),
+    ("Slmt siang", Help(HelpReason.ASKED)),
+    ("Slamat malam pak", Help(HelpReason.ASKED)),
+    ("Mlm min", Help(HelpReason.ASKED)),
+    ("??", Help(HelpReason.ASKED)),
+    ("Salam, bantuan PKH saya belum cair", NewTicket("Salam, bantuan PKH saya belum cair")),
     ("Mau tanya syarat daftar DTKS", NewTicket("Mau tanya syarat daftar DTKS")),
     ("Lapor, jalan rusak di Oesapa", NewTicket("Lapor, jalan rusak di Oesapa")),  # the text as it came
     ("Laporan saya belum dijawab", NewTicket("Laporan saya belum dijawab")),  # unhappy: for an officer to read
@@ -268,6 +275,7 @@ def test_numbers_in_a_request_are_no_code(text):
     "Amin", "Tuhan berkati", "Tuhan Yesus memberkati bapak 🙏", "GBU", "Makasih pak, GBU", "Amin, terima kasih ibu",
     "hehe", "Hehehe 🙏", "wkwkwk", "hahaha", "hehe makasih pak",  # laughter alone, as a reaction
     "Ok pak sudah terima", "sdh diterima, makasih", "Baik, sudah",  # the acknowledgement received
+    "Siap, ditunggu kabarnya", "Ditunggu ya pak", "Baik ibu, saya tunggu",  # waiting for the answer
     "👍", "🙏🙏", "👍🏽", "❤️", "🙏 🙏",  # acknowledging emoji alone, as a sticker
 ])
 def test_thanks_alone_asks_for_nothing(text):
@@ -282,6 +290,8 @@ def test_thanks_alone_asks_for_nothing(text):
     ("Tuhan tolong, jalan di RT 5 rusak lagi", Help(HelpReason.UNREADABLE)),
     ("hehe maaf pak, bantuan saya belum cair", Help(HelpReason.UNREADABLE)),
     ("Sudah lama jalan ini rusak", Help(HelpReason.UNREADABLE)),
+    ("Ditunggu bantuannya sudah lama", Help(HelpReason.UNREADABLE)),
+    ("Saya tunggu di kantor desa besok", Help(HelpReason.UNREADABLE)),
     ("Hera", Help(HelpReason.UNREADABLE)),
     ("NTT terima kasih", NewTicket("terima kasih")),
     ("ya", Help(HelpReason.UNREADABLE)),
