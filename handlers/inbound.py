@@ -107,6 +107,9 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     lock_phone(s, msg.phone)
     _remember_name(s, msg)
     intent = _read(msg, line)
+    if isinstance(intent, intents.Reminder) and _latest_open(s, msg, line) is None:
+        # Nothing to remind of: the text is what it would be without that reading.
+        intent = intents.Help(intents.HelpReason.UNREADABLE) if line.keyword else intents.NewTicket(intents.clean(msg.body))
     msg.intent = type(intent).__name__
     reply, ticket = _apply(s, services.settings.service, msg, line, intent)
     attachments = _keep_media(s, msg, ticket)
@@ -159,6 +162,14 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
                 return ("not_found", render("no_tickets")), None
             items = ticket_list([(codes.display(code), state) for code, state in mine])
             return ("status", render("my_tickets", items=items)), None
+        case intents.Reminder():  # "Kapan dijawab?": added to the phone's open ticket, answered with its state
+            ticket = _being_written(s, msg, line)
+            if ticket is not None:  # just after the request: the rest of it
+                return _continue(s, service, msg, ticket, intents.clean(msg.body))
+            ticket = _latest_open(s, msg, line)
+            _add_to(s, service, msg, ticket)
+            return ("status", render("status", code=codes.display(ticket.code), state=state_phrase(ticket.state),
+                                     due=date(ticket.due_at))), ticket
         case intents.FollowUp(code=code):
             ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
@@ -286,6 +297,12 @@ def _being_written(s: Session, msg: Message, line: Line) -> Ticket | None:
                Ticket.last_inbound_at >= msg.received_at - BURST_WINDOW)
         .order_by(Ticket.id.desc()).limit(1)
     )
+
+
+def _latest_open(s: Session, msg: Message, line: Line) -> Ticket | None:
+    """This phone's latest open ticket on this line."""
+    return s.scalar(select(Ticket).where(Ticket.phone == msg.phone, Ticket.line_id == line.id, Ticket.is_open)
+                    .order_by(Ticket.id.desc()).limit(1))
 
 
 def _own_ticket(s: Session, code: str, phone: str) -> Ticket | None:

@@ -34,6 +34,12 @@ class MyTickets:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """Asking for the answer without a code ("Mohon ditindaklanjuti", "Kapan dijawab?", "Laporan saya
+    belum dijawab"): about the phone's open ticket, when it has one."""
+
+
+@dataclass(frozen=True)
 class FollowUp:
     code: str
     text: str
@@ -64,7 +70,7 @@ class OptIn:
     pass
 
 
-Intent = NewTicket | StatusCheck | MyTickets | FollowUp | InvalidCode | Help | Thanks | OptOut | OptIn
+Intent = NewTicket | StatusCheck | MyTickets | Reminder | FollowUp | InvalidCode | Help | Thanks | OptOut | OptIn
 
 STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT", "UNREG"}
 START_WORDS = {"START", "MULAI", "UNSTOP", "SUBSCRIBE", "REG"}
@@ -139,6 +145,16 @@ ASKING_WORDS = {
 _ABOUT_CODE = CODE_WORDS | TICKET_WORDS | ASKING_WORDS | GREETING_TAILS | _GREETING_WORDS | THANKS_WORDS \
     | THANKS_FILLERS | {"CEK", "DICEK", "TOLONG", "MOHON", "MINTA", "INFO", "INFORMASI", "MAU", "INGIN", "TANYA",
                         "NANYA", "BERTANYA", "DONG", "DULU"}
+# Asking for the answer, and nothing else: one of these ("Kapan dijawab?", "Mohon ditindaklanjuti")
+# with only words from the next set, those naming a code or asking about it, greetings and thanks.
+REMINDER_WORDS = {
+    "DIJAWAB", "DITANGGAPI", "DIRESPON", "DIRESPONS", "DIPROSES", "DITINDAKLANJUTI", "TINDAKLANJUTI",
+    "TINDAKLANJUT", "TINDAK", "JAWABAN", "TANGGAPAN", "RESPON", "RESPONS", "KEPASTIAN",
+}
+REMINDER_FILLERS = {
+    "KAPAN", "SEGERA", "BELUM", "BLM", "ADA", "KOK", "MASIH", "MENUNGGU", "NUNGGU", "LAMA", "SEKARANG",
+    "LANJUT", "LANJUTNYA", "INI", "JUGA", "CEPAT", "KAMI",
+}
 # On a keyword line, these words in the keyword's place ("LAPOR jalan rusak ...", "Pengaduan: ..."):
 # a verb before the text, or a noun as its heading (punctuation after it: "Pengaduan saya belum
 # dijawab" is no complaint's text).
@@ -292,6 +308,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
 
     if _asks_after_tickets(word):
         return MyTickets()
+    if _asks_for_the_answer(word):
+        return Reminder()
 
     if keyword:
         rest = _after_keyword(body, keyword)
@@ -339,6 +357,13 @@ def _asks_after_tickets(word: str) -> bool:
     saya pak", "Laporan saya sudah sampai mana?" ("Laporan saya belum dijawab" says more: not this)."""
     words = set(_words(word))
     return bool(words & TICKET_WORDS) and bool(words & ASKING_WORDS) and words <= _ABOUT_CODE
+
+
+def _asks_for_the_answer(word: str) -> bool:
+    """Asking for the answer and nothing else: "Mohon ditindaklanjuti", "Kok belum ada tanggapan pak?"
+    ("Jalan belum diperbaiki, mohon ditindaklanjuti" says what: a request)."""
+    words = set(_words(word))
+    return bool(words & REMINDER_WORDS) and words <= REMINDER_WORDS | REMINDER_FILLERS | _ABOUT_CODE
 
 
 def _as_digits(found: re.Match[str]) -> str:

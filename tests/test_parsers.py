@@ -2,7 +2,7 @@
 import pytest
 
 from parsers import codes
-from parsers.intent import (FollowUp, Help, HelpReason, InvalidCode, MyTickets, NewTicket, OptIn, OptOut,
+from parsers.intent import (FollowUp, Help, HelpReason, InvalidCode, MyTickets, NewTicket, OptIn, OptOut, Reminder,
                             StatusCheck, Thanks, location_text, parse)
 from parsers.phone import address_for, mask, split_address, to_e164
 
@@ -64,7 +64,7 @@ WRONG = "12345672"
     ("pengaduan: air PDAM tidak mengalir", NewTicket("air PDAM tidak mengalir")),
     ("Lapor pak", Help(HelpReason.UNREADABLE)),  # no complaint yet
     ("Lapor", Help(HelpReason.UNREADABLE)),
-    ("Laporan saya belum dijawab", Help(HelpReason.UNREADABLE)),
+    ("Laporan saya belum dijawab", Reminder()),
     ("😡😡😡", Help(HelpReason.UNREADABLE)),
     ("", Help(HelpReason.UNREADABLE)),
     ("STOP", OptOut()),
@@ -223,7 +223,6 @@ def test_codes_in_messages(text, expected):
     ("Salam, bantuan PKH saya belum cair", NewTicket("Salam, bantuan PKH saya belum cair")),
     ("Mau tanya syarat daftar DTKS", NewTicket("Mau tanya syarat daftar DTKS")),
     ("Lapor, jalan rusak di Oesapa", NewTicket("Lapor, jalan rusak di Oesapa")),  # the text as it came
-    ("Laporan saya belum dijawab", NewTicket("Laporan saya belum dijawab")),  # unhappy: for an officer to read
     ("Mohon bantuan sembako", NewTicket("Mohon bantuan sembako")),
     ("Halo pak, bantuan PKH saya belum cair", NewTicket("Halo pak, bantuan PKH saya belum cair")),
     ("Halo, 3 bulan PKH belum cair", NewTicket("Halo, 3 bulan PKH belum cair")),
@@ -235,6 +234,27 @@ def test_codes_in_messages(text, expected):
 ])
 def test_whatsapp_free_text(text, expected):
     assert parse(text, None) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Mohon ditindaklanjuti", "Kapan dijawab?", "Laporan saya belum dijawab", "Kok belum ada tanggapan pak?",
+    "Mohon tindak lanjutnya, terima kasih", "Pengaduan saya sudah lama belum ada jawaban",
+    "mohon segera diproses 🙏",
+])
+def test_asking_for_the_answer_without_a_code(text):
+    assert parse(text, None) == Reminder()
+    assert parse(text, "NTT") == Reminder()
+
+
+@pytest.mark.parametrize("text, sms", [
+    ("Kapan bantuan PKH cair?", Help(HelpReason.UNREADABLE)),
+    ("Jalan belum diperbaiki, mohon ditindaklanjuti", Help(HelpReason.UNREADABLE)),
+    ("Mohon tindak pungli di kantor desa", Help(HelpReason.UNREADABLE)),
+])
+def test_a_request_that_asks_for_action_is_a_request(text, sms):
+    assert parse(text, None) == NewTicket(text)
+    assert parse(text, "NTT") == sms
+    assert parse(f"NTT {text}", "NTT") == NewTicket(text)
 
 
 @pytest.mark.parametrize("text, expected", [

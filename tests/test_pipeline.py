@@ -80,7 +80,7 @@ def test_help_shows_the_phones_own_latest_code_on_that_line(gateway):
     gateway.converse("NTT lampu jalan mati")
     code = CODE.search(gateway.converse("NTT air PDAM mati di Oebobo")).group(1)
     gateway.move_back(Ticket.last_inbound_at, timedelta(minutes=11))  # not the rest of that complaint
-    reply = gateway.converse("halo pak laporan saya kapan ditanggapi")
+    reply = gateway.converse("halo pak, soal jalan di desa kami")
     assert f"Cek status: CEK {code}. Tambahan: {code} (spasi) isi." in reply
     assert "CEK 1234-5671" in gateway.converse("INFO", frm="+6285333444555")  # another phone's: not shown
     gateway.whatsapp("Selamat pagi")  # the helpdesk's help: this phone has no ticket of that line
@@ -140,6 +140,31 @@ def test_a_question_or_thanks_with_the_code_is_answered_with_its_state(gateway):
     assert len(gateway.twilio.messages) == before  # thanks: kept, no reply
     assert gateway.converse(f"Mohon info laporan {code}").startswith(f"Kode {code}: selesai.")
     assert (only_ticket(gateway).state, only_ticket(gateway).is_open) == ("selesai", False)
+
+
+def test_asking_for_the_answer_without_a_code_goes_to_the_open_ticket(gateway):
+    """'Kapan dijawab?' from a phone with an open ticket is added to it and answered with its state;
+    on WhatsApp it made a new ticket, on SMS it got the help text. Without one, it is as before."""
+    gateway.whatsapp("Mohon ditindaklanjuti")  # nothing to remind of: a request, as before
+    gateway.drain()
+    assert "Permintaan Anda diterima" in gateway.twilio.messages[-1].body
+    with gateway.session() as s, s.begin():
+        s.execute(update(Ticket).values(state="selesai", is_open=False))
+    code = CODE.search(gateway.converse("NTT lampu jalan mati di Oebobo")).group(1)
+    gateway.move_back(Ticket.last_inbound_at, timedelta(minutes=11))  # no longer being written
+    assert gateway.converse("Kapan dijawab?").startswith(f"Kode {code}: diterima, menunggu ditelaah petugas.")
+    gateway.whatsapp("Kok belum ada tanggapan pak?", frm="whatsapp:+6281300000009")
+    gateway.drain()
+    assert "Permintaan Anda diterima" in gateway.twilio.messages[-1].body  # another phone: its own request
+    with gateway.session() as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.code == codes.normalize(code))).one()
+        bodies = s.scalars(select(InboundMessage.body).where(InboundMessage.ticket_id == ticket.id)
+                           .order_by(InboundMessage.id)).all()
+        assert bodies == ["NTT lampu jalan mati di Oebobo", "Kapan dijawab?"]
+        assert ticket.body == "lampu jalan mati di Oebobo"
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 3
+    gateway.move_back(Ticket.last_inbound_at, timedelta(minutes=11))
+    assert "Gratis" in gateway.converse("Kapan dijawab?", frm="+6285333444555")  # no ticket: the help text
 
 
 def test_follow_up_is_added_to_the_ticket(gateway):
