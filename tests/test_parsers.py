@@ -28,6 +28,9 @@ WRONG = "12345672"
     ("NNT jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),  # the keyword mistyped
     ("NTTT jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),
     ("nt: jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),
+    ("N.T.T jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),  # the province's name as abbreviated
+    ("n.t.t.: jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),
+    ("N.T.B jalan rusak di Kefa", Help(HelpReason.UNREADABLE)),
     ("NTB jalan rusak di Kefa", Help(HelpReason.UNREADABLE)),  # another province's keyword
     ("NTTB jalan rusak di Kefa", Help(HelpReason.UNREADABLE)),
     ("NTT", Help(HelpReason.EMPTY)),
