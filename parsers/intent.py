@@ -153,7 +153,7 @@ REMINDER_WORDS = {
 }
 REMINDER_FILLERS = {
     "KAPAN", "SEGERA", "BELUM", "BLM", "ADA", "KOK", "MASIH", "MENUNGGU", "NUNGGU", "LAMA", "SEKARANG",
-    "LANJUT", "LANJUTNYA", "INI", "JUGA", "CEPAT", "KAMI",
+    "LANJUT", "LANJUTNYA", "INI", "JUGA", "CEPAT", "KAMI", "DARI", "PIHAK", "DINAS",
 }
 # On a keyword line, these words in the keyword's place ("LAPOR jalan rusak ...", "Pengaduan: ..."):
 # a verb before the text, or a noun as its heading (punctuation after it: "Pengaduan saya belum
@@ -355,7 +355,7 @@ def _only_code_words(text: str) -> bool:
 
 def _asks_after_tickets(word: str) -> bool:
     """Words asking after one's tickets and nothing else: "Bagaimana laporan saya?", "gimana pengaduan
-    saya pak", "Laporan saya sudah sampai mana?" ("Laporan saya belum dijawab" says more: not this)."""
+    saya pak", "Laporan saya sudah sampai mana?" ("Laporan saya belum dijawab" asks for the answer)."""
     words = set(_words(word))
     return bool(words & TICKET_WORDS) and bool(words & ASKING_WORDS) and words <= _ABOUT_CODE
 

@@ -242,7 +242,7 @@ def test_whatsapp_free_text(text, expected):
 @pytest.mark.parametrize("text", [
     "Mohon ditindaklanjuti", "Kapan dijawab?", "Laporan saya belum dijawab", "Kok belum ada tanggapan pak?",
     "Mohon tindak lanjutnya, terima kasih", "Pengaduan saya sudah lama belum ada jawaban",
-    "mohon segera diproses 🙏",
+    "mohon segera diproses 🙏", "Kapan ada tanggapan dari pihak dinas?",
 ])
 def test_asking_for_the_answer_without_a_code(text):
     assert parse(text, None) == Reminder()
