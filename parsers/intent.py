@@ -164,7 +164,10 @@ _REPORT = re.compile(r"^(?:(?:LAPOR|MELAPOR|MENGADU)[\W_]+|(?:LAPORAN|PENGADUAN|
 _SPACES = re.compile(r"\s+")
 # Anything that is neither a letter, a digit nor a space: punctuation, emoji, symbols.
 _TRIM = re.compile(r"^[^\w?]+|[^\w?]+$")
-_STATUS = re.compile(r"^(?:CEK\s*STATUS|STATUS\s*CEK|CEK|STATUS)(?![A-Za-z])\s*[:.#,]?\s*(?P<code>.*)$", re.I)
+_CEK = r"(?:CHECK|CHEK|CEKK|CEK)"  # as typed in a hurry, or in English
+_STATUS = re.compile(rf"^(?:{_CEK}\s*STATUS|STATUS\s*{_CEK}|{_CEK}|STATUS)(?![A-Za-z])\s*[:.#,]?\s*(?P<code>.*)$", re.I)
+# Digits typed as a code, perhaps with a digit too few or too many (a NIK has 16, a phone number 10 to 13).
+_DIGIT_GROUP = re.compile(r"(?<![\w\-.])\d[\d\s\-.]*\d(?![\w\-.])")
 _CODE_ONLY = re.compile(r"^(?P<code>\d[\d\s\-.]*\d)$")
 # A code at the start of a message, its halves joined by nothing, a hyphen or a dot, or spaces.
 _LEADING_CODE = re.compile(r"^(?P<code>\d{4}\s*[\-.]?\s*\d{4})(?!\d)\s*[:.,#\-]?\s*(?P<text>.*)$", re.S)
@@ -271,12 +274,10 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         typed = _SPACE_WORD.sub("", status.group("code")).strip()
         if not typed.strip("? ") or _only_code_words(typed):  # "Status?" too
             return MyTickets()  # "CEK", "cek laporan saya": which of theirs, and where they stand
-        typed = _named_code(typed) or typed  # "CEK KODE 1234-5671": the code, not the word
-        for candidate in (typed, _LOOKALIKE_CODE.sub(_as_digits, typed)):
-            digits = codes.normalize(_named_code(candidate) or candidate)
-            if codes.is_valid(digits):
-                return StatusCheck(digits)
-        return InvalidCode(typed)
+        attempt = _code_typed(typed)
+        if attempt is not None:
+            return attempt
+        # No code typed ("Cek NIK saya apakah terdaftar DTKS", "Status penerima PKH"): read on, a request.
 
     leading = _LEADING_CODE.match(body)
     typed = leading.group("code") if leading else ""
@@ -365,6 +366,19 @@ def _asks_for_the_answer(word: str) -> bool:
     ("Jalan belum diperbaiki, mohon ditindaklanjuti" says what: a request)."""
     words = set(_words(word))
     return bool(words & REMINDER_WORDS) and words <= REMINDER_WORDS | REMINDER_FILLERS | _ABOUT_CODE
+
+
+def _code_typed(typed: str) -> StatusCheck | InvalidCode | None:
+    """The code typed after CEK, among any words ("1234-5671 atas nama Maria"); letters for digits
+    read as digits when the check digit confirms it. InvalidCode for digits that make no code
+    (a wrong check digit, a digit too few); None when no code was typed."""
+    fixed = _LOOKALIKE_CODE.sub(_as_digits, typed)  # letter for digit: the same length, the same places
+    typed_codes = [*_CODE_IN_TEXT.finditer(fixed),
+                   *(g for g in _DIGIT_GROUP.finditer(fixed) if len(codes.normalize(g.group())) in range(5, 11))]
+    for found in typed_codes:
+        if codes.is_valid(codes.normalize(found.group())):
+            return StatusCheck(codes.normalize(found.group()))
+    return InvalidCode(typed[typed_codes[0].start():typed_codes[0].end()]) if typed_codes else None
 
 
 def _as_digits(found: re.Match[str]) -> str:

@@ -131,7 +131,7 @@ def test_sms_line(text, expected):
     ("CEK 1234-5672", InvalidCode("1234-5672")),
     ("CEK 1243-5671", InvalidCode("1243-5671")),  # adjacent digits swapped
     ("CEK 1234-567", InvalidCode("1234-567")),
-    ("cek abc", InvalidCode("abc")),
+    ("CEK 12345", InvalidCode("12345")),
     ("CEK", MyTickets()),
     ("cek laporan saya", MyTickets()),
     ("Status pengaduan?", MyTickets()),
@@ -181,6 +181,14 @@ def test_sms_line(text, expected):
     ("Mohon info laporan 1234-5672", InvalidCode("1234-5672")),
     ("Cek 1234-5672 pak", InvalidCode("1234-5672")),
     ("1234-5671 belum ada jawaban", FollowUp(VALID, "belum ada jawaban")),
+    ("Cek status laporan 1234-5671 atas nama Maria Ndun", StatusCheck(VALID)),  # CEK said: the code in it
+    ("CEK 1234-5672 atas nama Maria Ndun", InvalidCode("1234-5672")),
+    ("Cek 1234-5671 2 orang belum terima", StatusCheck(VALID)),
+    ("CEK 12 34 56 71", StatusCheck(VALID)),
+    ("Cek 1234-5672 2 orang belum terima", InvalidCode("1234-5672")),
+    ("check 1234-5671", StatusCheck(VALID)),  # CEK as typed in a hurry or in English
+    ("Chek 1234-5671", StatusCheck(VALID)),
+    ("cekk 1234-5671 pak", StatusCheck(VALID)),
     ("1234-5671 tolong jalannya segera diperbaiki", FollowUp(VALID, "tolong jalannya segera diperbaiki")),
     # Asking after one's tickets in words, without CEK or a code
     ("Bagaimana laporan saya?", MyTickets()),
@@ -237,6 +245,16 @@ def test_codes_in_messages(text, expected):
 ])
 def test_whatsapp_free_text(text, expected):
     assert parse(text, None) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Cek NIK saya apakah terdaftar DTKS", "Cek data penerima bansos di Oebobo", "Status penerima PKH saya",
+    "cek DTKS", "Cek NIK 5371012345670001 apakah terdaftar", "status DTKS saya bagaimana?", "cek abc",
+])
+def test_cek_with_no_code_typed_is_no_status_check(text):
+    """Dinas Sosial is asked to check data ("Cek NIK saya ... DTKS") all day: a request, not "nomor tidak valid"."""
+    assert parse(text, None) == NewTicket(text)
+    assert parse(text, "NTT") == Help(HelpReason.UNREADABLE)
 
 
 @pytest.mark.parametrize("text", [

@@ -167,6 +167,14 @@ def test_asking_for_the_answer_without_a_code_goes_to_the_open_ticket(gateway):
     assert "Gratis" in gateway.converse("Kapan dijawab?", frm="+6285333444555")  # no ticket: the help text
 
 
+def test_asking_dinsos_to_check_ones_data_is_a_request(gateway):
+    """'Cek NIK saya ...' on the helpdesk is its most common request; it got 'nomor ... tidak valid'."""
+    gateway.whatsapp("Cek NIK saya apakah terdaftar DTKS")
+    gateway.drain()
+    assert gateway.twilio.messages[-1].body.startswith("Permintaan Anda diterima. Kode:")
+    assert only_ticket(gateway).body == "Cek NIK saya apakah terdaftar DTKS"
+
+
 def test_follow_up_is_added_to_the_ticket(gateway):
     code = CODE.search(gateway.converse("NTT jembatan putus di Desa Oelbubuk")).group(1)
     assert "sudah kami terima" in gateway.converse(f"{code} sekarang mobil tidak bisa lewat")
