@@ -170,10 +170,11 @@ _STATUS = re.compile(rf"^(?:{_CEK}\s*STATUS|STATUS\s*{_CEK}|{_CEK}|STATUS)(?![A-
 _DIGIT_GROUP = re.compile(r"(?<![\w\-.])\d[\d\s\-.]*\d(?![\w\-.])")
 _CODE_ONLY = re.compile(r"^(?P<code>\d[\d\s\-.]*\d)$")
 # A code at the start of a message, its halves joined by nothing, a hyphen or a dot, or spaces.
-_LEADING_CODE = re.compile(r"^(?P<code>\d{4}\s*[\-.]?\s*\d{4})(?!\d)\s*[:.,#\-]?\s*(?P<text>.*)$", re.S)
+_LEADING_CODE = re.compile(r"^(?P<code>\d{4}\s*[\-.]?\s*\d{4})(?![\-.]?\d)\s*[:.,#\-]?\s*(?P<text>.*)$", re.S)
 _LETTERS = re.compile(r"[^\W\d_]+")
 _LEADING_MARKS = re.compile(r"^[^\w]+")
-_CODE_IN_TEXT = re.compile(r"(?<!\d)\d{4}\s*[\-.]?\s*\d{4}(?!\d)")
+# Not the part of a longer number written in groups: "0812-3456-7890", a NIK "5371-0123-4567-0001".
+_CODE_IN_TEXT = re.compile(r"(?<!\d)(?<!\d[\-.])\d{4}\s*[\-.]?\s*\d{4}(?![\-.]?\d)")
 # The help text's "(spasi)" ("space") typed as it stands after the keyword, CEK or a code:
 # "NTT (spasi) isi", "CEK spasi 1234-5671" (its opening bracket may be taken as the separator).
 _SPACE_WORD = re.compile(r"^\s*[(<\[]?\s*spasi(?:\s*[)>\]]|\b)\s*", re.I)

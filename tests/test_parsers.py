@@ -303,6 +303,9 @@ def test_stop_or_start_in_a_request_is_a_request(text):
 
 @pytest.mark.parametrize("text", [
     "kode pos 8512 jalan rusak", "laporan 2024 2025 belum ditanggapi", "No 1234 5672 di RT 3 belum dapat",
+    # Longer numbers written in groups: a phone number, a NIK (16 digits), an account; not a code in them
+    "0812-3456-7890 nomor HP saya, mohon dihubungi", "5371-0123-4567-0001 NIK saya", "1234.5678.90 rekening",
+    "Cek NIK 5371-0123-4567-0001 apakah terdaftar",
 ])
 def test_numbers_in_a_request_are_no_code(text):
     assert parse(text, None) == NewTicket(text)
