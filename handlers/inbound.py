@@ -107,7 +107,7 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     lock_phone(s, msg.phone)
     _remember_name(s, msg)
     intent = _read(msg, line)
-    if isinstance(intent, intents.Reminder) and _latest_open(s, msg, line) is None:
+    if intent == intents.Reminder() and _latest_open(s, msg, line) is None:
         # Nothing to remind of: the text is what it would be without that reading.
         intent = intents.Help(intents.HelpReason.UNREADABLE) if line.keyword else intents.NewTicket(intents.clean(msg.body))
     msg.intent = type(intent).__name__
@@ -153,8 +153,7 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
             ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
                 return ("not_found", render("not_found", code=codes.display(code))), None
-            return ("status", render("status", code=codes.display(code), state=state_phrase(ticket.state),
-                                     due=date(ticket.due_at))), ticket
+            return _status(ticket), ticket
         case intents.MyTickets():
             mine = s.execute(select(Ticket.code, Ticket.state).where(Ticket.phone == msg.phone)
                              .order_by(Ticket.id.desc()).limit(MY_TICKETS_SHOWN)).all()
@@ -162,14 +161,19 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
                 return ("not_found", render("no_tickets")), None
             items = ticket_list([(codes.display(code), state) for code, state in mine])
             return ("status", render("my_tickets", items=items)), None
-        case intents.Reminder():  # "Kapan dijawab?": added to the phone's open ticket, answered with its state
-            ticket = _being_written(s, msg, line)
-            if ticket is not None:  # just after the request: the rest of it
-                return _continue(s, service, msg, ticket, intents.clean(msg.body))
-            ticket = _latest_open(s, msg, line)
-            _add_to(s, service, msg, ticket)
-            return ("status", render("status", code=codes.display(ticket.code), state=state_phrase(ticket.state),
-                                     due=date(ticket.due_at))), ticket
+        case intents.Reminder(code=code):  # "Kapan dijawab?": added to the ticket, answered with its state
+            if code:
+                ticket = _own_ticket(s, code, msg.phone)
+                if ticket is None:
+                    return ("not_found", render("not_found", code=codes.display(code))), None
+            else:
+                ticket = _being_written(s, msg, line)
+                if ticket is not None:  # just after the request: the rest of it
+                    return _continue(s, service, msg, ticket, intents.clean(msg.body))
+                ticket = _latest_open(s, msg, line)  # there is one: _process() saw to it
+            was_open = ticket.is_open
+            reply, ticket = _add_to(s, service, msg, ticket)
+            return (_status(ticket) if was_open else reply), ticket  # opened again: the new deadline
         case intents.FollowUp(code=code):
             ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
@@ -297,6 +301,11 @@ def _being_written(s: Session, msg: Message, line: Line) -> Ticket | None:
                Ticket.last_inbound_at >= msg.received_at - BURST_WINDOW)
         .order_by(Ticket.id.desc()).limit(1)
     )
+
+
+def _status(ticket: Ticket) -> tuple[str, str]:
+    return "status", render("status", code=codes.display(ticket.code), state=state_phrase(ticket.state),
+                            due=date(ticket.due_at))
 
 
 def _latest_open(s: Session, msg: Message, line: Line) -> Ticket | None:

@@ -35,8 +35,9 @@ class MyTickets:
 
 @dataclass(frozen=True)
 class Reminder:
-    """Asking for the answer without a code ("Mohon ditindaklanjuti", "Kapan dijawab?", "Laporan saya
-    belum dijawab"): about the phone's open ticket, when it has one."""
+    """Asking for the answer: about that ticket ("1234-5671 kok belum dijawab?"), or without a code
+    ("Mohon ditindaklanjuti", "Kapan dijawab?") about the phone's open ticket, when it has one."""
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
             return Thanks()  # "1234-5671 terima kasih pak": thanks, not news (a follow-up opens a closed ticket)
         if not _TRIM.sub("", rest).strip("?") or _only_code_words(rest):
             return StatusCheck(digits)  # "1234-5671?", "1234-5671 bagaimana?": where it stands
+        if _asks_for_the_answer(_word(rest)):
+            return Reminder(digits)  # "1234-5671 kok belum dijawab?"
         return FollowUp(digits, rest)
     if _CODE_ONLY.match(body):
         digits = codes.normalize(body)
@@ -301,13 +304,16 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         if len(digits) in range(7, 10):
             return InvalidCode(body)  # a wrong digit, or a digit too few or too many
 
-    named = _named_code(body)
-    if named is not None:  # "Kode 1234-5671", "No tiket: 1234-5671?"
-        digits = codes.normalize(named)
-        if codes.is_valid(digits):
-            return StatusCheck(digits)
-        if not named.replace(" ", "").isdigit() or " " not in named:
-            return InvalidCode(named)
+    found = _CODE_IN_TEXT.findall(body)
+    if len(found) == 1:  # "Kode 1234-5671", "No tiket: 1234-5671?", "kode saya 1234-5671 kok belum dijawab?"
+        named, around = found[0], _word(_CODE_IN_TEXT.sub(" ", body))
+        asks_for_answer = _asks_for_the_answer(around)
+        if asks_for_answer or _only_code_words(around):
+            digits = codes.normalize(named)
+            if codes.is_valid(digits):
+                return Reminder(digits) if asks_for_answer else StatusCheck(digits)
+            if not named.replace(" ", "").isdigit() or " " not in named:
+                return InvalidCode(named)
 
     if _asks_after_tickets(word):
         return MyTickets()
@@ -420,13 +426,6 @@ def _is_thanks(word: str) -> bool:
         return bool(said)  # laughter alone
     return (any(w in THANKS_WORDS for w in words)
             and all(w in THANKS_WORDS or w in THANKS_FILLERS or w in GREETING_TAILS for w in words))
-
-
-def _named_code(text: str) -> str | None:
-    """The code, as typed, in a text of nothing but that code and words naming it
-    ("kode saya 1234-5671?", "No. tiket 1234 5671"); None for any other text."""
-    found = _CODE_IN_TEXT.findall(text)
-    return found[0] if len(found) == 1 and _only_code_words(_CODE_IN_TEXT.sub(" ", text)) else None
 
 
 def _stop_or_start(word: str, keyword: str | None) -> OptOut | OptIn | None:

@@ -180,7 +180,10 @@ def test_sms_line(text, expected):
     ("1234-5671 terima kasih pak", Thanks()),  # no follow-up, which opens a closed ticket again
     ("Mohon info laporan 1234-5672", InvalidCode("1234-5672")),
     ("Cek 1234-5672 pak", InvalidCode("1234-5672")),
-    ("1234-5671 belum ada jawaban", FollowUp(VALID, "belum ada jawaban")),
+    ("1234-5671 belum ada jawaban", Reminder(VALID)),  # asking for the answer to that ticket
+    ("Pak saya mau tanya, kode saya 1234-5671 kok belum dijawab?", Reminder(VALID)),
+    ("1234-5671 mohon segera ditindaklanjuti", Reminder(VALID)),
+    ("kode 1234-5672 belum dijawab", InvalidCode("1234-5672")),
     ("Cek status laporan 1234-5671 atas nama Maria Ndun", StatusCheck(VALID)),  # CEK said: the code in it
     ("CEK 1234-5672 atas nama Maria Ndun", InvalidCode("1234-5672")),
     ("Cek 1234-5671 2 orang belum terima", StatusCheck(VALID)),

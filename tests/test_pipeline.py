@@ -167,6 +167,22 @@ def test_asking_for_the_answer_without_a_code_goes_to_the_open_ticket(gateway):
     assert "Gratis" in gateway.converse("Kapan dijawab?", frm="+6285333444555")  # no ticket: the help text
 
 
+def test_asking_for_the_answer_with_the_code(gateway):
+    """Added to that ticket for the officers to see, and answered with its state, not 'keterangan diterima'."""
+    code = CODE.search(gateway.converse("NTT jembatan putus di Desa Oelbubuk")).group(1)
+    reply = gateway.converse(f"Pak, kode saya {code} kok belum dijawab?")
+    assert reply.startswith(f"Kode {code}: diterima, menunggu ditelaah petugas. Batas waktu")
+    assert "tidak ditemukan" in gateway.converse(f"{code} kok belum dijawab?", frm="+6285333444555")
+    with gateway.session() as s:
+        bodies = s.scalars(select(InboundMessage.body).where(InboundMessage.ticket_id == only_ticket(gateway).id)
+                           .order_by(InboundMessage.id)).all()
+    assert bodies == ["NTT jembatan putus di Desa Oelbubuk", f"Pak, kode saya {code} kok belum dijawab?"]
+    with gateway.session() as s, s.begin():
+        s.execute(update(Ticket).values(state="selesai", is_open=False))
+    assert "akan ditindaklanjuti paling lambat" in gateway.converse(f"{code} belum ada jawaban")  # opened again
+    assert (only_ticket(gateway).state, only_ticket(gateway).is_open) == ("baru", True)
+
+
 def test_asking_dinsos_to_check_ones_data_is_a_request(gateway):
     """'Cek NIK saya ...' on the helpdesk is its most common request; it got 'nomor ... tidak valid'."""
     gateway.whatsapp("Cek NIK saya apakah terdaftar DTKS")
