@@ -99,6 +99,7 @@ OPENERS = {
     "MAU", "MO", "INGIN", "PENGEN", "PENGIN", "SAYA", "SY", "AKU", "BETA", "TANYA", "NANYA",
     "TNY", "BERTANYA", "MOHON", "MINTA", "MAAF", "MENGGANGGU", "GANGGU", "WAKTUNYA", "BISA", "DIBANTU",
     "TOLONG", "INFO", "INFORMASI", "NUMPANG", "TABE", "SEDIKIT", "DONG", "NIH", "LAPOR", "MELAPOR", "MENGADU",
+    "INFONYA", "INFORMASINYA", "BANTUANNYA", "PETUNJUKNYA", "ARAHANNYA",  # "Mohon informasinya": of what, still to come
 }
 _GREETING_WORDS = {word for greeting in GREETINGS for word in greeting.split()}
 # Words that may follow a greeting: whom it addresses, the rest of a salam ("Halo pak", "Pagi min",

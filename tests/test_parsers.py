@@ -238,6 +238,9 @@ def test_codes_in_messages(text, expected):
     ("Mau tanya syarat daftar DTKS", NewTicket("Mau tanya syarat daftar DTKS")),
     ("Lapor, jalan rusak di Oesapa", NewTicket("Lapor, jalan rusak di Oesapa")),  # the text as it came
     ("Mohon bantuan sembako", NewTicket("Mohon bantuan sembako")),
+    ("Mohon informasinya 🙏", Help(HelpReason.ASKED)),  # asking to be told, not yet what
+    ("Minta bantuannya pak", Help(HelpReason.ASKED)),
+    ("Mohon informasinya soal bansos lansia", NewTicket("Mohon informasinya soal bansos lansia")),
     ("Halo pak, bantuan PKH saya belum cair", NewTicket("Halo pak, bantuan PKH saya belum cair")),
     ("Halo, 3 bulan PKH belum cair", NewTicket("Halo, 3 bulan PKH belum cair")),
     # Two numbers that do not make a valid code begin a request, not a code
