@@ -332,13 +332,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         rest = _SPACE_WORD.sub("", rest).strip()
         if not _TRIM.sub("", rest) or _PLACEHOLDER.match(rest):
             return Help(HelpReason.EMPTY)
-        # The keyword put before a command ("NTT CEK 1234-5671", "NTT STOP", "NTT INFO"): the command.
-        # Numbers that are no valid code begin a complaint ("NTT 2024-2025 jalan belum diperbaiki").
         inner = parse(rest)
-        if isinstance(inner, (StatusCheck, MyTickets, FollowUp, OptOut, OptIn)) or inner == Help(HelpReason.ASKED) \
-                or (isinstance(inner, InvalidCode) and _STATUS.match(_TRIM.sub("", rest))):
-            return inner
-        return NewTicket(_without_stray_closer(rest))
+        return inner if _is_command(inner, rest) else NewTicket(_without_stray_closer(rest))
 
     if _is_reaction(body):
         return Thanks()
@@ -349,6 +344,20 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     if _is_thanks(word):
         return Thanks()
     return NewTicket(body)
+
+
+def _is_command(inner: Intent, rest: str) -> bool:
+    """What follows the keyword is a command of its own ("NTT CEK 1234-5671", "NTT STOP", "NTT INFO",
+    "NTT 1234-5671 ..."), not a complaint's text. Numbers that are no valid code begin a complaint
+    ("NTT 2024-2025 jalan belum diperbaiki"), and so does anything else after the keyword
+    ("NTT terima kasih", "NTT mohon ditindaklanjuti")."""
+    if isinstance(inner, (StatusCheck, MyTickets, FollowUp, OptOut, OptIn)) or inner == Help(HelpReason.ASKED):
+        return True
+    if isinstance(inner, InvalidCode):
+        return bool(_STATUS.match(_TRIM.sub("", rest)))
+    if isinstance(inner, Reminder):
+        return bool(inner.code)  # "NTT 1234-5671 kok belum dijawab"
+    return isinstance(inner, Thanks) and _LEADING_CODE.match(rest) is not None  # "NTT 1234-5671 terima kasih"
 
 
 def _words(text: str) -> list[str]:
