@@ -44,6 +44,9 @@ HELP_LIMIT = 3                             # help texts for unreadable messages,
 # is not sent again this soon after the last one: the citizen has it just above.
 REPEAT_AFTER = timedelta(minutes=30)
 ALWAYS_SENT = {"opted_out", "opted_in"}
+# Replies that give a ticket's code and deadline: asking for the answer ("Kapan dijawab?") this soon
+# after one of them is not answered again (CEK, asked by name, is).
+TOLD_STATE = {"ack", "status", "continued", "followup_ok"}
 _NOT_WORDS = re.compile(r"[\W_]+")
 
 
@@ -162,15 +165,10 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
             items = ticket_list([(codes.display(code), state) for code, state in mine])
             return ("status", render("my_tickets", items=items)), None
         case intents.Reminder(code=code):  # "Kapan dijawab?": added to the ticket, answered with its state
-            if code:
-                ticket = _own_ticket(s, code, msg.phone)
-                if ticket is None:
-                    return ("not_found", render("not_found", code=codes.display(code))), None
-            else:
-                ticket = _being_written(s, msg, line)
-                if ticket is not None:  # just after the request: the rest of it
-                    return _continue(s, service, msg, ticket, intents.clean(msg.body))
-                ticket = _latest_open(s, msg, line)  # there is one: _process() saw to it
+            # Without a code, the phone's open ticket: there is one, _process() saw to it.
+            ticket = _own_ticket(s, code, msg.phone) if code else _latest_open(s, msg, line)
+            if ticket is None:
+                return ("not_found", render("not_found", code=codes.display(code))), None
             was_open = ticket.is_open
             reply, ticket = _add_to(s, service, msg, ticket)
             return (_status(ticket) if was_open else reply), ticket  # opened again: the new deadline
@@ -371,6 +369,9 @@ def _held(s: Session, msg: Message, purpose: str, intent) -> str | None:
     repeated = bool(recent) and recent[0].purpose == purpose and recent[0].created_at >= moment - REPEAT_AFTER
     if purpose == "continued" and repeated:
         return "tambahan baru saja dikonfirmasi ke nomor ini"
+    if purpose == "status" and isinstance(intent, intents.Reminder) and recent \
+            and recent[0].purpose in TOLD_STATE and recent[0].created_at >= moment - REPEAT_AFTER:
+        return "kode dan batas waktu baru saja dikirim ke nomor ini"
     if purpose == "help" and intent == intents.Help(intents.HelpReason.UNREADABLE):
         if repeated:
             return "petunjuk baru saja dikirim ke nomor ini"

@@ -151,7 +151,7 @@ def test_asking_for_the_answer_without_a_code_goes_to_the_open_ticket(gateway):
     with gateway.session() as s, s.begin():
         s.execute(update(Ticket).values(state="selesai", is_open=False))
     code = CODE.search(gateway.converse("NTT lampu jalan mati di Oebobo")).group(1)
-    gateway.move_back(Ticket.last_inbound_at, timedelta(minutes=11))  # no longer being written
+    gateway.move_back(OutboundMessage.created_at, timedelta(minutes=31))  # the acknowledgement not just above
     assert gateway.converse("Kapan dijawab?").startswith(f"Kode {code}: diterima, menunggu ditelaah petugas.")
     gateway.whatsapp("Kok belum ada tanggapan pak?", frm="whatsapp:+6281300000009")
     gateway.drain()
@@ -170,6 +170,7 @@ def test_asking_for_the_answer_without_a_code_goes_to_the_open_ticket(gateway):
 def test_asking_for_the_answer_with_the_code(gateway):
     """Added to that ticket for the officers to see, and answered with its state, not 'keterangan diterima'."""
     code = CODE.search(gateway.converse("NTT jembatan putus di Desa Oelbubuk")).group(1)
+    gateway.move_back(OutboundMessage.created_at, timedelta(minutes=31))  # the acknowledgement not just above
     reply = gateway.converse(f"Pak, kode saya {code} kok belum dijawab?")
     assert reply.startswith(f"Kode {code}: diterima, menunggu ditelaah petugas. Batas waktu")
     assert "tidak ditemukan" in gateway.converse(f"{code} kok belum dijawab?", frm="+6285333444555")
@@ -282,6 +283,21 @@ def test_the_rest_of_an_sms_complaint_sent_without_the_keyword_joins_it(gateway)
                                          "\nsudah 3 bulan belum diperbaiki")
     with gateway.session() as s:
         assert s.scalars(select(InboundMessage.ticket_id)).all() == [1, 1, 1]
+
+
+def test_asking_for_the_answer_soon_after_being_told_gets_no_second_paid_reply(gateway):
+    code = CODE.search(gateway.converse("NTT jalan di Oesapa rusak parah")).group(1)
+    assert replies_to(gateway, "Mohon segera ditindaklanjuti") == []  # the code and deadline are just above
+    [held] = held_replies(gateway)
+    assert (held.purpose, held.error_message) == ("status", "kode dan batas waktu baru saja dikirim ke nomor ini")
+    ticket = only_ticket(gateway)
+    assert ticket.body == "jalan di Oesapa rusak parah"  # kept with the ticket, not in its text
+    with gateway.session() as s:
+        assert s.scalars(select(InboundMessage.ticket_id)).all() == [ticket.id, ticket.id]
+    gateway.move_back(OutboundMessage.created_at, timedelta(minutes=31))
+    assert replies_to(gateway, "Kapan dijawab?")[0].startswith(f"Kode {code}:")
+    assert replies_to(gateway, "Kok belum ada tanggapan pak?") == []
+    assert gateway.converse(f"CEK {code}").startswith(f"Kode {code}:")  # asked for by name: answered again
 
 
 def test_the_rest_of_a_new_complaint_goes_to_it_not_to_one_answered_before(gateway):
