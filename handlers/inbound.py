@@ -112,7 +112,8 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     intent = _read(msg, line)
     if intent == intents.Reminder() and _latest_open(s, msg, line) is None:
         # Nothing to remind of: the text is what it would be without that reading.
-        intent = intents.Help(intents.HelpReason.UNREADABLE) if line.keyword else intents.NewTicket(intents.clean(msg.body))
+        intent = (intents.Help(intents.HelpReason.UNREADABLE) if line.keyword
+                  else intents.NewTicket(intents.clean(msg.body)))
     msg.intent = type(intent).__name__
     reply, ticket = _apply(s, services.settings.service, msg, line, intent)
     attachments = _keep_media(s, msg, ticket)
@@ -302,6 +303,7 @@ def _being_written(s: Session, msg: Message, line: Line) -> Ticket | None:
 
 
 def _status(ticket: Ticket) -> tuple[str, str]:
+    """The reply that gives a ticket's state and deadline."""
     return "status", render("status", code=codes.display(ticket.code), state=state_phrase(ticket.state),
                             due=date(ticket.due_at))
 

@@ -220,7 +220,8 @@ def _word(text: str) -> str:
 def _keyword_letters(keyword: str) -> str:
     # A letter typed twice or a double letter typed once ("NTTT", "NNT", "NT") is still the keyword;
     # another letter ("NTB", another province's) is not. Dots between the letters ("N.T.T") too.
-    letters = r"\.?".join(rf"{re.escape(letter)}(?:\.?{re.escape(letter)})*" for letter, _ in itertools.groupby(keyword.upper()))
+    letters = r"\.?".join(rf"{re.escape(letter)}(?:\.?{re.escape(letter)})*"
+                          for letter, _ in itertools.groupby(keyword.upper()))
     return letters + r"(?!\.[^\W\d_](?![^\W\d_]))"  # not with one letter more after a dot: "N.T.B"
 
 
