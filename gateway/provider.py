@@ -1,6 +1,7 @@
 """Providers behind one small Protocol: Twilio, and the local sandbox that only records."""
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Iterator
@@ -76,10 +77,17 @@ class TwilioProvider:
 
     def __init__(self, account_sid: str, auth_token: str, *, api_base_url: str,
                  messaging_service_sid: str = "", timeout: float = 10.0):
-        self.client = Client(account_sid, auth_token,
-                             http_client=TwilioHttpClient(timeout=timeout))
-        self.client.api.base_url = api_base_url
+        self._account = (account_sid, auth_token)
+        self._api_base_url = api_base_url
+        self._timeout = timeout
         self.messaging_service_sid = messaging_service_sid
+
+    @functools.cached_property
+    def client(self) -> Client:
+        """Made on first use: its API classes cost a process 7 MB, and web processes only queue sends."""
+        client = Client(*self._account, http_client=TwilioHttpClient(timeout=self._timeout))
+        client.api.base_url = self._api_base_url
+        return client
 
     def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
         kwargs = {"to": to, "body": body}

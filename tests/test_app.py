@@ -83,6 +83,16 @@ def test_sandbox_is_off_with_credentials(make_gateway):
     assert make_gateway().client.get("/sandbox/").status_code == 404
 
 
+def test_web_processes_do_not_build_the_twilio_client(make_gateway):
+    """Its API classes cost a process 7 MB (README, Memory); a web process only queues sends."""
+    gateway = make_gateway()
+    gateway.sms("NTT jalan rusak di Oesapa")  # the webhook, storing and queueing
+    provider = gateway.services.sender.provider
+    assert "client" not in vars(provider)
+    gateway.drain()  # a worker sends: the client is made then
+    assert "client" in vars(provider) and gateway.twilio.messages
+
+
 def test_dotenv_file_is_read_and_the_environment_wins(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("REDIS_URL=redis://from-dotenv:6379/3\nSEND_RETRY_INTERVALS=7,8\n")
     monkeypatch.chdir(tmp_path)
