@@ -124,6 +124,7 @@ THANKS_FILLERS = {
     "YOU", "BANYAK", "ATAS", "YA", "YAA", "YAH", "NYA", "BANTUANNYA", "INFONYA", "INFORMASINYA",
     "RESPONNYA", "JAWABANNYA", "TANGGAPANNYA", "TUHAN", "YESUS", "SUDAH", "SDH", "UDAH", "UDH",
     "KABARNYA", "SAYA", "SY",
+    "DIJAWAB", "DITANGGAPI", "DIRESPON", "DIPROSES", "DIBANTU",  # "Terima kasih, sudah dijawab"
 }
 # Emoji that acknowledge, sent alone: thanks without words. (An angry face alone is no thanks.)
 REACTIONS = set("👍👌🙏🙂😊😀😁🤝👏✅❤🥰😇🤗💯🆗")
@@ -148,7 +149,8 @@ _ABOUT_CODE = CODE_WORDS | TICKET_WORDS | ASKING_WORDS | GREETING_TAILS | _GREET
     | THANKS_FILLERS | {"CEK", "DICEK", "TOLONG", "MOHON", "MINTA", "INFO", "INFORMASI", "MAU", "INGIN", "TANYA",
                         "NANYA", "BERTANYA", "DONG", "DULU"}
 # Asking for the answer, and nothing else: one of these ("Kapan dijawab?", "Mohon ditindaklanjuti")
-# with only words from the next set, those naming a code or asking about it, greetings and thanks.
+# with only words from the next set, those naming a code or asking about it, greetings and thanks,
+# and something that asks or urges ("Terima kasih, sudah dijawab" does neither: thanks).
 REMINDER_WORDS = {
     "DIJAWAB", "DITANGGAPI", "DIRESPON", "DIRESPONS", "DIPROSES", "DITINDAKLANJUTI", "TINDAKLANJUTI",
     "TINDAKLANJUT", "TINDAK", "JAWABAN", "TANGGAPAN", "RESPON", "RESPONS", "KEPASTIAN",
@@ -157,6 +159,8 @@ REMINDER_FILLERS = {
     "KAPAN", "SEGERA", "BELUM", "BLM", "ADA", "KOK", "MASIH", "MENUNGGU", "NUNGGU", "LAMA", "SEKARANG",
     "LANJUT", "LANJUTNYA", "INI", "JUGA", "CEPAT", "KAMI", "DARI", "PIHAK", "DINAS",
 }
+_URGING = ASKING_WORDS | {"KAPAN", "BELUM", "BLM", "MOHON", "TOLONG", "MINTA", "SEGERA", "KOK", "MASIH",
+                         "MENUNGGU", "NUNGGU", "LAMA", "CEPAT"}
 # On a keyword line, these words in the keyword's place ("LAPOR jalan rusak ...", "Pengaduan: ..."):
 # a verb before the text, or a noun as its heading (punctuation after it: "Pengaduan saya belum
 # dijawab" is no complaint's text).
@@ -383,7 +387,8 @@ def _asks_for_the_answer(word: str) -> bool:
     """Asking for the answer and nothing else: "Mohon ditindaklanjuti", "Kok belum ada tanggapan pak?"
     ("Jalan belum diperbaiki, mohon ditindaklanjuti" says what: a request)."""
     words = set(_words(word))
-    return bool(words & REMINDER_WORDS) and words <= REMINDER_WORDS | REMINDER_FILLERS | _ABOUT_CODE
+    return bool(words & REMINDER_WORDS) and bool(words & _URGING or "?" in word) \
+        and words <= REMINDER_WORDS | REMINDER_FILLERS | _ABOUT_CODE
 
 
 def _code_typed(typed: str) -> StatusCheck | InvalidCode | None:

@@ -330,6 +330,7 @@ def test_numbers_in_a_request_are_no_code(text):
     "hehe", "Hehehe 🙏", "wkwkwk", "hahaha", "hehe makasih pak",  # laughter alone, as a reaction
     "Ok pak sudah terima", "sdh diterima, makasih", "Baik, sudah",  # the acknowledgement received
     "Siap, ditunggu kabarnya", "Ditunggu ya pak", "Baik ibu, saya tunggu",  # waiting for the answer
+    "Terima kasih, sudah dijawab", "Sudah ditanggapi, makasih pak",  # the answer came: no asking for it
     "👍", "🙏🙏", "👍🏽", "❤️", "🙏 🙏",  # acknowledging emoji alone, as a sticker
 ])
 def test_thanks_alone_asks_for_nothing(text):
