@@ -119,12 +119,14 @@ THANKS_WORDS = {
     "AMIN", "AMIEN", "AMEN", "BERKATI", "MEMBERKATI", "GBU", "JBU", "PUJI", "ALHAMDULILLAH",
     "DITERIMA",  # "sudah diterima": the acknowledgement reached them
     "DITUNGGU", "TUNGGU",  # "Siap, ditunggu kabarnya", "Baik, saya tunggu": waiting for the answer
+    "OKK", "OKEH", "OCE", "OKS", "TRMKSH", "TRMKASIH", "TRIMKSH", "SYUKUR", "SAMA",  # "Oke deh", "Sama-sama"
 }
 THANKS_FILLERS = {
     "YOU", "BANYAK", "ATAS", "YA", "YAA", "YAH", "NYA", "BANTUANNYA", "INFONYA", "INFORMASINYA",
     "RESPONNYA", "JAWABANNYA", "TANGGAPANNYA", "TUHAN", "YESUS", "SUDAH", "SDH", "UDAH", "UDH",
     "KABARNYA", "SAYA", "SY",
     "DIJAWAB", "DITANGGAPI", "DIRESPON", "DIPROSES", "DIBANTU",  # "Terima kasih, sudah dijawab"
+    "DEH", "BNYK", "BYK", "U", "LAKSANAKAN",  # "Makasih bnyk", "Thx u", "Siap laksanakan"
 }
 # Emoji that acknowledge, sent alone: thanks without words. (An angry face alone is no thanks.)
 REACTIONS = set("👍👌🙏🙂😊😀😁🤝👏✅❤🥰😇🤗💯🆗")

@@ -331,6 +331,7 @@ def test_numbers_in_a_request_are_no_code(text):
     "Ok pak sudah terima", "sdh diterima, makasih", "Baik, sudah",  # the acknowledgement received
     "Siap, ditunggu kabarnya", "Ditunggu ya pak", "Baik ibu, saya tunggu",  # waiting for the answer
     "Terima kasih, sudah dijawab", "Sudah ditanggapi, makasih pak",  # the answer came: no asking for it
+    "Okk", "Oke deh", "Oce", "Trmksh", "Makasih bnyk", "Thx u", "Sama-sama pak", "Syukur", "Siap laksanakan",
     "👍", "🙏🙏", "👍🏽", "❤️", "🙏 🙏",  # acknowledging emoji alone, as a sticker
 ])
 def test_thanks_alone_asks_for_nothing(text):
