@@ -161,6 +161,7 @@ REMINDER_FILLERS = {
     "KAPAN", "SEGERA", "BELUM", "BLM", "ADA", "KOK", "MASIH", "MENUNGGU", "NUNGGU", "LAMA", "SEKARANG",
     "LANJUT", "LANJUTNYA", "INI", "JUGA", "CEPAT", "KAMI", "DARI", "PIHAK", "DINAS",
 }
+# What asks or urges, beside a question mark.
 _URGING = ASKING_WORDS | {"KAPAN", "BELUM", "BLM", "MOHON", "TOLONG", "MINTA", "SEGERA", "KOK", "MASIH",
                          "MENUNGGU", "NUNGGU", "LAMA", "CEPAT"}
 # On a keyword line, these words in the keyword's place ("LAPOR jalan rusak ...", "Pengaduan: ..."):
