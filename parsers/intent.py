@@ -358,13 +358,13 @@ def _is_command(inner: Intent, rest: str) -> bool:
     """What follows the keyword is a command of its own ("NTT CEK 1234-5671", "NTT STOP", "NTT INFO",
     "NTT 1234-5671 ..."), not a complaint's text. Numbers that are no valid code begin a complaint
     ("NTT 2024-2025 jalan belum diperbaiki"), and so does anything else after the keyword
-    ("NTT terima kasih", "NTT mohon ditindaklanjuti")."""
-    if isinstance(inner, (StatusCheck, MyTickets, FollowUp, OptOut, OptIn)) or inner == Help(HelpReason.ASKED):
+    ("NTT terima kasih")."""
+    # Asking for the answer ("NTT 1234-5671 kok belum dijawab", "NTT mohon ditindaklanjuti") has no complaint in it.
+    commands = (StatusCheck, MyTickets, Reminder, FollowUp, OptOut, OptIn)
+    if isinstance(inner, commands) or inner == Help(HelpReason.ASKED):
         return True
     if isinstance(inner, InvalidCode):
         return bool(_STATUS.match(_TRIM.sub("", rest)))
-    if isinstance(inner, Reminder):
-        return bool(inner.code)  # "NTT 1234-5671 kok belum dijawab"
     return isinstance(inner, Thanks) and _LEADING_CODE.match(rest) is not None  # "NTT 1234-5671 terima kasih"
 
 

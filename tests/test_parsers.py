@@ -85,7 +85,7 @@ WRONG = "12345672"
     ("NTT 1234-5671 kok belum dijawab", Reminder(VALID)),
     ("NTT kode saya 1234-5671 kok belum dijawab", Reminder(VALID)),
     ("NTT 1234-5671 terima kasih", Thanks()),
-    ("NTT mohon ditindaklanjuti", NewTicket("mohon ditindaklanjuti")),  # the keyword said: a complaint
+    ("NTT mohon ditindaklanjuti", Reminder()),  # nothing to complain of but the wait: a reminder
     ("NTT info", Help(HelpReason.ASKED)),
     ("NTT stop pungli di kantor camat", NewTicket("stop pungli di kantor camat")),
     ("NTT 2024-2025 jalan belum diperbaiki", NewTicket("2024-2025 jalan belum diperbaiki")),

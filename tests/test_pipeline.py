@@ -163,6 +163,8 @@ def test_asking_for_the_answer_without_a_code_goes_to_the_open_ticket(gateway):
         assert bodies == ["NTT lampu jalan mati di Oebobo", "Kapan dijawab?"]
         assert ticket.body == "lampu jalan mati di Oebobo"
         assert s.scalar(select(func.count()).select_from(Ticket)) == 3
+    assert replies_to(gateway, "NTT mohon ditindaklanjuti") == []  # with the keyword too: the state is just above
+    assert count(gateway, Ticket) == 3
     assert "Gratis" in gateway.converse("Kapan dijawab?", frm="+6285333444555")  # no ticket: the help text
 
 
