@@ -368,11 +368,11 @@ def _held(s: Session, msg: Message, purpose: str, intent) -> str | None:
         log.warning("inbound %s from %s: %d automatic replies in 24 hours, no more sent",
                     msg.message_sid, mask(msg.phone), AUTO_REPLY_LIMIT)
         return f"batas {AUTO_REPLY_LIMIT} balasan otomatis per 24 jam ke nomor ini tercapai"
-    repeated = bool(recent) and recent[0].purpose == purpose and recent[0].created_at >= moment - REPEAT_AFTER
+    just_sent = recent[0].purpose if recent and recent[0].created_at >= moment - REPEAT_AFTER else None
+    repeated = just_sent == purpose
     if purpose == "continued" and repeated:
         return "tambahan baru saja dikonfirmasi ke nomor ini"
-    if purpose == "status" and isinstance(intent, intents.Reminder) and recent \
-            and recent[0].purpose in TOLD_STATE and recent[0].created_at >= moment - REPEAT_AFTER:
+    if purpose == "status" and isinstance(intent, intents.Reminder) and just_sent in TOLD_STATE:
         return "kode dan batas waktu baru saja dikirim ke nomor ini"
     if purpose == "help" and intent == intents.Help(intents.HelpReason.UNREADABLE):
         if repeated:
