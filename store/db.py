@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, inspect, literal, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.schema import CreateIndex
@@ -58,8 +58,8 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def create_all(self) -> None:
-        """Create missing tables, and the indexes a later release added to tables that exist;
-        several processes starting at once take turns."""
+        """Create missing tables, and the columns and indexes a later release added to tables that
+        exist; several processes starting at once take turns."""
         if self.sqlite_file:
             self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
             with self.write_lock, self.engine.begin() as conn:
@@ -85,8 +85,28 @@ def _create_all(conn) -> None:
 
     Base.metadata.create_all(conn)
     for table in Base.metadata.sorted_tables:  # create_all passes over a table that exists, indexes and all
+        _add_missing_columns(conn, table)
         for index in table.indexes:
             conn.execute(CreateIndex(index, if_not_exists=True))
+
+
+def _add_missing_columns(conn, table) -> None:
+    """Add the columns a later release gave a table that exists; each must have a default.
+
+    A change to a column that exists (its type, a constraint) is beyond this: it needs a migration.
+    """
+    present = {column["name"] for column in inspect(conn).get_columns(table.name)}
+    for column in table.columns:
+        if column.name in present:
+            continue
+        default = column.default.arg if column.default is not None and column.default.is_scalar else None
+        if default is None and not column.nullable:
+            raise RuntimeError(f"table {table.name} lacks column {column.name}, which has no default: migrate by hand")
+        sql = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(conn.dialect)}"
+        if default is not None:
+            value = literal(default, column.type).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+            sql += f" DEFAULT {value} NOT NULL"
+        conn.execute(text(sql))
 
 
 class _FileLock:

@@ -142,7 +142,10 @@ class OutboundMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))
     to_address: Mapped[str] = mapped_column(String(64))
     from_address: Mapped[str] = mapped_column(String(64))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # with a template: its text, as the inbox shows it
+    # An approved WhatsApp template (Twilio ContentSid) sent instead of body, and its variables (JSON).
+    content_sid: Mapped[str] = mapped_column(String(64), default="")
+    content_variables: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING.value)
     status_rank: Mapped[int] = mapped_column(Integer, default=0)
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)

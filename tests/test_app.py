@@ -190,3 +190,29 @@ def test_an_index_a_later_release_adds_is_created_on_an_existing_database(databa
     db.create_all()
     assert "ix_outbound_to" in {index["name"] for index in inspect(db.engine).get_indexes("outbound_messages")}
     db.dispose()
+
+
+def test_a_column_a_later_release_adds_is_added_to_an_existing_database(database_url):
+    from sqlalchemy import inspect, text
+
+    from handlers import outbox
+    from store.db import Database
+
+    db = Database(database_url)
+    db.create_all()
+    with db.engine.begin() as conn:  # a database made before the WhatsApp templates
+        conn.execute(text("INSERT INTO outbound_messages (idempotency_key, purpose, channel, to_address, from_address,"
+                          " body, status, status_rank, error_code, error_message, attempts, created_at, updated_at,"
+                          " content_sid, content_variables) VALUES ('old', 'ack', 'sms', '+62812', '+621708', 'x',"
+                          " 'sent', 30, '', '', 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00', '', '')"))
+        for column in ("content_sid", "content_variables"):
+            conn.execute(text(f"ALTER TABLE outbound_messages DROP COLUMN {column}"))
+    db.create_all()
+    assert {"content_sid", "content_variables"} <= {c["name"] for c in inspect(db.engine).get_columns("outbound_messages")}
+    with db.transaction() as s:
+        old = s.scalars(select(OutboundMessage)).one()
+        assert (old.content_sid, old.content_variables) == ("", "")  # the rows that were there: the default
+        new = outbox.write(s, key="new", purpose="ack", channel="sms", to="+62812", from_="+621708", body="y")
+        assert new.content_sid == ""
+    db.create_all()  # a second start finds nothing to add
+    db.dispose()
