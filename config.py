@@ -12,6 +12,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_SERVICE_FILE = HERE / "service.toml"
 DEFAULT_INSTANCE = HERE / "instance"
 _DEADLINE = re.compile(r"^\s*(\d+)\s*(m|h|d|wd)\s*$")
+_CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
 
 
 class ConfigError(RuntimeError):
@@ -54,6 +55,7 @@ class Line:
     sandbox_to: str = ""
     send_from: str = ""          # SMS lines: the number answers to manual-intake tickets go out from
     sms_fallback_from: str = ""  # WhatsApp lines: send by SMS from this number once the 24 h window closed
+    template_sid: str = ""       # WhatsApp lines: else the approved template (ContentSid) that asks for a reply
 
 
 @dataclass(frozen=True)
@@ -113,11 +115,15 @@ def load_service(path: Path) -> Service:
             raise ConfigError(f"line {raw['id']}: unknown agency {raw['agency']!r}")
         if raw["channel"] not in ("sms", "whatsapp"):
             raise ConfigError(f"line {raw['id']}: channel must be sms or whatsapp")
+        template_sid = raw.get("template_sid", "")
+        if template_sid and (raw["channel"] != "whatsapp" or not _CONTENT_SID.match(template_sid)):
+            raise ConfigError(f"line {raw['id']}: template_sid is a WhatsApp line's ContentSid, HX and 32 hex digits")
         lines.append(Line(
             id=raw["id"], name=raw["name"], channel=raw["channel"], to=raw.get("to", "*"),
             agency=raw["agency"], keyword=raw.get("keyword", ""), kind=raw.get("kind", "pengaduan"),
             deadline=Deadline.parse(raw["deadline"]), sandbox_to=raw.get("sandbox_to", ""),
             send_from=raw.get("send_from", ""), sms_fallback_from=raw.get("sms_fallback_from", ""),
+            template_sid=template_sid,
         ))
     return Service(agencies=agencies, lines=tuple(lines))
 

@@ -65,8 +65,10 @@ class SendResult:
 class Provider(Protocol):
     name: str
 
-    def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
-        """Hand one message to the provider."""
+    def send(self, *, to: str, from_: str, body: str, status_callback: str | None,
+             content_sid: str = "", content_variables: str = "") -> SendResult:
+        """Hand one message to the provider: body, or the approved template content_sid with its
+        variables (JSON) in body's place."""
 
     def received_since(self, since: datetime) -> Iterator[dict[str, str]]:
         """The messages citizens sent since then, as the fields their webhooks carry."""
@@ -89,8 +91,13 @@ class TwilioProvider:
         client.api.base_url = self._api_base_url
         return client
 
-    def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
-        kwargs = {"to": to, "body": body}
+    def send(self, *, to: str, from_: str, body: str, status_callback: str | None,
+             content_sid: str = "", content_variables: str = "") -> SendResult:
+        kwargs = {"to": to}
+        if content_sid:
+            kwargs.update(content_sid=content_sid, content_variables=content_variables or None)
+        else:
+            kwargs["body"] = body
         if self.messaging_service_sid:
             kwargs["messaging_service_sid"] = self.messaging_service_sid
         else:
@@ -131,7 +138,8 @@ class SandboxProvider:
 
     name = "sandbox"
 
-    def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SendResult:
+    def send(self, *, to: str, from_: str, body: str, status_callback: str | None,
+             content_sid: str = "", content_variables: str = "") -> SendResult:
         return SendResult(sid="SB" + uuid.uuid4().hex, status="delivered")
 
     def received_since(self, since: datetime) -> Iterator[dict[str, str]]:

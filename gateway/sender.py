@@ -35,6 +35,8 @@ class Claim:
     to: str
     from_: str
     body: str
+    content_sid: str = ""
+    content_variables: str = ""
 
 
 class Sender:
@@ -58,20 +60,21 @@ class Sender:
         claimed = s.execute(_CLAIM, {"oid": outbound_id, "now": now()}).first()
         if claimed is None:
             return None  # sent, failed or held by another sender already
-        to, from_, body, purpose = claimed
+        to, from_, body, purpose, content_sid, content_variables = claimed
         if purpose not in SENT_EVEN_WHEN_OPTED_OUT and is_opted_out(s, split_address(to)[1]):
             _settle(s, outbound_id, DeliveryStatus.SUPPRESSED, "",
                     "warga memilih berhenti (STOP)", DeliveryStatus.SENDING)
             log.info("outbound %s suppressed: %s opted out", outbound_id, mask(to))
             return None
-        return Claim(outbound_id, to, from_, body)
+        return Claim(outbound_id, to, from_, body, content_sid, content_variables)
 
     def send_claimed(self, claim: Claim) -> Attempt:
         """Hand a claimed row to the provider and record the answer."""
         outbound_id, to = claim.outbound_id, claim.to
         callback = f"{self.status_callback_url}?o={outbound_id}" if self.status_callback_url else None
         try:
-            result = self.provider.send(to=to, from_=claim.from_, body=claim.body, status_callback=callback)
+            result = self.provider.send(to=to, from_=claim.from_, body=claim.body, status_callback=callback,
+                                        content_sid=claim.content_sid, content_variables=claim.content_variables)
         except RetryableError as exc:
             self._settle(outbound_id, DeliveryStatus.PENDING, exc.code, exc.reason, DeliveryStatus.SENDING)
             log.warning("outbound %s to %s: retryable error %s", outbound_id, mask(to), exc.code)
@@ -119,7 +122,8 @@ _T = OutboundMessage.__table__
 _CLAIM = (update(_T).where(_T.c.id == bindparam("oid"), _T.c.status == DeliveryStatus.PENDING.value)
           .values(status=DeliveryStatus.SENDING.value, status_rank=DeliveryStatus.SENDING.rank,
                   attempts=_T.c.attempts + 1, updated_at=bindparam("now"))
-          .returning(_T.c.to_address, _T.c.from_address, _T.c.body, _T.c.purpose))
+          .returning(_T.c.to_address, _T.c.from_address, _T.c.body, _T.c.purpose, _T.c.content_sid,
+                     _T.c.content_variables))
 _LATER = _T.c.status_rank < bindparam("rank")
 _WITH_ERROR = _LATER & (bindparam("code") != "")
 _ADVANCE = update(_T).where(_T.c.id == bindparam("oid")).values(

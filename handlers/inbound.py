@@ -109,19 +109,30 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     msg.line_id = line.id
     lock_phone(s, msg.phone)
     _remember_name(s, msg)
+    # An officer's messages that waited for WhatsApp's window: this message opens it.
+    released = outbox.release_held(s, to=address_for(msg.channel, msg.phone), from_=msg.to_address) \
+        if msg.channel == "whatsapp" else []
     intent = _read(msg, line)
     if intent == intents.Reminder() and _latest_open(s, msg, line) is None:
         # Nothing to remind of: the text is what it would be without that reading.
         intent = (intents.Help(intents.HelpReason.UNREADABLE) if line.keyword
                   else intents.NewTicket(intents.clean(msg.body)))
     msg.intent = type(intent).__name__
-    reply, ticket = _apply(s, services.settings.service, msg, line, intent)
+    if released and isinstance(intent, (intents.NewTicket, intents.Thanks, intents.Help)):
+        # The reply the template asked for ("OK"): the messages it released answer it. It joins
+        # their ticket, unanswered; to a question it is no answer yet (the ticket still waits).
+        ticket = s.get(Ticket, released[-1].ticket_id)
+        _join(msg, ticket)
+        reply = None
+    else:
+        reply, ticket = _apply(s, services.settings.service, msg, line, intent)
     attachments = _keep_media(s, msg, ticket)
     held = _held(s, msg, reply[0], intent) if reply else None
     outbound = _reply(s, msg, reply, ticket, held) if reply else None
-    claim = services.sender.claim(s, outbound.id) if outbound and not held else None
+    to_send = [row.id for row in released] + ([outbound.id] if outbound and not held else [])
+    claims = tuple(c for c in (services.sender.claim(s, oid) for oid in to_send) if c is not None)
     log.info("inbound %s from %s: %s", msg.message_sid, mask(msg.phone), msg.intent)
-    return Outcome(claims=(claim,) if claim else (), attachment_ids=tuple(a.id for a in attachments))
+    return Outcome(claims=claims, attachment_ids=tuple(a.id for a in attachments))
 
 
 def _read(msg: Message, line: Line) -> intents.Intent:
@@ -209,9 +220,7 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
 def _add_to(s: Session, service: Service, msg: Message, ticket: Ticket):
     """Add the message to a ticket's conversation; a ticket waiting for the citizen resumes,
     a closed one opens again."""
-    msg.ticket_id = ticket.id
-    msg.intent = "FollowUp"
-    ticket.last_inbound_at = msg.received_at
+    _join(msg, ticket)
     if ticket.state == TicketState.DITUNDA.value:
         workflow.lanjutkan(s, None, ticket, "warga membalas")
     elif not ticket.is_open:
@@ -219,6 +228,13 @@ def _add_to(s: Session, service: Service, msg: Message, ticket: Ticket):
         return ("followup_ok", render("followup_reopened", code=codes.display(ticket.code),
                                       due=date(ticket.due_at))), ticket
     return ("followup_ok", render("followup_ok", code=codes.display(ticket.code))), ticket
+
+
+def _join(msg: Message, ticket: Ticket) -> None:
+    """Put the message in the ticket's conversation."""
+    msg.ticket_id = ticket.id
+    msg.intent = "FollowUp"
+    ticket.last_inbound_at = msg.received_at
 
 
 def _awaiting_reply(s: Session, service: Service, msg: Message, line: Line, intent) -> Ticket | None:

@@ -6,6 +6,7 @@ web inbox and the command line both call these; nothing else changes a ticket's 
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from handlers import outbox
 from handlers.deadlines import due_at
 from parsers import codes
 from parsers.phone import address_for, to_e164
+from replies.render import render
 from store.db import now
 from store.models import Officer, Role, Ticket, TicketEvent, TicketState as S
 from store.tickets import add_ticket, set_state, unused_code
@@ -185,18 +187,31 @@ def kembalikan(s: Session, officer: Officer, ticket: Ticket, note: str) -> Done:
 
 
 def _to_citizen(s: Session, ticket: Ticket, service: Service, body: str, purpose: str, key: str) -> int | None:
-    """Write a message to the citizen on the ticket's channel; SMS when WhatsApp's window has closed
-    and the line names an SMS number for that. None when the ticket has no phone."""
+    """Write a message to the citizen on the ticket's channel; return the row to send now, None when
+    the ticket has no phone.
+
+    Once WhatsApp's 24-hour window has closed (free text is refused, 63016), as the line says: by
+    SMS from its sms_fallback_from; else the message waits and its template_sid, an approved
+    template, asks the citizen to reply, which opens the window and sends it (release_held).
+    """
     if not ticket.phone:
         return None
     channel, sender = ticket.channel, ticket.line_address
     line = service.line(ticket.line_id)
+    route = late_route(ticket, service)
     if channel not in ("sms", "whatsapp"):
         channel, sender = "sms", _sms_sender(service, ticket.agency)
-    elif channel == "whatsapp" and outside_window(ticket) and line is not None and line.sms_fallback_from:
+    elif route == "sms":
         channel, sender = "sms", line.sms_fallback_from
-    row = outbox.write(s, key=key, purpose=purpose, channel=channel, to=address_for(channel, ticket.phone),
-                       from_=sender, body=body, ticket_id=ticket.id)
+    to = address_for(channel, ticket.phone)
+    template = route == "template"
+    row = outbox.write(s, key=key, purpose=purpose, channel=channel, to=to, from_=sender, body=body,
+                       ticket_id=ticket.id, held=template)
+    if template:
+        code = codes.display(ticket.code)
+        row = outbox.write(s, key=f"{key}:notice", purpose="window_notice", channel=channel, to=to, from_=sender,
+                           body=render("window_notice", code=code), ticket_id=ticket.id,
+                           content_sid=line.template_sid, content_variables=json.dumps({"1": code}))
     return row.id
 
 
@@ -213,6 +228,16 @@ def outside_window(ticket: Ticket) -> bool:
     """Tell whether WhatsApp's 24-hour window for free text has closed for this ticket."""
     return ticket.channel == "whatsapp" and (
         ticket.last_inbound_at is None or now() - ticket.last_inbound_at > WHATSAPP_WINDOW)
+
+
+def late_route(ticket: Ticket, service: Service) -> str:
+    """How a message to the citizen goes once WhatsApp's window has closed, as the ticket's line says:
+    "sms", "template" (it waits for the reply a template asks for) or "refused" (WhatsApp will
+    refuse it); "" while the window is open or the ticket is no WhatsApp one."""
+    line = service.line(ticket.line_id)
+    if line is None or not outside_window(ticket):
+        return ""
+    return "sms" if line.sms_fallback_from else "template" if line.template_sid else "refused"
 
 
 def kirim(s: Session, officer: Officer, ticket: Ticket, service: Service) -> Done:

@@ -38,6 +38,7 @@ DELIVERY_LABELS = {
     "queued": "dalam antrean penyedia", "sent": "terkirim", "delivered": "sampai di ponsel",
     "read": "dibaca", "undelivered": "tidak sampai", "failed": "gagal",
     "suppressed": "tidak dikirim",  # why: the row's error_message
+    "held": "menunggu balasan warga",  # WhatsApp's window closed: sent once the citizen replies to the template
 }
 ACTION_LABELS = {a.name: a.label for a in workflow.ACTIONS} | {
     "catat": "Dicatat", "diterima": "Diterima (diteruskan dari instansi lain)",
@@ -170,7 +171,7 @@ def ticket(code: str):
         officials=[o for o in people.values() if o.agency == officer.agency and o.active and o.has(Role.OFFICIAL)],
         agencies=[a for a in service.agencies.values() if a.code != officer.agency], canned=canned,
         left=time_left(t.due_at, t.is_open, moment), age=span(moment - t.created_at),
-        outside_window=workflow.outside_window(t), draft_count=segment_count(t.draft),
+        late_route=workflow.late_route(t, service), draft_count=segment_count(t.draft),
         inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS)
 
 

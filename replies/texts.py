@@ -56,6 +56,12 @@ TEMPLATES: dict[str, str] = {
         "Kirim START untuk mengaktifkan kembali."
     ),
     "opted_in": "Pesan dari layanan ini aktif kembali. Kirim INFO untuk bantuan.",
+    # The WhatsApp template a line's template_sid names, for an officer's message written after the
+    # 24-hour window: the same text must be approved in Twilio, with {{1}} for {code}.
+    "window_notice": (
+        "Ada pesan dari petugas untuk laporan Anda {code}. "
+        "Balas pesan ini (misalnya: OK) untuk membacanya."
+    ),
 }
 
 # How a ticket's state reads to a citizen (keys are the ticket state values).

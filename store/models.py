@@ -43,6 +43,7 @@ class Role(str, enum.Enum):
 
 class DeliveryStatus(str, enum.Enum):
     """Outbound status; the rank says which may follow which (never backwards)."""
+    HELD = "held"              # waits for the citizen to open WhatsApp's 24-hour window
     PENDING = "pending"        # stored, not yet handed to the provider
     SENDING = "sending"        # a sender holds it right now
     ACCEPTED = "accepted"
@@ -60,7 +61,7 @@ class DeliveryStatus(str, enum.Enum):
 
 
 _RANK = {
-    DeliveryStatus.PENDING: 0, DeliveryStatus.SENDING: 1, DeliveryStatus.ACCEPTED: 10,
+    DeliveryStatus.HELD: 0, DeliveryStatus.PENDING: 0, DeliveryStatus.SENDING: 1, DeliveryStatus.ACCEPTED: 10,
     DeliveryStatus.QUEUED: 10, DeliveryStatus.SENT: 30, DeliveryStatus.UNDELIVERED: 40,
     DeliveryStatus.FAILED: 40, DeliveryStatus.SUPPRESSED: 40, DeliveryStatus.DELIVERED: 50,
     DeliveryStatus.READ: 60,

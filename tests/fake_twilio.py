@@ -186,6 +186,8 @@ class FakeTwilio:
                     return self._error(failure.status, failure.code, failure.message or "failure on purpose")
                 if "To" not in form or not (form.get("From") or form.get("MessagingServiceSid")):
                     return self._error(400, 21604, "A 'To' and a 'From' or 'MessagingServiceSid' are required")
+                if not (form.get("Body") or form.get("MediaUrl") or form.get("ContentSid")):
+                    return self._error(400, 21619, "A text message body, media URL or ContentSid is required")
                 sid = "SM" + uuid.uuid4().hex
                 message = SentMessage(sid, form["To"], form.get("From", ""), form.get("Body", ""),
                                       form.get("MessagingServiceSid", ""), form.get("StatusCallback", ""), form)

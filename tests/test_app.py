@@ -35,6 +35,21 @@ def test_bad_service_config_is_named(tmp_path):
         Settings.from_env({"INSTANCE_PATH": str(tmp_path), "SERVICE_CONFIG": str(bad)})
 
 
+@pytest.mark.parametrize("channel, sid", [
+    ("whatsapp", "HX123"),                      # not a ContentSid
+    ("whatsapp", "MG" + "0" * 32),              # a Messaging Service, not a template
+    ("sms", "HX" + "0" * 32),                   # SMS has no templates
+])
+def test_a_template_sid_that_cannot_work_is_named(tmp_path, channel, sid):
+    bad = tmp_path / "service.toml"
+    bad.write_text('[agencies.a]\nname = "A"\n[[lines]]\nid = "x"\nname = "x"\nagency = "a"\ndeadline = "8d"\n'
+                   f'channel = "{channel}"\ntemplate_sid = "{sid}"\n')
+    with pytest.raises(ConfigError, match="line x: template_sid"):
+        Settings.from_env({"INSTANCE_PATH": str(tmp_path), "SERVICE_CONFIG": str(bad)})
+    bad.write_text(bad.read_text().replace(sid, "HX" + "0a" * 16).replace('"sms"', '"whatsapp"'))
+    assert Settings.from_env({"INSTANCE_PATH": str(tmp_path), "SERVICE_CONFIG": str(bad)}).service.lines[0].template_sid
+
+
 def test_line_routing_by_address(tmp_path):
     service = Settings.from_env({"INSTANCE_PATH": str(tmp_path)}).service
     assert service.line_for("sms", "+621708").id == "lapor-sms"

@@ -1,15 +1,17 @@
 """The inbox through the Flask test client: login, isolation, roles, CSRF, throttling, escaping, files."""
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from inbox.views import DELIVERY_LABELS, ROLE_LABELS
 from store.models import Attachment, DeliveryStatus, Officer, Role, Ticket, TicketState
-from tests.conftest import CITIZEN
+from tests.conftest import CITIZEN, WA_LINE
 from tests.inbox_helpers import PASSWORD, act, add_officer, login, token
 
 CODE = re.compile(r"Kode: (\d{4}-\d{4})")
@@ -194,6 +196,81 @@ def test_a_follow_up_on_a_closed_ticket_opens_it_again(desk):
     page = lia.get("/inbox/").get_data(as_text=True)
     assert desk.link in page and re.search(r"Baru <span class=\"count\">1</span>", page)
     assert "Dibuka kembali" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+
+
+TEMPLATE = "HX" + "0123456789abcdef" * 2
+
+
+@pytest.fixture
+def late_desk(make_gateway, tmp_path):
+    """The Dinsos helpdesk with a template for WhatsApp's closed window, one request a day and a half
+    old, approved: (gateway, its code, the liaison's client)."""
+    from config import DEFAULT_SERVICE_FILE
+
+    config = tmp_path / "service.toml"
+    config.write_text(DEFAULT_SERVICE_FILE.read_text().replace('template_sid = ""', f'template_sid = "{TEMPLATE}"')
+                      .replace("self_approval = false", "self_approval = true"))  # one officer does it all
+    gateway = make_gateway(SERVICE_CONFIG=str(config))
+    add_officer(gateway, "wati", Role.LIAISON, Role.HEAD, Role.OFFICIAL, agency="dinsos-kupang")
+    gateway.whatsapp("Bantuan PKH saya belum cair sejak Agustus")
+    gateway.drain()
+    code = CODE.search(gateway.twilio.messages[-1].body).group(1)
+    wati = client_for(gateway, "wati")
+    with gateway.session() as s:
+        wati_id = s.scalar(select(Officer.id).where(Officer.username == "wati"))
+    act(wati, code, "telaah")
+    act(wati, code, "disposisi", petugas=wati_id, arahan="jawab")
+    act(wati, code, "ajukan", jawaban="PKH tahap 4 cair 2 Desember\ndi Bank NTT Oebobo.")
+    act(wati, code, "setujui")
+    gateway.move_back(Ticket.last_inbound_at, timedelta(hours=36))
+    return gateway, code, wati
+
+
+def test_an_answer_after_the_window_waits_for_the_reply_a_template_asks_for(late_desk):
+    gateway, code, wati = late_desk
+    assert "pemberitahuan (templat WhatsApp)" in wati.get(f"/inbox/t/{code}").get_data(as_text=True)
+    before = len(gateway.twilio.messages)
+    assert act(wati, code, "kirim").status_code == 303
+    gateway.drain()
+    [notice] = gateway.twilio.messages[before:]  # the template only: WhatsApp would refuse the answer
+    assert (notice.to, notice.from_, notice.body) == ("whatsapp:" + CITIZEN, WA_LINE, "")
+    assert (notice.params["ContentSid"], json.loads(notice.params["ContentVariables"])) == (TEMPLATE, {"1": code})
+    page = wati.get(f"/inbox/t/{code}").get_data(as_text=True)
+    assert 'class="status-held">menunggu balasan warga<' in page and "Petugas, templat WhatsApp" in page
+
+    assert gateway.whatsapp("Ok").status_code == 200  # the reply asked for opens the window
+    gateway.drain()
+    [answer] = gateway.twilio.messages[before + 1:]  # the answer, and no confirmation of the "Ok"
+    assert (answer.to, answer.from_, answer.body) == ("whatsapp:" + CITIZEN, WA_LINE,
+                                                      "PKH tahap 4 cair 2 Desember\ndi Bank NTT Oebobo.")
+    assert "ContentSid" not in answer.params
+    with gateway.session() as s:
+        assert s.scalar(select(Ticket.state)) == TicketState.TERKIRIM.value
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 1
+    page = wati.get(f"/inbox/t/{code}").get_data(as_text=True)
+    assert "menunggu balasan warga" not in page and ">Ok</div>" in page
+    gateway.whatsapp("Terima kasih bu")  # the window is open now: nothing more is waiting
+    gateway.drain()
+    assert len(gateway.twilio.messages) == before + 2
+
+
+def test_a_question_after_the_window_waits_for_the_reply_and_the_ticket_for_its_answer(late_desk):
+    gateway, code, wati = late_desk
+    before = len(gateway.twilio.messages)
+    act(wati, code, "tunda", pertanyaan="Mohon kirim nomor KKS Ibu.")
+    gateway.drain()
+    assert gateway.twilio.messages[-1].params["ContentSid"] == TEMPLATE
+    gateway.whatsapp("Ya")  # opens the window: the question arrives; it answers nothing yet
+    gateway.drain()
+    assert [m.body for m in gateway.twilio.messages[before + 1:]] == ["Mohon kirim nomor KKS Ibu."]
+    with gateway.session() as s:
+        assert s.scalar(select(Ticket.state)) == TicketState.DITUNDA.value
+    gateway.whatsapp("Nomor KKS saya 5371 0000 1234")  # the answer to the question
+    gateway.drain()
+    assert "sudah kami terima" in gateway.twilio.messages[-1].body
+    with gateway.session() as s:
+        assert s.scalar(select(Ticket.state)) == TicketState.DISETUJUI.value  # where it was before it waited
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 1
 
 
 def test_failed_send_is_shown_with_its_reason(desk):

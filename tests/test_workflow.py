@@ -11,6 +11,7 @@ from config import Settings
 from handlers import officers, workflow
 from handlers.deadlines import due_at
 from handlers.workflow import ACTIONS, Forbidden, NotFound, WorkflowError
+from parsers import codes
 from store.db import Database, now
 from store.models import OutboundMessage, Role, Ticket, TicketEvent, TicketState as S
 from store.queries import state_counts
@@ -285,15 +286,20 @@ def test_counts_follow_every_change(db):
         assert {k: v for k, v in counts.items() if v} == real == {"baru": 1, "ditelaah": 1, "diarsipkan": 1}
 
 
-@pytest.mark.parametrize("hours_ago, fallback, channel, sender", [
-    (2, "", "whatsapp", "whatsapp:+6282147626662"),
-    (30, "", "whatsapp", "whatsapp:+6282147626662"),   # refused by WhatsApp (63016), shown in the inbox
-    (30, "+6281100001708", "sms", "+6281100001708"),    # configured: the answer goes by SMS instead
-    (2, "+6281100001708", "whatsapp", "whatsapp:+6282147626662"),
+TEMPLATE = "HX" + "0123456789abcdef" * 2
+
+
+@pytest.mark.parametrize("hours_ago, fallback, template, channel, sender, route", [
+    (2, "", "", "whatsapp", "whatsapp:+6282147626662", ""),
+    (30, "", "", "whatsapp", "whatsapp:+6282147626662", "refused"),  # refused by WhatsApp (63016), shown
+    (30, "+6281100001708", "", "sms", "+6281100001708", "sms"),      # configured: by SMS instead
+    (2, "+6281100001708", "", "whatsapp", "whatsapp:+6282147626662", ""),
+    (30, "+6281100001708", TEMPLATE, "sms", "+6281100001708", "sms"),  # SMS first: it needs no reply
+    (2, "", TEMPLATE, "whatsapp", "whatsapp:+6282147626662", ""),
 ])
-def test_whatsapp_answer_after_the_window(db, hours_ago, fallback, channel, sender):
-    lines = tuple(dataclasses.replace(l, sms_fallback_from=fallback) if l.channel == "whatsapp" else l
-                  for l in SERVICE.lines)
+def test_whatsapp_answer_after_the_window(db, hours_ago, fallback, template, channel, sender, route):
+    lines = tuple(dataclasses.replace(l, sms_fallback_from=fallback, template_sid=template)
+                  if l.channel == "whatsapp" else l for l in SERVICE.lines)
     service = dataclasses.replace(SERVICE, lines=lines)
     with db.transaction() as s:
         w = World(s)
@@ -303,10 +309,41 @@ def test_whatsapp_answer_after_the_window(db, hours_ago, fallback, channel, send
         t.last_inbound_at = now() - timedelta(hours=hours_ago)
         t.approved_by_id = liaison.id
         assert workflow.outside_window(t) is (hours_ago > 24)
+        assert workflow.late_route(t, service) == route
         [out] = workflow.kirim(s, liaison, t, service).outbound_ids
         row = s.get(OutboundMessage, out)
-        assert (row.channel, row.from_address) == (channel, sender)
+        assert (row.channel, row.from_address, row.body, row.status) == (
+            channel, sender, "Bantuan cair minggu depan.", "pending")
         assert row.to_address == ("whatsapp:" if channel == "whatsapp" else "") + "+6281234567890"
+        assert s.scalar(select(func.count()).select_from(OutboundMessage)) == 1
+
+
+@pytest.mark.parametrize("action", ["kirim", "tunda"])
+def test_after_the_window_a_template_asks_for_a_reply_and_the_message_waits(db, action):
+    lines = tuple(dataclasses.replace(l, template_sid=TEMPLATE) if l.channel == "whatsapp" else l
+                  for l in SERVICE.lines)
+    service = dataclasses.replace(SERVICE, lines=lines)
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(Role.LIAISON, agency="dinsos-kupang")
+        t = w.ticket(S.DISETUJUI, channel="whatsapp", draft="Bantuan cair minggu depan.")
+        t.agency, t.line_id, t.line_address = "dinsos-kupang", "dinsos-wa", "whatsapp:+6282147626662"
+        t.last_inbound_at = now() - timedelta(hours=30)
+        t.approved_by_id = liaison.id
+        assert workflow.late_route(t, service) == "template"
+        done = (workflow.kirim(s, liaison, t, service) if action == "kirim"
+                else workflow.tunda(s, liaison, t, service, "Di kelurahan mana?"))
+        [notice_id] = done.outbound_ids
+        rows = s.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
+        message, notice = rows
+        assert notice.id == notice_id and (notice.purpose, notice.status) == ("window_notice", "pending")
+        assert (notice.content_sid, notice.content_variables) == (TEMPLATE, f'{{"1": "{codes.display(t.code)}"}}')
+        assert codes.display(t.code) in notice.body and "Balas pesan ini" in notice.body
+        assert (message.status, message.channel, message.purpose) == ("held", "whatsapp",
+                                                                       "answer" if action == "kirim" else "question")
+        assert message.body == ("Bantuan cair minggu depan." if action == "kirim" else "Di kelurahan mana?")
+        assert {r.to_address for r in rows} == {"whatsapp:+6281234567890"}
+        assert {r.from_address for r in rows} == {"whatsapp:+6282147626662"}
 
 
 @pytest.mark.parametrize("state", [S.SELESAI, S.DIARSIPKAN])
