@@ -22,6 +22,7 @@ REASONS = {
     "21408": "Pengiriman ke wilayah ini tidak diizinkan",
     "21610": "Nomor telah berhenti berlangganan (STOP)",
     "21614": "Nomor tujuan bukan nomor ponsel",
+    "21617": "Pesan lebih dari 1600 karakter",
     "30003": "Ponsel tujuan tidak aktif atau di luar jangkauan",
     "30004": "Pesan diblokir oleh penerima",
     "30005": "Nomor tujuan tidak dikenal operator",

@@ -24,6 +24,8 @@ from store.models import Officer, Role, Ticket, TicketEvent, TicketState as S
 from store.tickets import add_ticket, set_state, unused_code
 
 WHATSAPP_WINDOW = timedelta(hours=24)
+# The most characters one message to a phone may hold: Twilio refuses a longer body (21617).
+MESSAGE_LIMIT = 1600
 REOPENABLE = (S.BARU, S.DITELAAH, S.DIDISPOSISI, S.DRAF, S.MENUNGGU_PERSETUJUAN, S.DISETUJUI, S.TERKIRIM)
 MANUAL_CHANNELS = {"tatap_muka": "Tatap muka", "surat": "Surat", "kotak_saran": "Kotak saran"}
 
@@ -126,6 +128,16 @@ def _required(text: str, what: str) -> str:
     return text
 
 
+def _to_send(text: str, what: str) -> str:
+    """A message for the citizen's phone: required, and within what one message may hold."""
+    text = _required(text, what)
+    length = len(text.encode("utf-16-le")) // 2  # as Twilio and the composer's counter count
+    if length > MESSAGE_LIMIT:
+        raise WorkflowError(f"{what} terlalu panjang: {length} karakter, paling banyak {MESSAGE_LIMIT} "
+                            "dalam satu pesan. Ringkas isinya.")
+    return text
+
+
 def telaah(s: Session, officer: Officer, ticket: Ticket, note: str = "") -> Done:
     """The liaison has read and reviewed the ticket (menelaah)."""
     _check(officer, ticket, "telaah")
@@ -150,7 +162,7 @@ def disposisi(s: Session, officer: Officer, ticket: Ticket, assignee_id: int, in
 def draf(s: Session, officer: Officer, ticket: Ticket, text: str) -> Done:
     """The assigned official saves the answer being prepared."""
     _check(officer, ticket, "draf")
-    ticket.draft = _required(text, "Jawaban")
+    ticket.draft = _to_send(text, "Jawaban")
     ticket.draft_author_id = officer.id
     _move(s, officer, ticket, "draf", S.DRAF)
     return Done(ticket)
@@ -160,9 +172,9 @@ def ajukan(s: Session, officer: Officer, ticket: Ticket, text: str | None = None
     """The assigned official submits the draft up for approval."""
     _check(officer, ticket, "ajukan")
     if text is not None:
-        ticket.draft = _required(text, "Jawaban")
+        ticket.draft = text
         ticket.draft_author_id = officer.id
-    _required(ticket.draft, "Jawaban")
+    ticket.draft = _to_send(ticket.draft, "Jawaban")
     _move(s, officer, ticket, "ajukan", S.MENUNGGU_PERSETUJUAN)
     return Done(ticket)
 
@@ -262,7 +274,7 @@ def selesai(s: Session, officer: Officer, ticket: Ticket, note: str = "") -> Don
 def tunda(s: Session, officer: Officer, ticket: Ticket, service: Service, question: str) -> Done:
     """The liaison asks the citizen for missing information; the ticket waits (Ditunda)."""
     _check(officer, ticket, "tunda")
-    question = _required(question, "Pertanyaan untuk warga")
+    question = _to_send(question, "Pertanyaan untuk warga")
     ticket.held_state = ticket.state
     sent = _to_citizen(s, ticket, service, question, "question", f"question:{ticket.id}:{_event_count(s, ticket)}")
     _move(s, officer, ticket, "tunda", S.DITUNDA, question)

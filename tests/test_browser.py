@@ -107,9 +107,17 @@ def test_from_sms_to_approved_answer_on_the_phone(live, browser):
     page.close()
 
     page = on_ticket(browser, live, "pejabat", code)
+    counter = page.locator('output[for="jawaban"]')
+    page.get_by_label("Jawaban untuk warga").fill("Perbaikan jalan. " * 100)  # 1,699: more than one message holds
+    expect(counter).to_have_text("1700 karakter, 12 SMS (GSM-7); paling banyak 1600 karakter")
+    expect(counter).to_have_class(re.compile(r"\blate\b"))
+    page.get_by_role("button", name="Ajukan untuk persetujuan").click()  # the browser keeps the form and the text
+    assert page.get_by_label("Jawaban untuk warga").evaluate("a => a.validationMessage").startswith("Terlalu panjang")
+    expect(page.get_by_text("berhasil")).to_have_count(0)
     answer = "Terima kasih. Perbaikan jalan di Oesapa dijadwalkan Dinas PUPR pada 3 Desember 2026."
     page.get_by_label("Jawaban untuk warga").fill(answer)
-    expect(page.locator('output[for="jawaban"]')).to_have_text(f"{len(answer)} karakter, 1 SMS (GSM-7)")
+    expect(counter).to_have_text(f"{len(answer)} karakter, 1 SMS (GSM-7); paling banyak 1600 karakter")
+    expect(counter).not_to_have_class(re.compile(r"\blate\b"))
     page.get_by_role("button", name="Ajukan untuk persetujuan").click()
     expect(page.get_by_text("Ajukan untuk persetujuan: berhasil.")).to_be_visible()
     page.close()

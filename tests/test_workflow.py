@@ -379,3 +379,27 @@ def test_a_ticket_registered_by_hand_opens_again_with_its_channels_deadline(db):
         workflow.buka_kembali(s, t, SERVICE, received)
         rule = SERVICE.agencies["biro-organisasi"].deadlines["surat"]
         assert (t.state, t.due_at) == ("baru", due_at(received, rule))
+
+
+@pytest.mark.parametrize("text, fits", [
+    ("a" * 1600, True),
+    ("a" * 1601, False),                  # Twilio refuses a body over 1,600 characters (21617)
+    ("  " + "a" * 1600 + "\n", True),     # the spaces around it are not sent
+    ("🙏" * 800, True),                    # an emoji counts twice, as Twilio and the counter count it
+    ("🙏" * 800 + "a", False),
+])
+@pytest.mark.parametrize("action", ["draf", "ajukan", "tunda"])
+def test_a_message_for_the_phone_must_fit_one_message(db, action, text, fits):
+    with db.transaction() as s:
+        w = World(s)
+        officer = w.officer(Role.LIAISON, Role.OFFICIAL)
+        t = w.ticket(S.DIDISPOSISI, assignee_id=officer.id)
+        call = {"draf": lambda: workflow.draf(s, officer, t, text),
+                "ajukan": lambda: workflow.ajukan(s, officer, t, text),
+                "tunda": lambda: workflow.tunda(s, officer, t, SERVICE, text)}[action]
+        if fits:
+            call()
+            return
+        with pytest.raises(WorkflowError, match=r"terlalu panjang: \d+ karakter, paling banyak 1600"):
+            call()
+        assert t.state == S.DIDISPOSISI.value

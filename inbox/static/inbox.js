@@ -19,7 +19,14 @@
   function bind(area) {
     var out = document.querySelector('output[for="' + area.id + '"]');
     if (!out) return;
-    var update = function () { out.textContent = count(area.value); };
+    var limit = parseInt(area.getAttribute("data-limit"), 10);
+    var update = function () {
+      var text = count(area.value), over = area.value.trim().length > limit;
+      // Over the limit the form is not sent (nothing typed is lost): one message holds no more.
+      area.setCustomValidity(over ? "Terlalu panjang: paling banyak " + limit + " karakter dalam satu pesan." : "");
+      out.textContent = text + (limit ? "; paling banyak " + limit + " karakter" : "");
+      out.classList.toggle("late", over);
+    };
     area.addEventListener("input", update);
     update();
   }
