@@ -20,7 +20,7 @@ from parsers import codes
 from parsers.phone import address_for, to_e164
 from replies.render import render
 from store.db import now
-from store.models import Officer, Role, Ticket, TicketEvent, TicketState as S
+from store.models import DeliveryStatus, Officer, OutboundMessage, Role, Ticket, TicketEvent, TicketState as S
 from store.tickets import add_ticket, set_state, unused_code
 
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -65,6 +65,7 @@ ACTIONS = (
     Action("setujui", "Setujui jawaban", Role.HEAD, (S.MENUNGGU_PERSETUJUAN,)),
     Action("kembalikan", "Kembalikan dengan catatan", Role.HEAD, (S.MENUNGGU_PERSETUJUAN,)),
     Action("kirim", "Kirim jawaban ke warga", Role.LIAISON, (S.DISETUJUI,)),
+    Action("kirim_ulang", "Kirim ulang jawaban", Role.LIAISON, (S.TERKIRIM,)),
     Action("selesai", "Selesai", Role.LIAISON, (S.TERKIRIM, S.DISETUJUI)),
     Action("tunda", "Minta keterangan warga (tunda)", Role.LIAISON, REOPENABLE),
     Action("lanjutkan", "Lanjutkan (keterangan sudah ada)", Role.LIAISON, (S.DITUNDA,)),
@@ -261,6 +262,27 @@ def kirim(s: Session, officer: Officer, ticket: Ticket, service: Service) -> Don
     if sent is None:
         raise WorkflowError("Tiket ini tidak punya nomor ponsel: sampaikan jawaban langsung, lalu Selesai.")
     _move(s, officer, ticket, "kirim", S.TERKIRIM)
+    return Done(ticket, (sent,))
+
+
+def kirim_ulang(s: Session, officer: Officer, ticket: Ticket, service: Service) -> Done:
+    """The liaison sends the answer again: it failed, or the citizen says it never came.
+
+    Not while the last one is still being sent; one that waits for the citizen's reply to the
+    WhatsApp template is replaced (the template is sent again), so that the reply releases one.
+    """
+    _check(officer, ticket, "kirim_ulang")
+    answers = s.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == ticket.id,
+                                                      OutboundMessage.purpose == "answer")
+                        .order_by(OutboundMessage.id.desc())).all()
+    if answers and answers[0].status in (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value):
+        raise WorkflowError("Jawaban sebelumnya sedang dikirim: tunggu hasilnya.")
+    for row in answers:
+        if row.status == DeliveryStatus.HELD.value:
+            row.status, row.status_rank = DeliveryStatus.SUPPRESSED.value, DeliveryStatus.SUPPRESSED.rank
+            row.error_message, row.updated_at = "diganti kiriman ulang", now()
+    sent = _to_citizen(s, ticket, service, ticket.draft, "answer", f"answer:{ticket.id}:{len(answers) + 1}")
+    _event(s, ticket, officer, "kirim_ulang", ticket.state)
     return Done(ticket, (sent,))
 
 

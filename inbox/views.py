@@ -203,6 +203,8 @@ def act(code: str, action: str):
                     done = workflow.kembalikan(s, officer, t, note)
                 case "kirim":
                     done = workflow.kirim(s, officer, t, service)
+                case "kirim_ulang":
+                    done = workflow.kirim_ulang(s, officer, t, service)
                 case "selesai":
                     done = workflow.selesai(s, officer, t, note)
                 case "tunda":

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from inbox.views import DELIVERY_LABELS, ROLE_LABELS
-from store.models import Attachment, DeliveryStatus, Officer, Role, Ticket, TicketState
+from store.models import Attachment, DeliveryStatus, Officer, Role, Ticket, TicketEvent, TicketState
 from tests.conftest import CITIZEN, WA_LINE
 from tests.inbox_helpers import PASSWORD, act, add_officer, login, token
 
@@ -118,6 +118,34 @@ def test_whole_workflow_through_the_pages(desk):
     desk.drain()
     assert desk.twilio.messages[-1] is answer
     assert "Terima kasih pak" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+
+
+def test_a_failed_answer_is_sent_again_from_the_ticket_page(desk):
+    from tests.fake_twilio import Failure
+
+    lia, head, official = (client_for(desk, u) for u in ("lia", "kepala", "pejabat"))
+    with desk.session() as s:
+        official_id = s.scalar(select(Officer.id).where(Officer.username == "pejabat"))
+    act(lia, desk.code, "telaah")
+    act(head, desk.code, "disposisi", petugas=official_id, arahan="Mohon dijawab")
+    act(official, desk.code, "ajukan", jawaban="Perbaikan jalan dijadwalkan minggu depan.")
+    act(head, desk.code, "setujui")
+    desk.twilio.fail_next(Failure(400, 30003, "Unreachable destination handset"))
+    act(lia, desk.code, "kirim")
+    desk.drain()
+    page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert "Ponsel tujuan tidak aktif" in page and "Kirim ulang jawaban" in page
+    before = len(desk.twilio.messages)
+    assert act(lia, desk.code, "kirim_ulang").status_code == 303
+    assert "Kirim ulang jawaban: berhasil." in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    act(lia, desk.code, "kirim_ulang")  # clicked twice: the first is still on its way
+    assert "sedang dikirim" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    desk.drain()
+    [answer] = desk.twilio.messages[before:]
+    assert (answer.to, answer.body) == (CITIZEN, "Perbaikan jalan dijadwalkan minggu depan.")
+    with desk.session() as s:
+        assert s.scalar(select(Ticket.state)) == TicketState.TERKIRIM.value
+        assert s.scalars(select(TicketEvent.action).order_by(TicketEvent.id.desc())).first() == "kirim_ulang"
 
 
 def test_citizen_reply_lands_on_the_waiting_ticket(desk):

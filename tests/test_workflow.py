@@ -62,6 +62,7 @@ def run(s, name: str, officer, ticket, assignee=None):
         case "setujui": return workflow.setujui(s, officer, ticket, SERVICE)
         case "kembalikan": return workflow.kembalikan(s, officer, ticket, "perbaiki tanggalnya")
         case "kirim": return workflow.kirim(s, officer, ticket, SERVICE)
+        case "kirim_ulang": return workflow.kirim_ulang(s, officer, ticket, SERVICE)
         case "selesai": return workflow.selesai(s, officer, ticket)
         case "tunda": return workflow.tunda(s, officer, ticket, SERVICE, "Di RT berapa tepatnya?")
         case "lanjutkan": return workflow.lanjutkan(s, officer, ticket)
@@ -91,7 +92,10 @@ def test_allowed(db, action):
         if action.name == "setujui":
             t.draft_author_id = official.id
         done = run(s, action.name, me, t, assignee=official)
-        assert (done.ticket.state, done.ticket.agency) != (action.states[0].value, "biro-organisasi")
+        if action.name == "kirim_ulang":  # the state stays: the answer goes out again
+            assert done.outbound_ids and done.ticket.state == S.TERKIRIM.value
+        else:
+            assert (done.ticket.state, done.ticket.agency) != (action.states[0].value, "biro-organisasi")
         event = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)
                           .order_by(TicketEvent.id.desc())).first()
         assert event.officer_id == me.id
@@ -403,3 +407,38 @@ def test_a_message_for_the_phone_must_fit_one_message(db, action, text, fits):
         with pytest.raises(WorkflowError, match=r"terlalu panjang: \d+ karakter, paling banyak 1600"):
             call()
         assert t.state == S.DIDISPOSISI.value
+
+
+def test_the_answer_is_sent_again_once_the_last_try_has_come_to_an_end(db):
+    lines = tuple(dataclasses.replace(l, template_sid=TEMPLATE) if l.channel == "whatsapp" else l
+                  for l in SERVICE.lines)
+    service = dataclasses.replace(SERVICE, lines=lines)
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(Role.LIAISON)
+        t = w.ticket(S.DISETUJUI, draft="Jalan diperbaiki 3 Desember.")
+        t.approved_by_id = liaison.id
+        [first] = workflow.kirim(s, liaison, t, SERVICE).outbound_ids
+        with pytest.raises(WorkflowError, match="sedang dikirim"):  # a second click, or too soon
+            workflow.kirim_ulang(s, liaison, t, SERVICE)
+        s.get(OutboundMessage, first).status = "failed"
+        [second] = workflow.kirim_ulang(s, liaison, t, SERVICE).outbound_ids
+        again = s.get(OutboundMessage, second)
+        assert (again.body, again.purpose, again.to_address, again.status) == (
+            "Jalan diperbaiki 3 Desember.", "answer", "+6281234567890", "pending")
+        assert t.state == S.TERKIRIM.value
+        assert s.scalars(select(TicketEvent.action).order_by(TicketEvent.id.desc())).first() == "kirim_ulang"
+
+        # On WhatsApp after the window the answer waits for the reply to the template; sent again,
+        # it replaces the one that waits, so that the reply releases one answer, not two.
+        again.status = "undelivered"
+        t.channel, t.agency, t.line_id, t.line_address = "whatsapp", "dinsos-kupang", "dinsos-wa", "whatsapp:+6282147626662"
+        t.last_inbound_at = now() - timedelta(hours=30)
+        liaison.agency = "dinsos-kupang"
+        workflow.kirim_ulang(s, liaison, t, service)
+        [notice] = workflow.kirim_ulang(s, liaison, t, service).outbound_ids  # the notice failed, say
+        answers = s.scalars(select(OutboundMessage).where(OutboundMessage.purpose == "answer")
+                            .order_by(OutboundMessage.id)).all()
+        assert [a.status for a in answers] == ["failed", "undelivered", "suppressed", "held"]
+        assert answers[2].error_message == "diganti kiriman ulang"
+        assert s.get(OutboundMessage, notice).purpose == "window_notice"
