@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from parsers import codes
 from parsers.phone import to_e164
 from store.db import now
-from store.models import Contact, StateCount, Ticket, TicketEvent
+from store.models import Contact, OutboundMessage, StateCount, Ticket, TicketEvent
 
 
 _OPTED_OUT = select(Contact.__table__.c.opted_out).where(Contact.__table__.c.phone == bindparam("phone"))
@@ -119,6 +119,24 @@ def citizen_wrote_since(s: Session, rows: list[QueueRow]) -> set[int]:
                            .where(TicketEvent.ticket_id.in_(ids), TicketEvent.officer_id.is_not(None))
                            .group_by(TicketEvent.ticket_id)).all())
     return {r.id for r in rows if r.last_inbound_at and r.last_inbound_at > acted.get(r.id, r.created_at)}
+
+
+# What officers write to a citizen (the template that stands for one after WhatsApp's window too).
+TO_CITIZEN = ("answer", "question", "window_notice")
+_NOT_ARRIVED = ("failed", "undelivered")
+
+
+def officers_message_failed(s: Session, rows: list[QueueRow]) -> set[int]:
+    """The tickets among rows whose latest message from an officer to the citizen failed or never
+    arrived: someone must send it again or reach the citizen otherwise. One query a page."""
+    ids = [r.id for r in rows]
+    if not ids:
+        return set()
+    latest = (select(func.max(OutboundMessage.id)).where(OutboundMessage.ticket_id.in_(ids),
+                                                         OutboundMessage.purpose.in_(TO_CITIZEN))
+              .group_by(OutboundMessage.ticket_id))
+    return set(s.scalars(select(OutboundMessage.ticket_id).where(OutboundMessage.id.in_(latest),
+                                                                  OutboundMessage.status.in_(_NOT_ARRIVED))))
 
 
 def _search(q: str):

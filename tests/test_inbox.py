@@ -135,6 +135,7 @@ def test_a_failed_answer_is_sent_again_from_the_ticket_page(desk):
     desk.drain()
     page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
     assert "Ponsel tujuan tidak aktif" in page and "Kirim ulang jawaban" in page
+    assert "pesan ke warga gagal" in lia.get("/inbox/?status=terkirim").get_data(as_text=True)  # seen in the queue
     before = len(desk.twilio.messages)
     assert act(lia, desk.code, "kirim_ulang").status_code == 303
     assert "Kirim ulang jawaban: berhasil." in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
@@ -146,6 +147,7 @@ def test_a_failed_answer_is_sent_again_from_the_ticket_page(desk):
     with desk.session() as s:
         assert s.scalar(select(Ticket.state)) == TicketState.TERKIRIM.value
         assert s.scalars(select(TicketEvent.action).order_by(TicketEvent.id.desc())).first() == "kirim_ulang"
+    assert "pesan ke warga gagal" not in lia.get("/inbox/?status=terkirim").get_data(as_text=True)
 
 
 def test_citizen_reply_lands_on_the_waiting_ticket(desk):
