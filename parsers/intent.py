@@ -186,6 +186,9 @@ _LEADING_MARKS = re.compile(r"^[^\w]+")
 _CODE_IN_TEXT = re.compile(r"(?<!\d)(?<!\d[\-.])\d{4}\s*[\-.]?\s*\d{4}(?![\-.]?\d)")
 # The help text's "(spasi)" ("space") typed as it stands after the keyword, CEK or a code:
 # "NTT (spasi) isi", "CEK spasi 1234-5671" (its opening bracket may be taken as the separator).
+# Whom the complaint addresses, set off before it: "NTT pak, jalan rusak", "Lapor bu. Lampu mati". Not
+# "NTT Pak RT minta pungutan": without the comma the word is who the complaint is about.
+_VOCATIVE = re.compile(r"^(?:pak|bapak|bpk|bu|ibu|kak|min|admin)\s*[,.!:]+\s*(?=\w)", re.I)
 _SPACE_WORD = re.compile(r"^\s*[(<\[]?\s*spasi(?:\s*[)>\]]|\b)\s*", re.I)
 _LAUGHTER = re.compile(r"(?:(?:HE){2,}|(?:HA){2,}|(?:WK){2,})[HW]?")  # "HEHE", "HAHAHA", "WKWKWK"
 _SERVICE_NUMBER = re.compile(r"(?<!\d)1708(?!\d)")  # SP4N-LAPOR!'s SMS number, written before the keyword
@@ -341,7 +344,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         if not _TRIM.sub("", rest) or _PLACEHOLDER.match(rest):
             return Help(HelpReason.EMPTY)
         inner = parse(rest)
-        return inner if _is_command(inner, rest) else NewTicket(_without_stray_closer(rest))
+        return inner if _is_command(inner, rest) else NewTicket(_without_stray_closer(_VOCATIVE.sub("", rest)))
 
     if _is_reaction(body):
         return Thanks()

@@ -66,6 +66,13 @@ WRONG = "12345672"
     ("Lapor! Jalan rusak di Oesapa", NewTicket("Jalan rusak di Oesapa")),
     ("pengaduan: air PDAM tidak mengalir", NewTicket("air PDAM tidak mengalir")),
     ("Lapor pak", Help(HelpReason.UNREADABLE)),  # no complaint yet
+    # Whom it addresses, set off before the complaint, is not its text; without the comma it may be
+    ("Lapor pak, jalan di Oesapa rusak", NewTicket("jalan di Oesapa rusak")),
+    ("NTT Bu. Lampu jalan mati", NewTicket("Lampu jalan mati")),
+    ("NTT min,, air PDAM mati", NewTicket("air PDAM mati")),
+    ("NTT Pak RT minta pungutan liar", NewTicket("Pak RT minta pungutan liar")),
+    ("NTT Bapak Gubernur, jalan rusak", NewTicket("Bapak Gubernur, jalan rusak")),
+    ("NTT ibu-ibu PKK belum dapat bantuan", NewTicket("ibu-ibu PKK belum dapat bantuan")),
     ("Lapor", Help(HelpReason.UNREADABLE)),
     ("Laporan saya belum dijawab", Reminder()),
     ("😡😡😡", Help(HelpReason.UNREADABLE)),
