@@ -117,7 +117,8 @@ def load_service(path: Path) -> Service:
             raise ConfigError(f"line {raw['id']}: channel must be sms or whatsapp")
         template_sid = raw.get("template_sid", "")
         if template_sid and (raw["channel"] != "whatsapp" or not _CONTENT_SID.match(template_sid)):
-            raise ConfigError(f"line {raw['id']}: template_sid is a WhatsApp line's ContentSid, HX and 32 hex digits")
+            raise ConfigError(f"line {raw['id']}: template_sid is a WhatsApp line's ContentSid"
+                              " (HX and 32 hex digits)")
         lines.append(Line(
             id=raw["id"], name=raw["name"], channel=raw["channel"], to=raw.get("to", "*"),
             agency=raw["agency"], keyword=raw.get("keyword", ""), kind=raw.get("kind", "pengaduan"),

@@ -172,7 +172,8 @@ def ticket(code: str):
         officials=[o for o in people.values() if o.agency == officer.agency and o.active and o.has(Role.OFFICIAL)],
         agencies=[a for a in service.agencies.values() if a.code != officer.agency], canned=canned,
         left=time_left(t.due_at, t.is_open, moment), age=span(moment - t.created_at),
-        late_route=workflow.late_route(t, service), message_limit=workflow.MESSAGE_LIMIT, draft_count=segment_count(t.draft),
+        late_route=workflow.late_route(t, service), message_limit=workflow.MESSAGE_LIMIT,
+        draft_count=segment_count(t.draft),
         inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS)
 
 

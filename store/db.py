@@ -101,10 +101,12 @@ def _add_missing_columns(conn, table) -> None:
             continue
         default = column.default.arg if column.default is not None and column.default.is_scalar else None
         if default is None and not column.nullable:
-            raise RuntimeError(f"table {table.name} lacks column {column.name}, which has no default: migrate by hand")
+            raise RuntimeError(f"table {table.name} lacks column {column.name}, which has no default:"
+                               " migrate by hand")
         sql = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(conn.dialect)}"
         if default is not None:
-            value = literal(default, column.type).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+            value = literal(default, column.type).compile(dialect=conn.dialect,
+                                                          compile_kwargs={"literal_binds": True})
             sql += f" DEFAULT {value} NOT NULL"
         conn.execute(text(sql))
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from parsers import codes
 from parsers.phone import to_e164
 from store.db import now
-from store.models import Contact, OutboundMessage, StateCount, Ticket, TicketEvent
+from store.models import Contact, DeliveryStatus, OutboundMessage, StateCount, Ticket, TicketEvent
 
 
 _OPTED_OUT = select(Contact.__table__.c.opted_out).where(Contact.__table__.c.phone == bindparam("phone"))
@@ -122,8 +122,8 @@ def citizen_wrote_since(s: Session, rows: list[QueueRow]) -> set[int]:
 
 
 # What officers write to a citizen (the template that stands for one after WhatsApp's window too).
-TO_CITIZEN = ("answer", "question", "window_notice")
-_NOT_ARRIVED = ("failed", "undelivered")
+_TO_CITIZEN = ("answer", "question", "window_notice")
+_NOT_ARRIVED = (DeliveryStatus.FAILED.value, DeliveryStatus.UNDELIVERED.value)
 
 
 def officers_message_failed(s: Session, rows: list[QueueRow]) -> set[int]:
@@ -133,7 +133,7 @@ def officers_message_failed(s: Session, rows: list[QueueRow]) -> set[int]:
     if not ids:
         return set()
     latest = (select(func.max(OutboundMessage.id)).where(OutboundMessage.ticket_id.in_(ids),
-                                                         OutboundMessage.purpose.in_(TO_CITIZEN))
+                                                         OutboundMessage.purpose.in_(_TO_CITIZEN))
               .group_by(OutboundMessage.ticket_id))
     return set(s.scalars(select(OutboundMessage.ticket_id).where(OutboundMessage.id.in_(latest),
                                                                   OutboundMessage.status.in_(_NOT_ARRIVED))))
