@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -12,8 +13,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect, literal, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.schema import CreateIndex
+
+log = logging.getLogger(__name__)
 
 
 def now() -> datetime:
@@ -88,6 +92,24 @@ def _create_all(conn) -> None:
         _add_missing_columns(conn, table)
         for index in table.indexes:
             conn.execute(CreateIndex(index, if_not_exists=True))
+    if conn.dialect.name == "postgresql":
+        _text_search_index(conn)
+
+
+def _text_search_index(conn) -> None:
+    """Index the tickets' text by trigrams (pg_trgm), so that the inbox's search for a word in no
+    ticket is an index lookup, not a scan of every ticket of the agency (0.3 s for a million).
+
+    Common words need no index (the queue's own finds a page of them at once); PostgreSQL
+    chooses. Without the right to create the extension the search works, unindexed.
+    """
+    try:
+        with conn.begin_nested():
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+    except DBAPIError as exc:
+        log.warning("pg_trgm not available (%s): searching the tickets' text scans them", type(exc).__name__)
+        return
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_ticket_body_trgm ON tickets USING gin (body gin_trgm_ops)"))
 
 
 def _add_missing_columns(conn, table) -> None:

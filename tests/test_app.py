@@ -231,3 +231,17 @@ def test_a_column_a_later_release_adds_is_added_to_an_existing_database(database
         assert new.content_sid == ""
     db.create_all()  # a second start finds nothing to add
     db.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite scans the text
+def test_postgresql_indexes_the_tickets_text_for_the_search(database_url):
+    from sqlalchemy import inspect
+
+    from store.db import Database
+
+    db = Database(database_url)
+    db.create_all()
+    db.create_all()  # a second start finds it there
+    indexes = {index["name"]: index for index in inspect(db.engine).get_indexes("tickets")}
+    assert indexes["ix_ticket_body_trgm"]["column_names"] == ["body"]
+    db.dispose()
