@@ -226,7 +226,10 @@ def act(code: str, action: str):
         return redirect(url_for("inbox.ticket", code=code), 303)
     _queue_sends(done.outbound_ids)
     log.info("officer %s: %s on ticket %s", officer.id, action, done.ticket.id)
-    flash(f"{ACTION_LABELS[action]}: berhasil.", "ok")
+    done_text = f"{ACTION_LABELS[action]}: berhasil."
+    if action in ("kirim", "kirim_ulang", "tunda") and workflow.late_route(done.ticket, service) == "template":
+        done_text += " Warga menerima pemberitahuan WhatsApp; pesan terkirim begitu warga membalasnya."
+    flash(done_text, "ok")
     if done.ticket.agency != officer.agency:  # forwarded: it has left this agency's queue
         return redirect(url_for("inbox.queue"), 303)
     return redirect(url_for("inbox.ticket", code=code), 303)

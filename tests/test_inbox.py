@@ -261,6 +261,7 @@ def test_an_answer_after_the_window_waits_for_the_reply_a_template_asks_for(late
     assert "pemberitahuan (templat WhatsApp)" in wati.get(f"/inbox/t/{code}").get_data(as_text=True)
     before = len(gateway.twilio.messages)
     assert act(wati, code, "kirim").status_code == 303
+    assert "pesan terkirim begitu warga membalasnya" in wati.get(f"/inbox/t/{code}").get_data(as_text=True)
     gateway.drain()
     [notice] = gateway.twilio.messages[before:]  # the template only: WhatsApp would refuse the answer
     assert (notice.to, notice.from_, notice.body) == ("whatsapp:" + CITIZEN, WA_LINE, "")
