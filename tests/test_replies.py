@@ -83,3 +83,11 @@ def test_example_codes_in_replies_are_valid_codes():
 
     examples = {m for text in TEMPLATES.values() for m in re.findall(r"\d{4}-\d{4}", text)} | {EXAMPLE_CODE}
     assert all(codes.is_valid(codes.normalize(e)) for e in examples)
+
+
+def test_the_whatsapp_template_text_is_given_to_the_operator_as_the_gateway_shows_it():
+    """The template approved in Twilio must say what the inbox shows was sent: service.toml quotes it."""
+    from config import DEFAULT_SERVICE_FILE
+
+    approved = TEMPLATES["window_notice"].replace("{code}", "{{1}}")
+    assert f'"{approved}"' in DEFAULT_SERVICE_FILE.read_text(encoding="utf-8")
