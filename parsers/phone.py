@@ -37,6 +37,14 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def national(e164: str) -> str:
+    """Write a number as it is read in Indonesia ("0812-3456-7890"); a foreign one stays in E.164."""
+    parsed = phonenumbers.parse(e164)
+    if parsed.country_code != phonenumbers.country_code_for_region(DEFAULT_REGION):
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
 def address_for(channel: str, e164: str) -> str:
     """Return the provider address of a number on a channel."""
     return f"{WHATSAPP_PREFIX}{e164}" if channel == "whatsapp" else e164

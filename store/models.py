@@ -129,6 +129,7 @@ class Ticket(Base):
         Index("ix_ticket_queue", "agency", "state", "due_at", "id"),
         Index("ix_ticket_open_queue", "agency", "is_open", "due_at", "id"),
         Index("ix_ticket_assignee", "assignee_id", "due_at", "id"),
+        Index("ix_ticket_received", "agency", "created_at"),  # the recap book of a month
     )
 
 

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from parsers import codes
 from parsers.phone import to_e164
 from store.db import now
-from store.models import Contact, DeliveryStatus, OutboundMessage, StateCount, Ticket, TicketEvent
+from store.models import Contact, DeliveryStatus, Officer, OutboundMessage, StateCount, Ticket, TicketEvent
 
 
 _OPTED_OUT = select(Contact.__table__.c.opted_out).where(Contact.__table__.c.phone == bindparam("phone"))
@@ -158,3 +159,45 @@ def state_counts(s: Session, agency: str) -> dict[str, int]:
     return {state: n for state, n in s.execute(
         select(StateCount.state, StateCount.n).where(StateCount.agency == agency))}
 
+
+
+@dataclass(frozen=True)
+class RecapRow:
+    code: str
+    created_at: datetime
+    channel: str
+    line_id: str
+    kind: str
+    citizen_name: str
+    phone: str | None
+    citizen_home: str
+    body: str
+    state: str
+    due_at: datetime
+    answered_at: datetime | None  # the answer sent (or the ticket closed) since it was last opened
+    assignee: str | None
+
+
+def recap(s: Session, agency: str, start: datetime, end: datetime) -> Iterator[RecapRow]:
+    """The agency's tickets received in [start, end), oldest first, for its recap book; streamed."""
+    t, e, opened = Ticket, TicketEvent, aliased(TicketEvent)
+    reopened = (select(func.max(opened.created_at)).where(opened.ticket_id == t.id, opened.action == "buka_kembali")
+                .correlate(t).scalar_subquery())
+    answered = (select(func.min(e.created_at))
+                .where(e.ticket_id == t.id, e.action.in_(("kirim", "selesai")),
+                       e.created_at >= func.coalesce(reopened, t.created_at))
+                .correlate(t).scalar_subquery())
+    query = (select(t.code, t.created_at, t.channel, t.line_id, t.kind, t.citizen_name, t.phone, t.citizen_home,
+                    t.body, t.state, t.due_at, answered, func.coalesce(Officer.full_name, Officer.username))
+             .outerjoin(Officer, Officer.id == t.assignee_id)
+             .where(t.agency == agency, t.created_at >= start, t.created_at < end)
+             .order_by(t.created_at, t.id).execution_options(yield_per=500))
+    for row in s.execute(query):
+        yield RecapRow(*row)
+
+
+def forwarded_out(s: Session, agency: str, start: datetime, end: datetime) -> int:
+    """How many tickets the agency forwarded to another (bukan wewenang) in [start, end)."""
+    return s.scalar(select(func.count()).select_from(TicketEvent).where(
+        TicketEvent.agency == agency, TicketEvent.action == "teruskan",
+        TicketEvent.created_at >= start, TicketEvent.created_at < end))

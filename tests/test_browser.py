@@ -153,6 +153,6 @@ def test_every_inbox_page_fits_a_phone_screen(live, browser):
     live.drain()
     code = re.search(r"Kode: (\d{4}-\d{4})", live.twilio.messages[-1].body).group(1)
     page = as_officer(browser, live, "admin", width=360)
-    for path in ["/inbox/", f"/inbox/t/{code}", "/inbox/catat", "/inbox/balasan", "/inbox/petugas"]:
+    for path in ["/inbox/", f"/inbox/t/{code}", "/inbox/catat", "/inbox/balasan", "/inbox/petugas", "/inbox/rekap"]:
         page.goto(live.url + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, f"{path} is wider than the phone"

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from inbox.views import DELIVERY_LABELS, ROLE_LABELS
+from parsers import codes
+from store.db import now
 from store.models import Attachment, DeliveryStatus, Officer, Role, Ticket, TicketEvent, TicketState
 from tests.conftest import CITIZEN, WA_LINE
 from tests.inbox_helpers import PASSWORD, act, add_officer, login, token
@@ -39,7 +41,7 @@ def client_for(gateway, username):
 def test_every_inbox_page_needs_a_login(desk):
     client = desk.app.test_client()
     for path in ["/inbox/", f"/inbox/t/{desk.code}", "/inbox/catat", "/inbox/balasan", "/inbox/petugas",
-                 "/inbox/lampiran/1"]:
+                 "/inbox/lampiran/1", "/inbox/rekap", "/inbox/rekap.csv"]:
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.location, path
 
@@ -446,3 +448,64 @@ def test_command_line(desk):
     assert agencies[0].startswith("biro-organisasi\tBiro Organisasi Setda Provinsi NTT\tlapor-sms")
     assert any(line.startswith("dinsos-kupang\t") and "dinsos-wa" in line for line in agencies)
     assert any(line.startswith("bppd\t") for line in agencies)
+
+
+def test_the_recap_book_sums_up_a_period_and_downloads_as_a_spreadsheet(desk):
+    import csv
+    import io
+
+    lia, head, official = (client_for(desk, u) for u in ("lia", "kepala", "pejabat"))
+    with desk.session() as s:
+        official_id = s.scalar(select(Officer.id).where(Officer.username == "pejabat"))
+    act(lia, desk.code, "telaah")  # the desk's complaint, answered in time
+    act(head, desk.code, "disposisi", petugas=official_id, arahan="Mohon dijawab")
+    act(official, desk.code, "ajukan", jawaban="Perbaikan jalan dijadwalkan minggu depan.")
+    act(head, desk.code, "setujui")
+    act(lia, desk.code, "kirim")
+    desk.drain()
+    late = CODE.search(desk.converse("NTT lampu jalan mati", frm="+6281299990000")).group(1)
+    junk = CODE.search(desk.converse("NTT asdf", frm="+6281288880000")).group(1)
+    act(lia, junk, "arsipkan", catatan="tidak jelas")
+    earlier = CODE.search(desk.converse("NTT jembatan putus", frm="+6281277770000")).group(1)
+    desk.whatsapp("Data penerima PKH di Oebobo")  # another agency's: not in this recap
+    lia.post("/inbox/catat", data={"csrf_token": token(lia, "/inbox/catat"), "saluran": "surat",
+                                   "nama": '=HYPERLINK("http://x","klik")', "isi": "@SUM(1) papan roboh"})
+    desk.drain()
+    with desk.session() as s, s.begin():
+        for t in s.scalars(select(Ticket)):
+            if codes.display(t.code) == late:
+                t.due_at = now() - timedelta(hours=1)  # still open past its deadline
+            if codes.display(t.code) == earlier:
+                t.created_at = now() - timedelta(days=40)  # received before this month
+
+    page = lia.get("/inbox/rekap").get_data(as_text=True)
+    row = re.search(r'<th scope="row">SMS</th>((?:<td>\d+</td>)+)', page).group(1)
+    # received, in time, late, in progress, past the deadline, archived
+    assert re.findall(r"\d+", row) == ["3", "1", "0", "0", "1", "1"]
+    assert "WhatsApp" not in page and "Diteruskan ke instansi lain (bukan wewenang) pada periode ini: 0" in page
+    assert re.search(r'<th scope="row">Jumlah</th><td>4</td>', page)  # and the letter
+
+    start = (now() - timedelta(days=60)).date().isoformat()
+    response = lia.get(f"/inbox/rekap.csv?dari={start}")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+    header, *tickets = rows
+    assert header[:3] == ["No", "Kode", "Diterima"] and len(tickets) == 5
+    by_code = {r[1]: dict(zip(header, r)) for r in tickets}
+    letter = tickets[-1][1]
+    assert set(by_code) == {desk.code, late, junk, earlier, letter}
+    assert tickets[0][1] == earlier  # oldest first
+    assert by_code[desk.code]["Hasil"] == "Dijawab tepat waktu" and by_code[desk.code]["Dijawab"].endswith("WITA")
+    assert by_code[desk.code]["Pejabat yang ditugaskan"] == "Pejabat"
+    assert by_code[desk.code]["Nomor ponsel"] == "0812-3456-7890"
+    # What a citizen or an officer typed is never a spreadsheet formula
+    assert (by_code[letter]["Nama"], by_code[letter]["Isi"]) == ("'=HYPERLINK(\"http://x\",\"klik\")", "'@SUM(1) papan roboh")
+    assert (by_code[letter]["Saluran"], by_code[letter]["Layanan"], by_code[late]["Isi"]) == (
+        "Surat", "-", "lampu jalan mati")
+    assert by_code[junk]["Hasil"] == "Diarsipkan"
+    assert lia.get("/inbox/rekap?dari=2026-13-01").status_code == 400
+    assert lia.get("/inbox/rekap?dari=2026-11-30&sampai=2026-11-01").status_code == 400
+    other = client_for(desk, "orangbppd").get(f"/inbox/rekap.csv?dari={start}").get_data(as_text=True)
+    assert desk.code not in other and other.count("\n") == 1  # the header alone

@@ -434,3 +434,43 @@ def test_an_answer_waiting_for_the_reply_to_the_template_is_replaced_when_sent_a
         assert [a.status for a in answers] == ["suppressed", "held"]  # the reply releases one answer, not two
         assert answers[0].error_message == "diganti kiriman ulang"
         assert s.get(OutboundMessage, notice).purpose == "window_notice"
+
+
+def test_the_recap_counts_the_answer_given_since_a_ticket_was_last_opened(db):
+    from inbox.recap import outcome
+    from store.queries import recap
+
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(Role.LIAISON)
+        t = w.ticket(S.DISETUJUI, draft="Jalan diperbaiki 3 Desember.")
+        t.approved_by_id = liaison.id
+        workflow.kirim(s, liaison, t, SERVICE)
+        start, end = now() - timedelta(days=1), now() + timedelta(days=1)
+        [row] = recap(s, "biro-organisasi", start, end)
+        assert row.answered_at is not None and outcome(row, now()) == "tepat_waktu"
+        workflow.selesai(s, liaison, t)
+        workflow.buka_kembali(s, t, SERVICE, now())  # the citizen wrote again: the answer is still to come
+        [row] = recap(s, "biro-organisasi", start, end)
+        assert row.answered_at is None and outcome(row, now()) == "proses"
+        assert outcome(row, now() + timedelta(days=9)) == "lewat_batas"
+        assert list(recap(s, "bppd", start, end)) == [] and list(recap(s, "biro-organisasi", end, end)) == []
+
+
+@pytest.mark.parametrize("state, answered_after_hours, due_in_hours, expected", [
+    (S.TERKIRIM, 1, 24, "tepat_waktu"),
+    (S.SELESAI, 30, 24, "terlambat"),      # closed after its deadline
+    (S.DITELAAH, None, 24, "proses"),
+    (S.DITUNDA, None, -1, "lewat_batas"),  # waiting for the citizen, and late all the same
+    (S.DIARSIPKAN, None, 24, "diarsipkan"),
+])
+def test_what_became_of_a_ticket_against_its_deadline(state, answered_after_hours, due_in_hours, expected):
+    from inbox.recap import outcome
+    from store.queries import RecapRow
+
+    received = now() - timedelta(hours=48)
+    answered = received + timedelta(hours=answered_after_hours) if answered_after_hours is not None else None
+    row = RecapRow("12345671", received, "sms", "lapor-sms", "pengaduan", "", None, "", "jalan rusak", state.value,
+                   received + timedelta(hours=due_in_hours) if answered else now() + timedelta(hours=due_in_hours),
+                   answered, None)
+    assert outcome(row, now()) == expected

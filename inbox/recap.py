@@ -1,0 +1,117 @@
+"""The recap book (buku rekapitulasi pengaduan) of the service standard: a period's tickets of the
+officer's agency, summed up on a page and downloadable as a spreadsheet."""
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+
+from flask import Response, abort, g, render_template, request, stream_with_context
+
+from inbox.auth import login_required
+from inbox.views import CHANNEL_LABELS, STATE_LABELS, bp, local, _services, _session
+from parsers import codes
+from parsers.phone import national
+from replies.render import WITA
+from store.db import now
+from store.models import OPEN_STATES, TicketState
+from store.queries import RecapRow, forwarded_out, recap
+
+OUTCOMES = {
+    "tepat_waktu": "Dijawab tepat waktu", "terlambat": "Dijawab terlambat", "proses": "Dalam proses",
+    "lewat_batas": "Belum dijawab, lewat batas waktu", "diarsipkan": "Diarsipkan",
+}
+_ANSWERED = {TicketState.TERKIRIM.value, TicketState.SELESAI.value}
+_OPEN = {state.value for state in OPEN_STATES}
+COLUMNS = ("No", "Kode", "Diterima", "Saluran", "Layanan", "Jenis", "Nama", "Nomor ponsel", "Alamat",
+           "Isi", "Status", "Batas waktu", "Dijawab", "Hasil", "Pejabat yang ditugaskan")
+# How a cell a spreadsheet reads as a formula begins.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def outcome(row: RecapRow, moment: datetime) -> str:
+    """What became of a ticket, measured against its deadline (a key of OUTCOMES)."""
+    if row.answered_at is not None and row.state in _ANSWERED:
+        return "tepat_waktu" if row.answered_at <= row.due_at else "terlambat"
+    if row.state == TicketState.DIARSIPKAN.value:
+        return "diarsipkan"
+    return "lewat_batas" if row.state in _OPEN and row.due_at < moment else "proses"
+
+
+def _period() -> tuple[date, date, datetime, datetime]:
+    """The days asked for (WITA; default: this month so far) and the UTC moments that bound them."""
+    today = now().replace(tzinfo=timezone.utc).astimezone(WITA).date()
+    try:
+        first = date.fromisoformat(request.args.get("dari") or today.replace(day=1).isoformat())
+        last = date.fromisoformat(request.args.get("sampai") or today.isoformat())
+    except ValueError:
+        abort(400, "Tanggal ditulis TTTT-BB-HH.")
+    if last < first or (last - first).days > 366:
+        abort(400, "Periode paling panjang satu tahun, tanggal akhir tidak sebelum tanggal awal.")
+
+    def utc(day: date) -> datetime:
+        return datetime.combine(day, datetime.min.time(), WITA).astimezone(timezone.utc).replace(tzinfo=None)
+
+    return first, last, utc(first), utc(last + timedelta(days=1))
+
+
+@bp.get("/rekap")
+@login_required
+def recap_page():
+    first, last, start, end = _period()
+    agency = g.officer.agency
+    moment = now()
+    counts: Counter[tuple[str, str]] = Counter()  # (channel, "diterima" or an outcome)
+    totals: Counter[str] = Counter()
+    with _session() as s:
+        for row in recap(s, agency, start, end):
+            for key in ("diterima", outcome(row, moment)):
+                counts[row.channel, key] += 1
+                totals[key] += 1
+        forwarded = forwarded_out(s, agency, start, end)
+    channels = [c for c in CHANNEL_LABELS if counts[c, "diterima"]]
+    return render_template("rekap.html", first=first, last=last, counts=counts, totals=totals, channels=channels,
+                           outcomes=OUTCOMES, forwarded=forwarded,
+                           agency=_services().settings.service.agencies[agency].name)
+
+
+@bp.get("/rekap.csv")
+@login_required
+def recap_csv():
+    """The recap book as a spreadsheet: UTF-8 with a byte-order mark and ';' between fields, as a
+    spreadsheet set to Indonesian opens it; one row a ticket, streamed."""
+    first, last, start, end = _period()
+    agency, moment = g.officer.agency, now()
+    lines = {line.id: line.name for line in _services().settings.service.lines}
+
+    def rows():
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";")
+        out.write("\ufeff")
+        writer.writerow(COLUMNS)
+        with _session() as s:
+            for number, row in enumerate(recap(s, agency, start, end), 1):
+                writer.writerow(_cells(number, row, lines, moment))
+                if number % 200 == 0:
+                    yield out.getvalue()
+                    out.seek(0)
+                    out.truncate()
+        yield out.getvalue()
+
+    name = f"rekap-pengaduan-{agency}-{first.isoformat()}-{last.isoformat()}.csv"
+    return Response(stream_with_context(rows()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _cells(number: int, row: RecapRow, lines: dict[str, str], moment: datetime) -> list:
+    return [number, codes.display(row.code), local(row.created_at), CHANNEL_LABELS.get(row.channel, row.channel),
+            lines.get(row.line_id, "-"), "Permintaan informasi" if row.kind == "informasi" else "Pengaduan",
+            _typed(row.citizen_name), national(row.phone) if row.phone else "", _typed(row.citizen_home),
+            _typed(row.body), STATE_LABELS.get(row.state, row.state), local(row.due_at),
+            local(row.answered_at) if row.answered_at else "-", OUTCOMES[outcome(row, moment)], row.assignee or "-"]
+
+
+def _typed(text: str) -> str:
+    """What a citizen or an officer typed, kept as text where a spreadsheet would run it as a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
