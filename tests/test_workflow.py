@@ -406,12 +406,17 @@ def test_a_message_for_the_phone_must_fit_one_message(db, action, text, fits):
         assert t.state == S.DIDISPOSISI.value
 
 
+def sms_answer(w: World):
+    """An approved answer to an SMS complaint: (the liaison, the ticket)."""
+    liaison = w.officer(Role.LIAISON)
+    t = w.ticket(S.DISETUJUI, draft="Jalan diperbaiki 3 Desember.")
+    t.approved_by_id = liaison.id
+    return liaison, t
+
+
 def test_the_answer_is_sent_again_once_the_last_try_has_come_to_an_end(db):
     with db.transaction() as s:
-        w = World(s)
-        liaison = w.officer(Role.LIAISON)
-        t = w.ticket(S.DISETUJUI, draft="Jalan diperbaiki 3 Desember.")
-        t.approved_by_id = liaison.id
+        liaison, t = sms_answer(World(s))
         [first] = workflow.kirim(s, liaison, t, SERVICE).outbound_ids
         with pytest.raises(WorkflowError, match="sedang dikirim"):  # a second click, or too soon
             workflow.kirim_ulang(s, liaison, t, SERVICE)
@@ -441,10 +446,7 @@ def test_the_recap_counts_the_answer_given_since_a_ticket_was_last_opened(db):
     from store.queries import recap
 
     with db.transaction() as s:
-        w = World(s)
-        liaison = w.officer(Role.LIAISON)
-        t = w.ticket(S.DISETUJUI, draft="Jalan diperbaiki 3 Desember.")
-        t.approved_by_id = liaison.id
+        liaison, t = sms_answer(World(s))
         workflow.kirim(s, liaison, t, SERVICE)
         start, end = now() - timedelta(days=1), now() + timedelta(days=1)
         [row] = recap(s, "biro-organisasi", start, end)
