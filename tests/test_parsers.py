@@ -4,7 +4,7 @@ import pytest
 from parsers import codes
 from parsers.intent import (FollowUp, Help, HelpReason, InvalidCode, MyTickets, NewTicket, OptIn, OptOut, Reminder,
                             StatusCheck, Thanks, location_text, parse)
-from parsers.phone import address_for, mask, split_address, to_e164
+from parsers.phone import address_for, mask, national, split_address, to_e164
 
 VALID = "12345671"  # Damm check digit of 1234567 is 1
 assert codes.is_valid(VALID)
@@ -407,6 +407,15 @@ def test_codes_are_random_and_display_with_a_hyphen():
 ])
 def test_phone_formats_are_one_person(raw):
     assert to_e164(raw) == "+6281234567890"
+
+
+@pytest.mark.parametrize("e164, written", [
+    ("+6281234567890", "0812-3456-7890"),   # as officers read it, and a spreadsheet keeps it as text
+    ("+62380833000", "(0380) 833000"),      # a Kupang landline
+    ("+61412345678", "+61412345678"),       # a foreign number keeps its country code
+])
+def test_a_number_written_as_it_is_read_in_indonesia(e164, written):
+    assert national(e164) == written
 
 
 @pytest.mark.parametrize("raw", ["", "1708", "abc", "whatsapp:", "+62"])
