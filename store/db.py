@@ -129,7 +129,7 @@ def _add_missing_columns(conn, table) -> None:
         if default is not None:
             value = literal(default, column.type).compile(dialect=conn.dialect,
                                                           compile_kwargs={"literal_binds": True})
-            sql += f" DEFAULT {value} NOT NULL"
+            sql += f" DEFAULT {value}" + ("" if column.nullable else " NOT NULL")
         conn.execute(text(sql))
 
 
