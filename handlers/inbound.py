@@ -405,8 +405,7 @@ def _reply(s: Session, msg: Message, reply: tuple[str, str], ticket: Ticket | No
                        to=address_for(msg.channel, msg.phone), from_=msg.to_address, body=body,
                        ticket_id=ticket.id if ticket else None, inbound_id=msg.id)
     if held:
-        row.status, row.status_rank = DeliveryStatus.SUPPRESSED.value, DeliveryStatus.SUPPRESSED.rank
-        row.error_message = held
+        outbox.suppress(row, held)
         log.info("inbound %s from %s: %s reply not sent (limit on automatic replies)",
                  msg.message_sid, mask(msg.phone), purpose)
     return row

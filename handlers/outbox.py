@@ -26,6 +26,12 @@ def write(s: Session, *, key: str, purpose: str, channel: str, to: str, from_: s
     return row
 
 
+def suppress(row: OutboundMessage, why: str) -> None:
+    """Keep a row from being sent, saying why (the inbox shows it)."""
+    row.status, row.status_rank = DeliveryStatus.SUPPRESSED.value, DeliveryStatus.SUPPRESSED.rank
+    row.error_message, row.updated_at = why, now()
+
+
 def release_held(s: Session, *, to: str, from_: str) -> list[OutboundMessage]:
     """Make sendable the rows held for WhatsApp's window between these two addresses: the citizen
     has just written to that number, which opens it."""

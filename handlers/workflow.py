@@ -279,8 +279,7 @@ def kirim_ulang(s: Session, officer: Officer, ticket: Ticket, service: Service) 
         raise WorkflowError("Jawaban sebelumnya sedang dikirim: tunggu hasilnya.")
     for row in answers:
         if row.status == DeliveryStatus.HELD.value:
-            row.status, row.status_rank = DeliveryStatus.SUPPRESSED.value, DeliveryStatus.SUPPRESSED.rank
-            row.error_message, row.updated_at = "diganti kiriman ulang", now()
+            outbox.suppress(row, "diganti kiriman ulang")
     sent = _to_citizen(s, ticket, service, ticket.draft, "answer", f"answer:{ticket.id}:{len(answers) + 1}")
     _event(s, ticket, officer, "kirim_ulang", ticket.state)
     return Done(ticket, (sent,))
