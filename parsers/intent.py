@@ -58,7 +58,8 @@ class Help:
 
 @dataclass(frozen=True)
 class Thanks:
-    """Only thanks or an acknowledgement ("Terima kasih pak", "ok siap"): nothing to act on."""
+    """Only thanks, an acknowledgement or a bare yes or no ("Terima kasih pak", "ok siap", "Iya pak"):
+    nothing to act on, unless it answers an officer's question."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,13 @@ THANKS_WORDS = {
     "DITERIMA",  # "sudah diterima": the acknowledgement reached them
     "DITUNGGU", "TUNGGU",  # "Siap, ditunggu kabarnya", "Baik, saya tunggu": waiting for the answer
     "OKK", "OKEH", "OCE", "OKS", "TRMKSH", "TRMKASIH", "TRIMKSH", "SYUKUR", "SAMA",  # "Oke deh", "Sama-sama"
+}
+# Yes or no, said alone ("Iya pak", "Tidak ada", "Belum", Kupang's "sonde"): an answer to a question
+# an officer asked (the ticket waiting for it takes it) or to nothing the gateway knows; never a request.
+YES_OR_NO = {
+    "YA", "YAA", "IYA", "IYAA", "IYAH", "IYO", "Y", "YES", "YUP", "BETUL", "BENAR", "BNR", "SETUJU",
+    "TIDAK", "TDK", "GAK", "GA", "NGGAK", "ENGGAK", "NDAK", "SONDE", "NO", "BELUM", "BLM", "SUDAH", "SDH",
+    "UDAH", "UDH", "BOLEH",
 }
 THANKS_FILLERS = {
     "YOU", "BANYAK", "ATAS", "YA", "YAA", "YAH", "NYA", "BANTUANNYA", "INFONYA", "INFORMASINYA",
@@ -339,7 +347,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
             if report and not _is_greeting(_word(report.group("rest"))):  # not "Lapor pak": no text yet
                 rest = report.group("rest")
         if rest is None:
-            return Thanks() if _is_thanks(word) or _is_reaction(body) else Help(HelpReason.UNREADABLE)
+            return Thanks() if _is_thanks(word) or _is_reaction(body) or _is_yes_or_no(word) \
+                else Help(HelpReason.UNREADABLE)
         rest = _SPACE_WORD.sub("", rest).strip()
         if not _TRIM.sub("", rest) or _PLACEHOLDER.match(rest):
             return Help(HelpReason.EMPTY)
@@ -352,7 +361,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         return Help(HelpReason.UNREADABLE)
     if _is_greeting(word):
         return Help(HelpReason.ASKED)
-    if _is_thanks(word):
+    if _is_thanks(word) or _is_yes_or_no(word):
         return Thanks()
     return NewTicket(body)
 
@@ -448,6 +457,13 @@ def _is_thanks(word: str) -> bool:
         return bool(said)  # laughter alone
     return (any(w in THANKS_WORDS for w in words)
             and all(w in THANKS_WORDS or w in THANKS_FILLERS or w in GREETING_TAILS for w in words))
+
+
+def _is_yes_or_no(word: str) -> bool:
+    """Yes or no alone, perhaps with whom it addresses or thanks: "Ya", "Iya pak", "Tidak ada bu", "Sudah"."""
+    words = set(_words(word))
+    return bool(words & YES_OR_NO) \
+        and words <= YES_OR_NO | THANKS_WORDS | THANKS_FILLERS | GREETING_TAILS | {"ADA"}
 
 
 def _stop_or_start(word: str, keyword: str | None) -> OptOut | OptIn | None:

@@ -346,6 +346,26 @@ def test_thanks_alone_asks_for_nothing(text):
     assert parse(text, "NTT") == Thanks()  # on SMS too: no help text in answer to a thank-you
 
 
+@pytest.mark.parametrize("text", [
+    "ya", "Ya.", "iya pak", "Iyaa bu 🙏", "Y", "iyo", "Betul", "benar pak", "Ya betul, terima kasih",
+    "Tidak", "tdk pak", "Tidak ada bu", "gak ada", "sonde", "Belum", "blm pak", "Sudah", "Sudah pak, makasih",
+    "Boleh", "setuju",
+])
+def test_yes_or_no_alone_is_no_request(text):
+    # An answer to an officer's question (the ticket waiting for it takes it: test_pipeline) or to nothing
+    # the gateway knows: on WhatsApp a request whose whole text is "Ya", on SMS a paid help text.
+    assert parse(text, None) == Thanks()
+    assert parse(text, "NTT") == Thanks()
+
+
+@pytest.mark.parametrize("text", [
+    "Ya, jalan di depan rumah saya rusak", "Tidak ada air sudah 3 hari", "Belum dapat bantuan PKH",
+    "Sudah lama lampu jalan mati", "iya pak, tapi bantuan belum cair",
+])
+def test_yes_or_no_with_something_more_is_a_request(text):
+    assert parse(text, None) == NewTicket(text)
+
+
 @pytest.mark.parametrize("text, sms", [
     ("Terima kasih, tapi bantuan saya belum cair", Help(HelpReason.UNREADABLE)),
     ("ok 3 hari lagi saya ke kantor", Help(HelpReason.UNREADABLE)),
@@ -357,7 +377,6 @@ def test_thanks_alone_asks_for_nothing(text):
     ("Saya tunggu di kantor desa besok", Help(HelpReason.UNREADABLE)),
     ("Hera", Help(HelpReason.UNREADABLE)),
     ("NTT terima kasih", NewTicket("terima kasih")),
-    ("ya", Help(HelpReason.UNREADABLE)),
     ("kasih bantuan sembako", Help(HelpReason.UNREADABLE)),
     ("👍 jalan sudah diperbaiki?", Help(HelpReason.UNREADABLE)),
 ])

@@ -498,13 +498,14 @@ def test_whatsapp_greeting_gets_help(gateway):
     assert count(gateway, Ticket) == 0
 
 
-def test_thanks_after_the_acknowledgement_is_kept_unanswered(gateway):
+@pytest.mark.parametrize("whatsapp, sms", [("Terima kasih banyak bu 🙏", "ok makasih"), ("Iya pak", "tidak")])
+def test_thanks_or_yes_or_no_after_the_acknowledgement_is_kept_unanswered(gateway, whatsapp, sms):
     gateway.whatsapp("Mohon data penerima BLT Kelurahan Oebobo")
     gateway.sms("NTT lampu jalan di Oesapa mati")
     gateway.drain()
     answered = len(gateway.twilio.messages)
-    gateway.whatsapp("Terima kasih banyak bu 🙏")
-    gateway.sms("ok makasih")
+    gateway.whatsapp(whatsapp)
+    gateway.sms(sms)
     gateway.drain()
     assert len(gateway.twilio.messages) == answered  # no second ticket, no help text: nothing sent
     with gateway.session() as s:
