@@ -18,7 +18,7 @@ from replies.segments import count as segment_count
 from store.models import (Attachment, CannedReply, InboundMessage, Officer, OutboundMessage, Role, Ticket,
                           TicketEvent)
 from store.db import now
-from store.queries import QueueFilter, citizen_wrote_since, officers_message_failed, queue_page, state_counts
+from store.queries import QueueFilter, citizen_wrote_since, officers_message_not_read, queue_page, state_counts
 from inbox.auth import login_required
 
 log = logging.getLogger(__name__)
@@ -121,12 +121,12 @@ def queue():
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         new = citizen_wrote_since(s, rows)
-        failed = officers_message_failed(s, rows)
+        not_read = officers_message_not_read(s, rows)
         counts = state_counts(s, officer.agency)
         staff = officer_store.of_agency(s, officer.agency)
     moment = now()
     view = [{"row": r, "age": span(moment - r.created_at), "left": time_left(r.due_at, r.is_open, moment),
-             "new": r.id in new, "failed": r.id in failed} for r in rows]
+             "new": r.id in new, "not_read": not_read.get(r.id)} for r in rows]
     next_key = f"{rows[-1].due_at.isoformat()}_{rows[-1].id}" if more else None
     service = _services().settings.service
     return render_template("queue.html", rows=view, counts=counts, f=f, next_key=next_key, args=args,

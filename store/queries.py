@@ -5,9 +5,9 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, select, tuple_
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from parsers import codes
@@ -125,19 +125,30 @@ def citizen_wrote_since(s: Session, rows: list[QueueRow]) -> set[int]:
 # What officers write to a citizen (the template that stands for one after WhatsApp's window too).
 _TO_CITIZEN = ("answer", "question", "window_notice")
 _NOT_ARRIVED = (DeliveryStatus.FAILED.value, DeliveryStatus.UNDELIVERED.value)
+# A message held for WhatsApp's window this long has not been read: the template asked for a reply
+# that has not come, and the citizen may never send one.
+UNOPENED_AFTER = timedelta(hours=24)
 
 
-def officers_message_failed(s: Session, rows: list[QueueRow]) -> set[int]:
-    """The tickets among rows whose latest message from an officer to the citizen failed or never
-    arrived: someone must send it again or reach the citizen otherwise. One query a page."""
+def officers_message_not_read(s: Session, rows: list[QueueRow]) -> dict[int, str]:
+    """The tickets among rows whose latest message from an officer to the citizen did not reach them:
+    "failed" (refused, or never arrived) or "unopened" (still waiting, a day after WhatsApp's
+    template, for the reply that would send it). Someone must send it again or reach the citizen
+    otherwise. One query a page."""
     ids = [r.id for r in rows]
     if not ids:
-        return set()
-    latest = (select(func.max(OutboundMessage.id)).where(OutboundMessage.ticket_id.in_(ids),
-                                                         OutboundMessage.purpose.in_(_TO_CITIZEN))
-              .group_by(OutboundMessage.ticket_id))
-    return set(s.scalars(select(OutboundMessage.ticket_id).where(OutboundMessage.id.in_(latest),
-                                                                  OutboundMessage.status.in_(_NOT_ARRIVED))))
+        return {}
+    o = OutboundMessage
+    latest = (select(func.max(o.id)).where(o.ticket_id.in_(ids), o.purpose.in_(_TO_CITIZEN))
+              .group_by(o.ticket_id))
+    found = s.execute(select(o.ticket_id, o.status).where(
+        or_(and_(o.id.in_(latest), o.status.in_(_NOT_ARRIVED)),
+            and_(o.ticket_id.in_(ids), o.status == DeliveryStatus.HELD.value, o.created_at < now() - UNOPENED_AFTER))))
+    marks: dict[int, str] = {}
+    for ticket_id, status in found:
+        if status != DeliveryStatus.HELD.value or ticket_id not in marks:  # failed says more
+            marks[ticket_id] = "unopened" if status == DeliveryStatus.HELD.value else "failed"
+    return marks
 
 
 def _search(q: str):

@@ -7,12 +7,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from inbox.views import DELIVERY_LABELS, ROLE_LABELS
 from parsers import codes
 from store.db import now
-from store.models import Attachment, DeliveryStatus, Officer, Role, Ticket, TicketEvent, TicketState
+from store.models import Attachment, DeliveryStatus, Officer, OutboundMessage, Role, Ticket, TicketEvent, TicketState
 from tests.conftest import CITIZEN, WA_LINE
 from tests.inbox_helpers import PASSWORD, act, add_officer, login, token
 
@@ -270,6 +270,15 @@ def test_an_answer_after_the_window_waits_for_the_reply_a_template_asks_for(late
     assert (notice.params["ContentSid"], json.loads(notice.params["ContentVariables"])) == (TEMPLATE, {"1": code})
     page = wati.get(f"/inbox/t/{code}").get_data(as_text=True)
     assert 'class="status-held">menunggu balasan warga<' in page and "Petugas, templat WhatsApp" in page
+    assert "pesan belum dibuka warga" not in wati.get("/inbox/?status=terkirim").get_data(as_text=True)
+    gateway.move_back(OutboundMessage.created_at, timedelta(hours=25))  # a day, and no reply has come
+    queue = wati.get("/inbox/?status=terkirim").get_data(as_text=True)
+    assert "pesan belum dibuka warga" in queue and "pesan ke warga gagal" not in queue
+    with gateway.session() as s, s.begin():  # the template itself never arrived: that says more
+        s.execute(update(OutboundMessage).where(OutboundMessage.purpose == "window_notice")
+                  .values(status=DeliveryStatus.UNDELIVERED.value))
+    queue = wati.get("/inbox/?status=terkirim").get_data(as_text=True)
+    assert "pesan ke warga gagal" in queue and "pesan belum dibuka warga" not in queue
 
     assert gateway.whatsapp("Ok").status_code == 200  # the reply asked for opens the window
     gateway.drain()
@@ -282,6 +291,7 @@ def test_an_answer_after_the_window_waits_for_the_reply_a_template_asks_for(late
         assert s.scalar(select(func.count()).select_from(Ticket)) == 1
     page = wati.get(f"/inbox/t/{code}").get_data(as_text=True)
     assert "menunggu balasan warga" not in page and ">Ok</div>" in page
+    assert "pesan belum dibuka warga" not in wati.get("/inbox/?status=terkirim").get_data(as_text=True)
     gateway.whatsapp("Terima kasih bu")  # the window is open now: nothing more is waiting
     gateway.drain()
     assert len(gateway.twilio.messages) == before + 2
