@@ -16,11 +16,12 @@ from parsers.phone import national
 from replies.render import WITA
 from store.db import now
 from store.models import OPEN_STATES, TicketState
-from store.queries import RecapRow, forwarded_out, recap
+from store.queries import RecapRow, recap
 
 OUTCOMES = {
     "tepat_waktu": "Dijawab tepat waktu", "terlambat": "Dijawab terlambat", "proses": "Dalam proses",
     "lewat_batas": "Belum dijawab, lewat batas waktu", "diarsipkan": "Diarsipkan",
+    "diteruskan": "Diteruskan ke instansi lain (bukan wewenang)",
 }
 _ANSWERED = {TicketState.TERKIRIM.value, TicketState.SELESAI.value}
 _OPEN = {state.value for state in OPEN_STATES}
@@ -32,6 +33,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def outcome(row: RecapRow, moment: datetime) -> str:
     """What became of a ticket, measured against its deadline (a key of OUTCOMES)."""
+    if row.forwarded_to:
+        return "diteruskan"
     if row.answered_at is not None and row.state in _ANSWERED:
         return "tepat_waktu" if row.answered_at <= row.due_at else "terlambat"
     if row.state == TicketState.DIARSIPKAN.value:
@@ -69,10 +72,9 @@ def recap_page():
             for key in ("diterima", outcome(row, moment)):
                 counts[row.channel, key] += 1
                 totals[key] += 1
-        forwarded = forwarded_out(s, agency, start, end)
     channels = [c for c in CHANNEL_LABELS if counts[c, "diterima"]]
     return render_template("rekap.html", first=first, last=last, counts=counts, totals=totals, channels=channels,
-                           outcomes=OUTCOMES, forwarded=forwarded,
+                           outcomes=OUTCOMES,
                            agency=_services().settings.service.agencies[agency].name)
 
 
@@ -83,7 +85,9 @@ def recap_csv():
     spreadsheet set to Indonesian opens it; one row a ticket, streamed."""
     first, last, start, end = _period()
     agency, moment = g.officer.agency, now()
-    lines = {line.id: line.name for line in _services().settings.service.lines}
+    service = _services().settings.service
+    lines = {line.id: line.name for line in service.lines}
+    agencies = {code: a.name for code, a in service.agencies.items()}
 
     def rows():
         out = io.StringIO()
@@ -92,7 +96,7 @@ def recap_csv():
         writer.writerow(COLUMNS)
         with _session() as s:
             for number, row in enumerate(recap(s, agency, start, end), 1):
-                writer.writerow(_cells(number, row, lines, moment))
+                writer.writerow(_cells(number, row, lines, agencies, moment))
                 if number % 200 == 0:
                     yield out.getvalue()
                     out.seek(0)
@@ -104,11 +108,14 @@ def recap_csv():
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _cells(number: int, row: RecapRow, lines: dict[str, str], moment: datetime) -> list:
+def _cells(number: int, row: RecapRow, lines: dict[str, str], agencies: dict[str, str], moment: datetime) -> list:
+    state = STATE_LABELS.get(row.state, row.state)
+    if row.forwarded_to:
+        state += " ke " + agencies.get(row.forwarded_to, row.forwarded_to)
     return [number, codes.display(row.code), local(row.created_at), CHANNEL_LABELS.get(row.channel, row.channel),
             lines.get(row.line_id, "-"), "Permintaan informasi" if row.kind == "informasi" else "Pengaduan",
             _typed(row.citizen_name), national(row.phone) if row.phone else "", _typed(row.citizen_home),
-            _typed(row.body), STATE_LABELS.get(row.state, row.state), local(row.due_at),
+            _typed(row.body), state, "-" if row.forwarded_to else local(row.due_at),
             local(row.answered_at) if row.answered_at else "-", OUTCOMES[outcome(row, moment)], row.assignee or "-"]
 
 

@@ -223,6 +223,8 @@ class TicketEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
+    __table_args__ = (Index("ix_event_action", "action", "agency"),)  # the tickets an agency forwarded (recap)
+
 
 class StateCount(Base):
     """Tickets per agency and state, kept in step by store.tickets so the queue never counts a million rows."""

@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_, select, tuple_
+from sqlalchemy import and_, bindparam, func, literal, null, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
 from parsers import codes
 from parsers.phone import to_e164
 from store.db import now
-from store.models import Contact, DeliveryStatus, Officer, OutboundMessage, StateCount, Ticket, TicketEvent
+from store.models import (Contact, DeliveryStatus, Officer, OutboundMessage, StateCount, Ticket, TicketEvent,
+                          TicketState)
 
 
 _OPTED_OUT = select(Contact.__table__.c.opted_out).where(Contact.__table__.c.phone == bindparam("phone"))
@@ -183,14 +184,16 @@ class RecapRow:
     phone: str | None
     citizen_home: str
     body: str
-    state: str
+    state: str  # "diteruskan" for a ticket the agency forwarded
     due_at: datetime
     answered_at: datetime | None  # the answer sent (or the ticket closed) since it was last opened
     assignee: str | None
+    forwarded_to: str  # the agency that holds a forwarded ticket now; "" for the agency's own
 
 
 def recap(s: Session, agency: str, start: datetime, end: datetime) -> Iterator[RecapRow]:
-    """The agency's tickets received in [start, end), oldest first, for its recap book; streamed."""
+    """The tickets received in [start, end) that the agency holds, or forwarded to another (bukan
+    wewenang), oldest first, for its recap book; streamed."""
     t, e, opened = Ticket, TicketEvent, aliased(TicketEvent)
     reopened = (select(func.max(opened.created_at)).where(opened.ticket_id == t.id, opened.action == "buka_kembali")
                 .correlate(t).scalar_subquery())
@@ -198,17 +201,17 @@ def recap(s: Session, agency: str, start: datetime, end: datetime) -> Iterator[R
                 .where(e.ticket_id == t.id, e.action.in_(("kirim", "selesai")),
                        e.created_at >= func.coalesce(reopened, t.created_at))
                 .correlate(t).scalar_subquery())
-    query = (select(t.code, t.created_at, t.channel, t.line_id, t.kind, t.citizen_name, t.phone, t.citizen_home,
-                    t.body, t.state, t.due_at, answered, func.coalesce(Officer.full_name, Officer.username))
-             .outerjoin(Officer, Officer.id == t.assignee_id)
-             .where(t.agency == agency, t.created_at >= start, t.created_at < end)
-             .order_by(t.created_at, t.id).execution_options(yield_per=500))
+    received = (t.created_at >= start, t.created_at < end)
+    described = (t.id, t.code, t.created_at, t.channel, t.line_id, t.kind, t.citizen_name, t.phone, t.citizen_home,
+                 t.body)
+    held = (select(*described, t.state, t.due_at, answered.label("answered_at"),
+                   func.coalesce(Officer.full_name, Officer.username).label("assignee"), literal("").label("forwarded_to"))
+            .outerjoin(Officer, Officer.id == t.assignee_id).where(t.agency == agency, *received))
+    forwarded_ids = select(e.ticket_id).where(e.action == "teruskan", e.agency == agency)
+    forwarded = (select(*described, literal(TicketState.DITERUSKAN.value), t.due_at, null(), null(), t.agency)
+                 .where(t.id.in_(forwarded_ids), t.agency != agency, *received))
+    both = union_all(held, forwarded).subquery()
+    query = (select(*(c for c in both.c if c.name != "id")).order_by(both.c.created_at, both.c.id)
+             .execution_options(yield_per=500))
     for row in s.execute(query):
         yield RecapRow(*row)
-
-
-def forwarded_out(s: Session, agency: str, start: datetime, end: datetime) -> int:
-    """How many tickets the agency forwarded to another (bukan wewenang) in [start, end)."""
-    return s.scalar(select(func.count()).select_from(TicketEvent).where(
-        TicketEvent.agency == agency, TicketEvent.action == "teruskan",
-        TicketEvent.created_at >= start, TicketEvent.created_at < end))

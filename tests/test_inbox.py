@@ -477,6 +477,8 @@ def test_the_recap_book_sums_up_a_period_and_downloads_as_a_spreadsheet(desk):
     junk = CODE.search(desk.converse("NTT asdf", frm="+6281288880000")).group(1)
     act(lia, junk, "arsipkan", catatan="tidak jelas")
     earlier = CODE.search(desk.converse("NTT jembatan putus", frm="+6281277770000")).group(1)
+    border = CODE.search(desk.converse("NTT pos lintas batas Motaain tutup", frm="+6281266660000")).group(1)
+    act(lia, border, "teruskan", instansi="bppd", catatan="urusan perbatasan")
     desk.whatsapp("Data penerima PKH di Oebobo")  # another agency's: not in this recap
     lia.post("/inbox/catat", data={"csrf_token": token(lia, "/inbox/catat"), "saluran": "surat",
                                    "nama": '=HYPERLINK("http://x","klik")', "isi": "@SUM(1) papan roboh"})
@@ -490,10 +492,10 @@ def test_the_recap_book_sums_up_a_period_and_downloads_as_a_spreadsheet(desk):
 
     page = lia.get("/inbox/rekap").get_data(as_text=True)
     row = re.search(r'<th scope="row">SMS</th>((?:<td>\d+</td>)+)', page).group(1)
-    # received, in time, late, in progress, past the deadline, archived
-    assert re.findall(r"\d+", row) == ["3", "1", "0", "0", "1", "1"]
-    assert "WhatsApp" not in page and "Diteruskan ke instansi lain (bukan wewenang) pada periode ini: 0" in page
-    assert re.search(r'<th scope="row">Jumlah</th><td>4</td>', page)  # and the letter
+    # received, in time, late, in progress, past the deadline, archived, forwarded
+    assert re.findall(r"\d+", row) == ["4", "1", "0", "0", "1", "1", "1"]
+    assert "WhatsApp" not in page
+    assert re.search(r'<th scope="row">Jumlah</th><td>5</td>', page)  # and the letter
 
     start = (now() - timedelta(days=60)).date().isoformat()
     response = lia.get(f"/inbox/rekap.csv?dari={start}")
@@ -502,10 +504,12 @@ def test_the_recap_book_sums_up_a_period_and_downloads_as_a_spreadsheet(desk):
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
     header, *tickets = rows
-    assert header[:3] == ["No", "Kode", "Diterima"] and len(tickets) == 5
+    assert header[:3] == ["No", "Kode", "Diterima"] and len(tickets) == 6
     by_code = {r[1]: dict(zip(header, r)) for r in tickets}
     letter = tickets[-1][1]
-    assert set(by_code) == {desk.code, late, junk, earlier, letter}
+    assert set(by_code) == {desk.code, late, junk, earlier, border, letter}
+    assert (by_code[border]["Status"], by_code[border]["Hasil"]) == (
+        "Diteruskan ke Badan Pengelola Perbatasan Daerah Provinsi NTT", "Diteruskan ke instansi lain (bukan wewenang)")
     assert tickets[0][1] == earlier  # oldest first
     assert by_code[desk.code]["Hasil"] == "Dijawab tepat waktu" and by_code[desk.code]["Dijawab"].endswith("WITA")
     assert by_code[desk.code]["Pejabat yang ditugaskan"] == "Pejabat"
@@ -518,4 +522,5 @@ def test_the_recap_book_sums_up_a_period_and_downloads_as_a_spreadsheet(desk):
     assert lia.get("/inbox/rekap?dari=2026-13-01").status_code == 400
     assert lia.get("/inbox/rekap?dari=2026-11-30&sampai=2026-11-01").status_code == 400
     other = client_for(desk, "orangbppd").get(f"/inbox/rekap.csv?dari={start}").get_data(as_text=True)
-    assert desk.code not in other and other.count("\n") == 1  # the header alone
+    [(_, only)] = [line.split(";")[:2] for line in other.splitlines()[1:]]
+    assert only == border and ";Baru;" in other  # the forwarded ticket, in the queue of the agency it went to

@@ -459,14 +459,16 @@ def test_the_recap_counts_the_answer_given_since_a_ticket_was_last_opened(db):
         assert list(recap(s, "bppd", start, end)) == [] and list(recap(s, "biro-organisasi", end, end)) == []
 
 
-@pytest.mark.parametrize("state, answered_after_hours, due_in_hours, expected", [
-    (S.TERKIRIM, 1, 24, "tepat_waktu"),
-    (S.SELESAI, 30, 24, "terlambat"),      # closed after its deadline
-    (S.DITELAAH, None, 24, "proses"),
-    (S.DITUNDA, None, -1, "lewat_batas"),  # waiting for the citizen, and late all the same
-    (S.DIARSIPKAN, None, 24, "diarsipkan"),
+@pytest.mark.parametrize("state, answered_after_hours, due_in_hours, forwarded_to, expected", [
+    (S.TERKIRIM, 1, 24, "", "tepat_waktu"),
+    (S.SELESAI, 30, 24, "", "terlambat"),      # closed after its deadline
+    (S.DITELAAH, None, 24, "", "proses"),
+    (S.DITUNDA, None, -1, "", "lewat_batas"),  # waiting for the citizen, and late all the same
+    (S.DIARSIPKAN, None, 24, "", "diarsipkan"),
+    (S.DITERUSKAN, None, -1, "bppd", "diteruskan"),  # the other agency's deadline now, not this one's
 ])
-def test_what_became_of_a_ticket_against_its_deadline(state, answered_after_hours, due_in_hours, expected):
+def test_what_became_of_a_ticket_against_its_deadline(state, answered_after_hours, due_in_hours, forwarded_to,
+                                                      expected):
     from inbox.recap import outcome
     from store.queries import RecapRow
 
@@ -474,5 +476,5 @@ def test_what_became_of_a_ticket_against_its_deadline(state, answered_after_hour
     answered = received + timedelta(hours=answered_after_hours) if answered_after_hours is not None else None
     row = RecapRow("12345671", received, "sms", "lapor-sms", "pengaduan", "", None, "", "jalan rusak", state.value,
                    received + timedelta(hours=due_in_hours) if answered else now() + timedelta(hours=due_in_hours),
-                   answered, None)
+                   answered, None, forwarded_to)
     assert outcome(row, now()) == expected
