@@ -149,8 +149,10 @@ def officers_message_not_read(s: Session, rows: list[QueueRow]) -> dict[int, str
             and_(o.status == DeliveryStatus.HELD.value, o.ticket_id.in_(ids), o.created_at < now() - UNOPENED_AFTER))))
     marks: dict[int, str] = {}
     for ticket_id, status in found:
-        if status != DeliveryStatus.HELD.value or ticket_id not in marks:  # failed says more
-            marks[ticket_id] = "unopened" if status == DeliveryStatus.HELD.value else "failed"
+        if status == DeliveryStatus.HELD.value:
+            marks.setdefault(ticket_id, "unopened")
+        else:
+            marks[ticket_id] = "failed"  # says more: the template that asked for the reply never arrived
     return marks
 
 
