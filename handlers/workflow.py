@@ -303,9 +303,16 @@ def tunda(s: Session, officer: Officer, ticket: Ticket, service: Service, questi
 
 
 def lanjutkan(s: Session, officer: Officer | None, ticket: Ticket, note: str = "") -> Done:
-    """Resume a ticket that waited for the citizen (an officer, or the citizen's reply)."""
+    """Resume a ticket that waited for the citizen (an officer, or the citizen's reply).
+
+    An officer goes on with what was asked at hand: a question still waiting for the citizen's reply
+    to the WhatsApp template is not sent any more (their next message would release it)."""
     if officer is not None:
         _check(officer, ticket, "lanjutkan")
+        for row in s.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == ticket.id,
+                                                           OutboundMessage.purpose == "question",
+                                                           OutboundMessage.status == DeliveryStatus.HELD.value)):
+            outbox.suppress(row, "tidak diperlukan lagi: dilanjutkan petugas")
     elif ticket.state != S.DITUNDA:
         return Done(ticket)
     _move(s, officer, ticket, "lanjutkan", S(ticket.held_state or S.DITELAAH.value), note)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from config import Settings
-from handlers import officers, workflow
+from handlers import officers, outbox, workflow
 from handlers.deadlines import due_at
 from handlers.workflow import ACTIONS, Forbidden, NotFound, WorkflowError
 from parsers import codes
@@ -439,6 +439,18 @@ def test_an_answer_waiting_for_the_reply_to_the_template_is_replaced_when_sent_a
         assert [a.status for a in answers] == ["suppressed", "held"]  # the reply releases one answer, not two
         assert answers[0].error_message == "diganti kiriman ulang"
         assert s.get(OutboundMessage, notice).purpose == "window_notice"
+
+
+def test_a_question_waiting_for_the_reply_to_the_template_is_dropped_when_the_officer_goes_on(db):
+    # "Lanjutkan (keterangan sudah ada)": the officer has what was asked (by telephone, say), and the
+    # citizen's next message must not release a question nobody needs answered any more.
+    with db.transaction() as s:
+        service, liaison, t = helpdesk_answer(World(s), 30, template_sid=TEMPLATE)
+        workflow.tunda(s, liaison, t, service, "Di kelurahan mana?")
+        workflow.lanjutkan(s, liaison, t, "sudah dijawab lewat telepon")
+        question = s.scalar(select(OutboundMessage).where(OutboundMessage.purpose == "question"))
+        assert (question.status, question.error_message) == ("suppressed", "tidak diperlukan lagi: dilanjutkan petugas")
+        assert outbox.release_held(s, to=question.to_address, from_=question.from_address) == []
 
 
 def test_the_recap_counts_the_answer_given_since_a_ticket_was_last_opened(db):
