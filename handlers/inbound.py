@@ -21,7 +21,7 @@ from replies.render import date, render, state_phrase, ticket_list, typed_code
 from replies.texts import EXAMPLE_CODE
 from store.db import now
 from store.models import Attachment, DeliveryStatus, InboundMessage, OutboundMessage, Ticket, TicketState
-from store.queries import contact, lock_phone, set_opt_out
+from store.queries import contact, lock_phone, saw_on_whatsapp, set_opt_out
 from store.tickets import add_ticket, unused_code
 
 log = logging.getLogger(__name__)
@@ -109,9 +109,11 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     msg.line_id = line.id
     lock_phone(s, msg.phone)
     _remember_name(s, msg)
-    # An officer's messages that waited for WhatsApp's window: this message opens it.
-    released = outbox.release_held(s, to=address_for(msg.channel, msg.phone), from_=msg.to_address) \
-        if msg.channel == "whatsapp" else []
+    released = []
+    if msg.channel == "whatsapp":  # this message opens WhatsApp's window, for officers' messages too
+        saw_on_whatsapp(s, msg.phone, msg.to_address, msg.received_at)
+        # An officer's messages that waited for the window: they go now.
+        released = outbox.release_held(s, to=address_for(msg.channel, msg.phone), from_=msg.to_address)
     intent = _read(msg, line)
     if intent == intents.Reminder() and _latest_open(s, msg, line) is None:
         # Nothing to remind of: the text is what it would be without that reading.

@@ -21,6 +21,7 @@ from parsers.phone import address_for, to_e164
 from replies.render import render
 from store.db import now
 from store.models import DeliveryStatus, Officer, OutboundMessage, Role, Ticket, TicketEvent, TicketState as S
+from store.queries import last_on_whatsapp
 from store.tickets import add_ticket, set_state, unused_code
 
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -46,6 +47,7 @@ class Forbidden(WorkflowError):
 class Done:
     ticket: Ticket
     outbound_ids: tuple[int, ...] = ()
+    waits_for_reply: bool = False  # the message waits for the citizen's reply to the WhatsApp template
 
 
 @dataclass(frozen=True)
@@ -199,9 +201,10 @@ def kembalikan(s: Session, officer: Officer, ticket: Ticket, note: str) -> Done:
     return Done(ticket)
 
 
-def _to_citizen(s: Session, ticket: Ticket, service: Service, body: str, purpose: str, key: str) -> int | None:
-    """Write a message to the citizen on the ticket's channel; return the row to send now, None when
-    the ticket has no phone.
+def _to_citizen(s: Session, ticket: Ticket, service: Service, body: str, purpose: str,
+                key: str) -> tuple[int, bool] | None:
+    """Write a message to the citizen on the ticket's channel; return the row to send now and whether
+    the message waits for the reply to the template (below); None when the ticket has no phone.
 
     Once WhatsApp's 24-hour window has closed (free text is refused, 63016), as the line says: by
     SMS from its sms_fallback_from; else the message waits and its template_sid, an approved
@@ -211,7 +214,7 @@ def _to_citizen(s: Session, ticket: Ticket, service: Service, body: str, purpose
         return None
     channel, sender = ticket.channel, ticket.line_address
     line = service.line(ticket.line_id)
-    route = late_route(ticket, service)
+    route = late_route(s, ticket, service)
     if channel not in ("sms", "whatsapp"):
         channel, sender = "sms", _sms_sender(service, ticket.agency)
     elif route == "sms":
@@ -225,7 +228,7 @@ def _to_citizen(s: Session, ticket: Ticket, service: Service, body: str, purpose
         row = outbox.write(s, key=f"{key}:notice", purpose="window_notice", channel=channel, to=to, from_=sender,
                            body=render("window_notice", code=code), ticket_id=ticket.id,
                            content_sid=line.template_sid, content_variables=json.dumps({"1": code}))
-    return row.id
+    return row.id, template
 
 
 def _sms_sender(service: Service, agency: str) -> str:
@@ -237,18 +240,23 @@ def _sms_sender(service: Service, agency: str) -> str:
     return line.send_from or line.sandbox_to
 
 
-def outside_window(ticket: Ticket) -> bool:
-    """Tell whether WhatsApp's 24-hour window for free text has closed for this ticket."""
-    return ticket.channel == "whatsapp" and (
-        ticket.last_inbound_at is None or now() - ticket.last_inbound_at > WHATSAPP_WINDOW)
+def outside_window(s: Session, ticket: Ticket) -> bool:
+    """Tell whether WhatsApp's 24-hour window for free text has closed for this ticket's citizen:
+    the window is the number's, opened by any message to it (a CEK, a greeting, another ticket)."""
+    if ticket.channel != "whatsapp":
+        return False
+    # The ticket's own last message counts too: messages stored before a release that kept the window.
+    last = max(filter(None, (ticket.last_inbound_at, last_on_whatsapp(s, ticket.phone, ticket.line_address))),
+               default=None)
+    return last is None or now() - last > WHATSAPP_WINDOW
 
 
-def late_route(ticket: Ticket, service: Service) -> str:
+def late_route(s: Session, ticket: Ticket, service: Service) -> str:
     """How a message to the citizen goes once WhatsApp's window has closed, as the ticket's line says:
     "sms", "template" (it waits for the reply a template asks for) or "refused" (WhatsApp will
     refuse it); "" while the window is open or the ticket is no WhatsApp one."""
     line = service.line(ticket.line_id)
-    if line is None or not outside_window(ticket):
+    if line is None or not outside_window(s, ticket):
         return ""
     return "sms" if line.sms_fallback_from else "template" if line.template_sid else "refused"
 
@@ -262,7 +270,7 @@ def kirim(s: Session, officer: Officer, ticket: Ticket, service: Service) -> Don
     if sent is None:
         raise WorkflowError("Tiket ini tidak punya nomor ponsel: sampaikan jawaban langsung, lalu Selesai.")
     _move(s, officer, ticket, "kirim", S.TERKIRIM)
-    return Done(ticket, (sent,))
+    return Done(ticket, (sent[0],), sent[1])
 
 
 def kirim_ulang(s: Session, officer: Officer, ticket: Ticket, service: Service) -> Done:
@@ -282,7 +290,7 @@ def kirim_ulang(s: Session, officer: Officer, ticket: Ticket, service: Service) 
             outbox.suppress(row, "diganti kiriman ulang")
     sent = _to_citizen(s, ticket, service, ticket.draft, "answer", f"answer:{ticket.id}:{len(answers) + 1}")
     _event(s, ticket, officer, "kirim_ulang", ticket.state)
-    return Done(ticket, (sent,))
+    return Done(ticket, (sent[0],), sent[1])
 
 
 def selesai(s: Session, officer: Officer, ticket: Ticket, note: str = "") -> Done:
@@ -299,7 +307,7 @@ def tunda(s: Session, officer: Officer, ticket: Ticket, service: Service, questi
     ticket.held_state = ticket.state
     sent = _to_citizen(s, ticket, service, question, "question", f"question:{ticket.id}:{_event_count(s, ticket)}")
     _move(s, officer, ticket, "tunda", S.DITUNDA, question)
-    return Done(ticket, (sent,) if sent else ())
+    return Done(ticket, (sent[0],), sent[1]) if sent else Done(ticket)
 
 
 def lanjutkan(s: Session, officer: Officer | None, ticket: Ticket, note: str = "") -> Done:

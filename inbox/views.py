@@ -157,6 +157,7 @@ def ticket(code: str):
             or_(Officer.agency == officer.agency, Officer.id.in_({e.officer_id for e in events if e.officer_id}))))}
         canned = s.scalars(select(CannedReply).where(CannedReply.agency == officer.agency)
                            .order_by(CannedReply.title)).all()
+        late_route = workflow.late_route(s, t, service)
     conversation = sorted(
         [{"dir": "in", "at": m.received_at, "channel": m.channel,
           "body": "\n".join(part for part in (m.body, location_text(m.params or {})) if part)} for m in inbound]
@@ -172,7 +173,7 @@ def ticket(code: str):
         officials=[o for o in people.values() if o.agency == officer.agency and o.active and o.has(Role.OFFICIAL)],
         agencies=[a for a in service.agencies.values() if a.code != officer.agency], canned=canned,
         left=time_left(t.due_at, t.is_open, moment), age=span(moment - t.created_at),
-        late_route=workflow.late_route(t, service), message_limit=workflow.MESSAGE_LIMIT,
+        late_route=late_route, message_limit=workflow.MESSAGE_LIMIT,
         draft_count=segment_count(t.draft),
         inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS)
 
@@ -227,7 +228,7 @@ def act(code: str, action: str):
     _queue_sends(done.outbound_ids)
     log.info("officer %s: %s on ticket %s", officer.id, action, done.ticket.id)
     done_text = f"{ACTION_LABELS[action]}: berhasil."
-    if action in ("kirim", "kirim_ulang", "tunda") and workflow.late_route(done.ticket, service) == "template":
+    if done.waits_for_reply:
         done_text += " Warga menerima pemberitahuan WhatsApp; pesan terkirim begitu warga membalasnya."
     flash(done_text, "ok")
     if done.ticket.agency != officer.agency:  # forwarded: it has left this agency's queue

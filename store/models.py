@@ -189,6 +189,16 @@ class Contact(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
 
 
+class WhatsAppWindow(Base):
+    """When a citizen last wrote to one of the office's WhatsApp numbers: for 24 hours after, that
+    number may send them free text (WhatsApp's customer service window), whichever ticket it is about."""
+    __tablename__ = "whatsapp_windows"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    line_address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Officer(Base):
     __tablename__ = "officers"
 

@@ -14,7 +14,7 @@ from parsers import codes
 from parsers.phone import to_e164
 from store.db import now
 from store.models import (Contact, DeliveryStatus, Officer, OutboundMessage, StateCount, Ticket, TicketEvent,
-                          TicketState)
+                          TicketState, WhatsAppWindow)
 
 
 _OPTED_OUT = select(Contact.__table__.c.opted_out).where(Contact.__table__.c.phone == bindparam("phone"))
@@ -49,6 +49,21 @@ def contact(s: Session, phone: str) -> Contact:
         found = Contact(phone=phone)
         s.add(found)
     return found
+
+
+def saw_on_whatsapp(s: Session, phone: str, line_address: str, at: datetime) -> None:
+    """Remember that the citizen wrote to this WhatsApp number at that time (it opens the window)."""
+    window = s.get(WhatsAppWindow, (phone, line_address))
+    if window is None:
+        s.add(WhatsAppWindow(phone=phone, line_address=line_address, last_at=at))
+    elif window.last_at < at:  # a message processed late does not move the window back
+        window.last_at = at
+
+
+def last_on_whatsapp(s: Session, phone: str, line_address: str) -> datetime | None:
+    """When the citizen last wrote to this WhatsApp number, if ever."""
+    return s.scalar(select(WhatsAppWindow.last_at).where(WhatsAppWindow.phone == phone,
+                                                         WhatsAppWindow.line_address == line_address))
 
 
 def set_opt_out(s: Session, phone: str, opted_out: bool) -> None:

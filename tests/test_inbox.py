@@ -12,7 +12,8 @@ from sqlalchemy import func, select, update
 from inbox.views import DELIVERY_LABELS, ROLE_LABELS
 from parsers import codes
 from store.db import now
-from store.models import Attachment, DeliveryStatus, Officer, OutboundMessage, Role, Ticket, TicketEvent, TicketState
+from store.models import (Attachment, DeliveryStatus, Officer, OutboundMessage, Role, Ticket, TicketEvent, TicketState,
+                          WhatsAppWindow)
 from tests.conftest import CITIZEN, WA_LINE
 from tests.inbox_helpers import PASSWORD, act, add_officer, login, token
 
@@ -255,6 +256,7 @@ def late_desk(make_gateway, tmp_path):
     act(wati, code, "ajukan", jawaban="PKH tahap 4 cair 2 Desember\ndi Bank NTT Oebobo.")
     act(wati, code, "setujui")
     gateway.move_back(Ticket.last_inbound_at, timedelta(hours=36))
+    gateway.move_back(WhatsAppWindow.last_at, timedelta(hours=36))  # the citizen's last message to the number
     return gateway, code, wati
 
 
@@ -295,6 +297,18 @@ def test_an_answer_after_the_window_waits_for_the_reply_a_template_asks_for(late
     gateway.whatsapp("Terima kasih bu")  # the window is open now: nothing more is waiting
     gateway.drain()
     assert len(gateway.twilio.messages) == before + 2
+
+
+def test_a_status_check_opens_the_window_for_the_answer(late_desk):
+    gateway, code, wati = late_desk
+    gateway.whatsapp(f"CEK {code}")  # joins no ticket, but WhatsApp's window is open again for a day
+    gateway.drain()
+    assert "pemberitahuan (templat WhatsApp)" not in wati.get(f"/inbox/t/{code}").get_data(as_text=True)
+    before = len(gateway.twilio.messages)
+    act(wati, code, "kirim")
+    gateway.drain()
+    [answer] = gateway.twilio.messages[before:]  # the answer itself: no template, no waiting for a reply
+    assert answer.body.startswith("PKH tahap 4 cair") and "ContentSid" not in answer.params
 
 
 def test_a_question_after_the_window_waits_for_the_reply_and_the_ticket_for_its_answer(late_desk):

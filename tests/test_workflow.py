@@ -14,7 +14,7 @@ from handlers.workflow import ACTIONS, Forbidden, NotFound, WorkflowError
 from parsers import codes
 from store.db import Database, now
 from store.models import OutboundMessage, Role, Ticket, TicketEvent, TicketState as S
-from store.queries import state_counts
+from store.queries import saw_on_whatsapp, state_counts
 from store.tickets import add_ticket, seed_counts, set_state
 
 SERVICE = Settings.from_env({}).service
@@ -317,8 +317,8 @@ def helpdesk_answer(w: World, hours_ago: float, **line):
 def test_whatsapp_answer_after_the_window(db, hours_ago, fallback, template, channel, sender, route):
     with db.transaction() as s:
         service, liaison, t = helpdesk_answer(World(s), hours_ago, sms_fallback_from=fallback, template_sid=template)
-        assert workflow.outside_window(t) is (hours_ago > 24)
-        assert workflow.late_route(t, service) == route
+        assert workflow.outside_window(s, t) is (hours_ago > 24)
+        assert workflow.late_route(s, t, service) == route
         [out] = workflow.kirim(s, liaison, t, service).outbound_ids
         row = s.get(OutboundMessage, out)
         assert (row.channel, row.from_address, row.body, row.status) == (
@@ -327,14 +327,28 @@ def test_whatsapp_answer_after_the_window(db, hours_ago, fallback, template, cha
         assert s.scalar(select(func.count()).select_from(OutboundMessage)) == 1
 
 
+def test_the_window_is_the_numbers_opened_by_any_message_to_it(db):
+    # A CEK, a greeting or another ticket's message opens WhatsApp's window as this ticket's would.
+    with db.transaction() as s:
+        service, liaison, t = helpdesk_answer(World(s), 30, template_sid=TEMPLATE)
+        saw_on_whatsapp(s, t.phone, "whatsapp:+6282147626662", now() - timedelta(hours=2))
+        saw_on_whatsapp(s, t.phone, "whatsapp:+6282147626662", now() - timedelta(hours=40))  # processed late
+        saw_on_whatsapp(s, t.phone, "whatsapp:+6281111111111", now())  # another number's window is its own
+        assert not workflow.outside_window(s, t) and workflow.late_route(s, t, service) == ""
+        done = workflow.kirim(s, liaison, t, service)
+        assert not done.waits_for_reply
+        assert [(r.status, r.purpose) for r in s.scalars(select(OutboundMessage))] == [("pending", "answer")]
+
+
 @pytest.mark.parametrize("action", ["kirim", "tunda"])
 def test_after_the_window_a_template_asks_for_a_reply_and_the_message_waits(db, action):
     with db.transaction() as s:
         service, liaison, t = helpdesk_answer(World(s), 30, template_sid=TEMPLATE)
-        assert workflow.late_route(t, service) == "template"
+        assert workflow.late_route(s, t, service) == "template"
         done = (workflow.kirim(s, liaison, t, service) if action == "kirim"
                 else workflow.tunda(s, liaison, t, service, "Di kelurahan mana?"))
         [notice_id] = done.outbound_ids
+        assert done.waits_for_reply
         rows = s.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
         message, notice = rows
         assert notice.id == notice_id and (notice.purpose, notice.status) == ("window_notice", "pending")
