@@ -62,7 +62,7 @@ class Sender:
             return None  # sent, failed or held by another sender already
         to, from_, body, purpose, content_sid, content_variables = claimed
         if purpose not in SENT_EVEN_WHEN_OPTED_OUT and is_opted_out(s, split_address(to)[1]):
-            _settle(s, outbound_id, DeliveryStatus.SUPPRESSED, "",
+            _settle(s, outbound_id, DeliveryStatus.SUPPRESSED, OPTED_OUT_CODE,  # Twilio's own code for it
                     "warga memilih berhenti (STOP)", DeliveryStatus.SENDING)
             log.info("outbound %s suppressed: %s opted out", outbound_id, mask(to))
             return None

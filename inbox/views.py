@@ -18,7 +18,8 @@ from replies.segments import count as segment_count
 from store.models import (Attachment, CannedReply, InboundMessage, Officer, OutboundMessage, Role, Ticket,
                           TicketEvent)
 from store.db import now
-from store.queries import QueueFilter, citizen_wrote_since, officers_message_not_read, queue_page, state_counts
+from store.queries import (QueueFilter, citizen_wrote_since, is_opted_out, officers_message_not_read, queue_page,
+                           state_counts)
 from inbox.auth import login_required
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,7 @@ def ticket(code: str):
         canned = s.scalars(select(CannedReply).where(CannedReply.agency == officer.agency)
                            .order_by(CannedReply.title)).all()
         late_route = workflow.late_route(s, t, service)
+        opted_out = bool(t.phone) and is_opted_out(s, t.phone)
     conversation = sorted(
         [{"dir": "in", "at": m.received_at, "channel": m.channel,
           "body": "\n".join(part for part in (m.body, location_text(m.params or {})) if part)} for m in inbound]
@@ -173,7 +175,7 @@ def ticket(code: str):
         officials=[o for o in people.values() if o.agency == officer.agency and o.active and o.has(Role.OFFICIAL)],
         agencies=[a for a in service.agencies.values() if a.code != officer.agency], canned=canned,
         left=time_left(t.due_at, t.is_open, moment), age=span(moment - t.created_at),
-        late_route=late_route, message_limit=workflow.MESSAGE_LIMIT,
+        late_route=late_route, opted_out=opted_out, message_limit=workflow.MESSAGE_LIMIT,
         draft_count=segment_count(t.draft),
         inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS)
 

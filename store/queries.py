@@ -141,6 +141,7 @@ def citizen_wrote_since(s: Session, rows: list[QueueRow]) -> set[int]:
 # What officers write to a citizen (the template that stands for one after WhatsApp's window too).
 _TO_CITIZEN = ("answer", "question", "window_notice")
 _NOT_ARRIVED = (DeliveryStatus.FAILED.value, DeliveryStatus.UNDELIVERED.value)
+_OPTED_OUT_CODE = "21610"  # not sent: the citizen sent STOP (the sender keeps Twilio's code for it)
 # A message held for WhatsApp's window this long has not been read: the template asked for a reply
 # that has not come, and the citizen may never send one.
 UNOPENED_AFTER = timedelta(hours=24)
@@ -148,7 +149,7 @@ UNOPENED_AFTER = timedelta(hours=24)
 
 def officers_message_not_read(s: Session, rows: list[QueueRow]) -> dict[int, str]:
     """The tickets among rows whose latest message from an officer to the citizen did not reach them:
-    "failed" (refused, or never arrived) or "unopened" (still waiting, a day after WhatsApp's
+    "failed" (refused, never arrived, or not sent because the citizen sent STOP) or "unopened" (still waiting, a day after WhatsApp's
     template, for the reply that would send it). Someone must send it again or reach the citizen
     otherwise. Two small queries a page."""
     ids = [r.id for r in rows]
@@ -160,7 +161,8 @@ def officers_message_not_read(s: Session, rows: list[QueueRow]) -> dict[int, str
     latest = s.scalars(select(func.max(o.id)).where(o.ticket_id.in_(ids), o.purpose.in_(_TO_CITIZEN))
                        .group_by(o.ticket_id)).all()
     found = s.execute(select(o.ticket_id, o.status).where(
-        or_(and_(o.id.in_(latest), o.status.in_(_NOT_ARRIVED)),
+        or_(and_(o.id.in_(latest), or_(o.status.in_(_NOT_ARRIVED),
+                                       and_(o.status == DeliveryStatus.SUPPRESSED.value, o.error_code == _OPTED_OUT_CODE))),
             and_(o.status == DeliveryStatus.HELD.value, o.ticket_id.in_(ids), o.created_at < now() - UNOPENED_AFTER))))
     marks: dict[int, str] = {}
     for ticket_id, status in found:

@@ -153,6 +153,24 @@ def test_a_failed_answer_is_sent_again_from_the_ticket_page(desk):
     assert "pesan ke warga gagal" not in lia.get("/inbox/?status=terkirim").get_data(as_text=True)
 
 
+def test_an_answer_to_a_citizen_who_sent_stop_is_not_sent_and_the_queue_says_so(desk):
+    lia, head, official = (client_for(desk, u) for u in ("lia", "kepala", "pejabat"))
+    with desk.session() as s:
+        official_id = s.scalar(select(Officer.id).where(Officer.username == "pejabat"))
+    act(lia, desk.code, "telaah")
+    act(head, desk.code, "disposisi", petugas=official_id, arahan="Mohon dijawab")
+    act(official, desk.code, "ajukan", jawaban="Perbaikan jalan dijadwalkan minggu depan.")
+    act(head, desk.code, "setujui")
+    desk.converse("STOP")
+    assert "Warga memilih berhenti menerima pesan (STOP)" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    before = len(desk.twilio.messages)
+    act(lia, desk.code, "kirim")
+    desk.drain()
+    assert len(desk.twilio.messages) == before  # their choice stands: nothing is sent
+    assert "pesan ke warga gagal" in lia.get("/inbox/?status=terkirim").get_data(as_text=True)
+    act(lia, desk.code, "selesai", catatan="disampaikan lewat telepon")  # answered another way
+
+
 def test_citizen_reply_lands_on_the_waiting_ticket(desk):
     lia = client_for(desk, "lia")
     act(lia, desk.code, "tunda", pertanyaan="Di RT berapa tepatnya?")
