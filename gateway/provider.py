@@ -30,6 +30,10 @@ REASONS = {
     "30007": "Pesan disaring operator",
     "30008": "Kesalahan tidak diketahui dari operator",
     "63016": "Di luar jendela 24 jam WhatsApp: perlu templat yang disetujui",
+    # The WhatsApp template of the line (template_sid) does not match what WhatsApp approved.
+    "63027": "Templat WhatsApp tidak ditemukan atau belum disetujui: periksa template_sid (service.toml)",
+    "63028": "Templat WhatsApp tidak cocok dengan isiannya: periksa template_sid (service.toml)",
+    "21656": "Templat WhatsApp tidak cocok dengan isiannya: periksa template_sid (service.toml)",
     "timeout": "Layanan pengirim tidak menjawab",
     "connection": "Layanan pengirim tidak dapat dihubungi",
 }

@@ -181,6 +181,8 @@ def test_retries_used_up_are_shown_as_failed_with_the_reason(gateway):
     (21211, "Nomor tujuan tidak valid", False),
     (21610, "berhenti berlangganan", True),
     (63016, "jendela 24 jam", False),
+    (63027, "template_sid", False),  # the template is not (or no longer) approved: for the operator to mend
+    (21656, "template_sid", False),
 ])
 def test_final_provider_errors_are_recorded_once(gateway, code, reason, opted_out):
     gateway.twilio.fail_next(Failure(400, code, "rejected"))
