@@ -355,7 +355,8 @@ def arsipkan(s: Session, officer: Officer, ticket: Ticket, note: str) -> Done:
 
 
 def teruskan(s: Session, officer: Officer, ticket: Ticket, service: Service, agency: str, note: str) -> Done:
-    """Not this agency's authority (bukan wewenang): the ticket moves to the other agency's queue as Baru."""
+    """Not this agency's authority (bukan wewenang): the ticket moves to the other agency's queue as Baru,
+    and the citizen is told where it went."""
     _check(officer, ticket, "teruskan")
     if agency not in service.agencies or agency == ticket.agency:
         raise WorkflowError("Pilih instansi tujuan yang lain.")
@@ -368,7 +369,10 @@ def teruskan(s: Session, officer: Officer, ticket: Ticket, service: Service, age
     ticket.instruction = ticket.draft = ticket.review_note = ""
     ticket.draft_author_id = ticket.approved_by_id = None
     _move(s, officer, ticket, "diterima", S.BARU, f"dari {service.agencies[source].name}: {note}", agency=agency)
-    return Done(ticket)
+    told = _to_citizen(s, ticket, service, render("forwarded", code=codes.display(ticket.code),
+                                                  agency=service.agencies[agency].name),
+                       "forwarded", f"forwarded:{ticket.id}:{_event_count(s, ticket)}")
+    return Done(ticket, (told[0],), told[1]) if told else Done(ticket)
 
 
 def register(s: Session, officer: Officer, service: Service, *, channel: str, name: str, phone: str,

@@ -56,6 +56,12 @@ TEMPLATES: dict[str, str] = {
         "Kirim START untuk mengaktifkan kembali."
     ),
     "opted_in": "Pesan dari layanan ini aktif kembali. Kirim INFO untuk bantuan.",
+    # A ticket forwarded to another agency (bukan wewenang): the citizen's CEK would otherwise say
+    # "menunggu ditelaah" again with no reason.
+    "forwarded": (
+        "Laporan {code} diteruskan ke {agency}, instansi yang berwenang menanganinya. "
+        "Cek status: CEK {code}."
+    ),
     # The WhatsApp template a line's template_sid names, for an officer's message written after the
     # 24-hour window: the same text must be approved in Twilio, with {{1}} for {code}.
     "window_notice": (

@@ -511,6 +511,8 @@ def test_the_recap_book_sums_up_a_period_and_downloads_as_a_spreadsheet(desk):
     earlier = CODE.search(desk.converse("NTT jembatan putus", frm="+6281277770000")).group(1)
     border = CODE.search(desk.converse("NTT pos lintas batas Motaain tutup", frm="+6281266660000")).group(1)
     act(lia, border, "teruskan", instansi="bppd", catatan="urusan perbatasan")
+    desk.drain()
+    assert desk.twilio.messages[-1].body.startswith(f"Laporan {border} diteruskan ke Badan Pengelola Perbatasan")
     desk.whatsapp("Data penerima PKH di Oebobo")  # another agency's: not in this recap
     lia.post("/inbox/catat", data={"csrf_token": token(lia, "/inbox/catat"), "saluran": "surat",
                                    "nama": '=HYPERLINK("http://x","klik")', "isi": "@SUM(1) papan roboh"})

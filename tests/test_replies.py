@@ -14,9 +14,10 @@ LONGEST_SERVICE = max((line.name for line in SERVICE.lines), key=len)
 LONGEST_KEYWORD = max((line.keyword for line in SERVICE.lines), key=len)
 LONGEST_STATE = max(STATE_PHRASES.values(), key=len)
 LONGEST_SHORT_STATE = max(SHORT_STATE_PHRASES, key=lambda state: len(SHORT_STATE_PHRASES[state]))
+LONGEST_AGENCY = max((agency.name for agency in SERVICE.agencies.values()), key=len)
 LONG_VALUES = {
     "code": "9876-5432", "due": "30-12-2026", "state": LONGEST_STATE,
-    "service": LONGEST_SERVICE, "keyword": LONGEST_KEYWORD,
+    "service": LONGEST_SERVICE, "keyword": LONGEST_KEYWORD, "agency": LONGEST_AGENCY,
     "items": ticket_list([("9876-5432", LONGEST_SHORT_STATE)] * 3),  # as many as a citizen is shown
 }
 

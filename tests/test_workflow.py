@@ -215,7 +215,7 @@ def test_forward_moves_the_ticket_with_its_history(db):
         liaison = w.officer(Role.LIAISON)
         there = w.officer(Role.LIAISON, agency="bppd")
         t = w.ticket(S.DITELAAH)
-        workflow.teruskan(s, liaison, t, SERVICE, "bppd", "wilayah perbatasan")
+        done = workflow.teruskan(s, liaison, t, SERVICE, "bppd", "wilayah perbatasan")
         assert (t.agency, t.state) == ("bppd", S.BARU)
         with pytest.raises(NotFound):
             workflow.find(s, liaison, t.code)
@@ -223,6 +223,11 @@ def test_forward_moves_the_ticket_with_its_history(db):
         notes = s.scalars(select(TicketEvent.note).where(TicketEvent.ticket_id == t.id).order_by(TicketEvent.id)).all()
         assert notes[-2].startswith("ke Badan Pengelola Perbatasan") and notes[-1].startswith("dari Biro Organisasi")
         assert state_counts(s, "bppd")["baru"] == 1 and state_counts(s, "biro-organisasi")["ditelaah"] == 0
+        # The citizen is told where it went: CEK would say "menunggu ditelaah" again, with no reason
+        [notice] = s.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == t.id)).all()
+        assert done.outbound_ids == (notice.id,) and notice.purpose == "forwarded"
+        assert (notice.to_address, notice.from_address) == ("+6281234567890", "+621708")  # the line they wrote to
+        assert notice.body.startswith(f"Laporan {codes.display(t.code)} diteruskan ke Badan Pengelola Perbatasan")
 
 
 def test_ask_the_citizen_then_resume(db):
