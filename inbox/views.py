@@ -13,6 +13,7 @@ from handlers import officers as officer_store
 from handlers import workflow
 from parsers import codes
 from parsers.intent import location_text
+from parsers.phone import national
 from replies.render import WITA
 from replies.segments import count as segment_count
 from store.models import (Attachment, CannedReply, InboundMessage, Officer, OutboundMessage, Role, Ticket,
@@ -94,6 +95,7 @@ def time_left(due: datetime, is_open: bool, moment: datetime) -> tuple[str, bool
 
 
 bp.add_app_template_filter(local, "local")
+bp.add_app_template_filter(national, "national")  # a number as officers read and dial it: 0812-3456-7890
 bp.add_app_template_global(STATE_LABELS, "STATE_LABELS")
 bp.add_app_template_global(CHANNEL_LABELS, "CHANNEL_LABELS")
 bp.add_app_template_global(DELIVERY_LABELS, "DELIVERY_LABELS")

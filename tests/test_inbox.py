@@ -162,7 +162,9 @@ def test_an_answer_to_a_citizen_who_sent_stop_is_not_sent_and_the_queue_says_so(
     act(official, desk.code, "ajukan", jawaban="Perbaikan jalan dijadwalkan minggu depan.")
     act(head, desk.code, "setujui")
     desk.converse("STOP")
-    assert "Warga memilih berhenti menerima pesan (STOP)" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert "Warga memilih berhenti menerima pesan (STOP)" in page
+    assert '<a href="tel:+6281234567890">0812-3456-7890</a>' in page  # to call them instead, from a phone too
     before = len(desk.twilio.messages)
     act(lia, desk.code, "kirim")
     desk.drain()
