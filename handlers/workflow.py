@@ -231,6 +231,11 @@ def _to_citizen(s: Session, ticket: Ticket, service: Service, body: str, purpose
     return row.id, template
 
 
+def _done(ticket: Ticket, sent: tuple[int, bool] | None) -> Done:
+    """What an action did that wrote to the citizen (_to_citizen's answer)."""
+    return Done(ticket, (sent[0],), sent[1]) if sent else Done(ticket)
+
+
 def _sms_sender(service: Service, agency: str) -> str:
     """The number manual-intake tickets are answered from: the agency's SMS line, else any SMS line."""
     lines = [l for l in service.lines if l.channel == "sms"]
@@ -270,7 +275,7 @@ def kirim(s: Session, officer: Officer, ticket: Ticket, service: Service) -> Don
     if sent is None:
         raise WorkflowError("Tiket ini tidak punya nomor ponsel: sampaikan jawaban langsung, lalu Selesai.")
     _move(s, officer, ticket, "kirim", S.TERKIRIM)
-    return Done(ticket, (sent[0],), sent[1])
+    return _done(ticket, sent)
 
 
 def kirim_ulang(s: Session, officer: Officer, ticket: Ticket, service: Service) -> Done:
@@ -290,7 +295,7 @@ def kirim_ulang(s: Session, officer: Officer, ticket: Ticket, service: Service) 
             outbox.suppress(row, "diganti kiriman ulang")
     sent = _to_citizen(s, ticket, service, ticket.draft, "answer", f"answer:{ticket.id}:{len(answers) + 1}")
     _event(s, ticket, officer, "kirim_ulang", ticket.state)
-    return Done(ticket, (sent[0],), sent[1])
+    return _done(ticket, sent)
 
 
 def selesai(s: Session, officer: Officer, ticket: Ticket, note: str = "") -> Done:
@@ -307,7 +312,7 @@ def tunda(s: Session, officer: Officer, ticket: Ticket, service: Service, questi
     ticket.held_state = ticket.state
     sent = _to_citizen(s, ticket, service, question, "question", f"question:{ticket.id}:{_event_count(s, ticket)}")
     _move(s, officer, ticket, "tunda", S.DITUNDA, question)
-    return Done(ticket, (sent[0],), sent[1]) if sent else Done(ticket)
+    return _done(ticket, sent)
 
 
 def lanjutkan(s: Session, officer: Officer | None, ticket: Ticket, note: str = "") -> Done:
@@ -372,7 +377,7 @@ def teruskan(s: Session, officer: Officer, ticket: Ticket, service: Service, age
     told = _to_citizen(s, ticket, service, render("forwarded", code=codes.display(ticket.code),
                                                   agency=service.agencies[agency].name),
                        "forwarded", f"forwarded:{ticket.id}:{_event_count(s, ticket)}")
-    return Done(ticket, (told[0],), told[1]) if told else Done(ticket)
+    return _done(ticket, told)
 
 
 def register(s: Session, officer: Officer, service: Service, *, channel: str, name: str, phone: str,
