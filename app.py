@@ -19,7 +19,7 @@ from gateway.ingest import Ingestor, backfill
 from gateway.provider import SandboxProvider, TwilioProvider
 from gateway.sender import Sender
 from handlers import runtime
-from handlers.sweeper import given_up, given_up_count, retry_given_up, sweep
+from handlers.sweeper import failed_sends, given_up, given_up_count, retry_given_up, sweep
 from parsers.phone import mask
 from replies.render import WITA
 from store.db import Database
@@ -91,6 +91,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
             state["redis"] = f"down: {type(exc).__name__}"
         if state["database"] == "ok":  # messages the sweeper gave up on: an operator should look
             state["unprocessed"] = given_up_count(db)
+            state["failed_sends"] = failed_sends(db)  # in the last hour
         ok = state["database"] == "ok" and state["redis"] == "ok"
         return jsonify(state), 200 if ok else 503
 

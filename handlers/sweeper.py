@@ -99,6 +99,14 @@ def given_up_count(db) -> int:
         return s.scalar(select(func.count()).select_from(InboundMessage).where(*_given_up()))
 
 
+def failed_sends(db, within: timedelta = timedelta(hours=1)) -> int:
+    """Count the messages to citizens that failed for good lately, for /healthz: a few are phones
+    switched off or numbers mistyped; many at once are the provider refusing the account."""
+    with db.transaction() as s:
+        return s.scalar(select(func.count()).select_from(OutboundMessage).where(
+            OutboundMessage.status == DeliveryStatus.FAILED.value, OutboundMessage.updated_at >= now() - within))
+
+
 def given_up(db, limit: int = 100) -> list[InboundMessage]:
     """The messages left unprocessed for good, oldest first."""
     with db.transaction() as s:

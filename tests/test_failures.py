@@ -185,12 +185,15 @@ def test_retries_used_up_are_shown_as_failed_with_the_reason(gateway):
     (21656, "template_sid", False),
 ])
 def test_final_provider_errors_are_recorded_once(gateway, code, reason, opted_out):
+    assert gateway.client.get("/healthz").get_json()["failed_sends"] == 0
     gateway.twilio.fail_next(Failure(400, code, "rejected"))
     gateway.sms("NTT air PDAM keruh")
     gateway.drain()
     row = outbound(gateway)
     assert gateway.twilio.attempts == 1
     assert row.status == "failed" and row.error_code == str(code) and reason in row.error_message
+    # For monitoring: many in an hour is the account refused (401), or its balance spent
+    assert gateway.client.get("/healthz").get_json()["failed_sends"] == 1
     with gateway.session() as s:
         contact = s.get(Contact, CITIZEN)
         assert bool(contact and contact.opted_out) is opted_out
@@ -259,7 +262,7 @@ def test_unknown_status_callback_is_harmless(gateway):
 def test_healthz(make_gateway):
     gateway = make_gateway()
     assert gateway.client.get("/healthz").get_json() == {"database": "ok", "redis": "ok", "sandbox": False,
-                                                         "waiting": 0, "unprocessed": 0}
+                                                         "waiting": 0, "unprocessed": 0, "failed_sends": 0}
     gateway.sms("NTT jalan rusak")
     assert gateway.client.get("/healthz").get_json()["waiting"] == 1  # workers behind: operators see it
     gateway.drain()
