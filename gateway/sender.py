@@ -9,12 +9,11 @@ from sqlalchemy import bindparam, case, func, select, update
 from gateway.provider import PermanentError, Provider, RetryableError, reason
 from parsers.phone import mask, split_address
 from store.db import Database, now
-from store.models import DeliveryStatus, OutboundMessage
+from store.models import OPTED_OUT_CODE, DeliveryStatus, OutboundMessage
 from store.queries import is_opted_out, set_opt_out
 
 log = logging.getLogger(__name__)
 
-OPTED_OUT_CODE = "21610"
 # The one reply an opted-out number still gets: the confirmation of its STOP.
 SENT_EVEN_WHEN_OPTED_OUT = {"opted_out"}
 
@@ -62,7 +61,7 @@ class Sender:
             return None  # sent, failed or held by another sender already
         to, from_, body, purpose, content_sid, content_variables = claimed
         if purpose not in SENT_EVEN_WHEN_OPTED_OUT and is_opted_out(s, split_address(to)[1]):
-            _settle(s, outbound_id, DeliveryStatus.SUPPRESSED, OPTED_OUT_CODE,  # Twilio's own code for it
+            _settle(s, outbound_id, DeliveryStatus.SUPPRESSED, OPTED_OUT_CODE,
                     "warga memilih berhenti (STOP)", DeliveryStatus.SENDING)
             log.info("outbound %s suppressed: %s opted out", outbound_id, mask(to))
             return None

@@ -51,7 +51,7 @@ class DeliveryStatus(str, enum.Enum):
     SENT = "sent"
     UNDELIVERED = "undelivered"
     FAILED = "failed"
-    SUPPRESSED = "suppressed"  # not sent: the citizen opted out
+    SUPPRESSED = "suppressed"  # not sent, its error_message says why (STOP, a limit on automatic replies)
     DELIVERED = "delivered"
     READ = "read"
 
@@ -66,6 +66,8 @@ _RANK = {
     DeliveryStatus.FAILED: 40, DeliveryStatus.SUPPRESSED: 40, DeliveryStatus.DELIVERED: 50,
     DeliveryStatus.READ: 60,
 }
+# Twilio's error code for a number that sent STOP; a row not sent for that reason carries it too.
+OPTED_OUT_CODE = "21610"
 
 
 class InboundMessage(Base):

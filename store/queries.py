@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, aliased
 from parsers import codes
 from parsers.phone import to_e164
 from store.db import now
-from store.models import (Contact, DeliveryStatus, Officer, OutboundMessage, StateCount, Ticket, TicketEvent,
-                          TicketState, WhatsAppWindow)
+from store.models import (OPTED_OUT_CODE, Contact, DeliveryStatus, Officer, OutboundMessage, StateCount, Ticket,
+                          TicketEvent, TicketState, WhatsAppWindow)
 
 
 _OPTED_OUT = select(Contact.__table__.c.opted_out).where(Contact.__table__.c.phone == bindparam("phone"))
@@ -141,7 +141,6 @@ def citizen_wrote_since(s: Session, rows: list[QueueRow]) -> set[int]:
 # What officers write to a citizen (the template that stands for one after WhatsApp's window too).
 _TO_CITIZEN = ("answer", "question", "window_notice")
 _NOT_ARRIVED = (DeliveryStatus.FAILED.value, DeliveryStatus.UNDELIVERED.value)
-_OPTED_OUT_CODE = "21610"  # not sent: the citizen sent STOP (the sender keeps Twilio's code for it)
 # A message held for WhatsApp's window this long has not been read: the template asked for a reply
 # that has not come, and the citizen may never send one.
 UNOPENED_AFTER = timedelta(hours=24)
@@ -149,9 +148,9 @@ UNOPENED_AFTER = timedelta(hours=24)
 
 def officers_message_not_read(s: Session, rows: list[QueueRow]) -> dict[int, str]:
     """The tickets among rows whose latest message from an officer to the citizen did not reach them:
-    "failed" (refused, never arrived, or not sent because the citizen sent STOP) or "unopened" (still waiting, a day after WhatsApp's
-    template, for the reply that would send it). Someone must send it again or reach the citizen
-    otherwise. Two small queries a page."""
+    "failed" (refused, never arrived, or not sent because the citizen sent STOP) or "unopened"
+    (still waiting, a day after WhatsApp's template, for the reply that would send it). Someone must
+    send it again or reach the citizen otherwise. Two small queries a page."""
     ids = [r.id for r in rows]
     if not ids:
         return {}
@@ -160,10 +159,10 @@ def officers_message_not_read(s: Session, rows: list[QueueRow]) -> dict[int, str
     # message ever sent (the status index) instead of looking these few up.
     latest = s.scalars(select(func.max(o.id)).where(o.ticket_id.in_(ids), o.purpose.in_(_TO_CITIZEN))
                        .group_by(o.ticket_id)).all()
+    stopped = and_(o.status == DeliveryStatus.SUPPRESSED.value, o.error_code == OPTED_OUT_CODE)
+    unopened = and_(o.status == DeliveryStatus.HELD.value, o.ticket_id.in_(ids), o.created_at < now() - UNOPENED_AFTER)
     found = s.execute(select(o.ticket_id, o.status).where(
-        or_(and_(o.id.in_(latest), or_(o.status.in_(_NOT_ARRIVED),
-                                       and_(o.status == DeliveryStatus.SUPPRESSED.value, o.error_code == _OPTED_OUT_CODE))),
-            and_(o.status == DeliveryStatus.HELD.value, o.ticket_id.in_(ids), o.created_at < now() - UNOPENED_AFTER))))
+        or_(and_(o.id.in_(latest), or_(o.status.in_(_NOT_ARRIVED), stopped)), unopened)))
     marks: dict[int, str] = {}
     for ticket_id, status in found:
         if status == DeliveryStatus.HELD.value:
@@ -191,7 +190,6 @@ def state_counts(s: Session, agency: str) -> dict[str, int]:
     """Tickets per state for an agency, from the counts kept in step with every change."""
     return {state: n for state, n in s.execute(
         select(StateCount.state, StateCount.n).where(StateCount.agency == agency))}
-
 
 
 @dataclass(frozen=True)
@@ -226,7 +224,8 @@ def recap(s: Session, agency: str, start: datetime, end: datetime) -> Iterator[R
     described = (t.id, t.code, t.created_at, t.channel, t.line_id, t.kind, t.citizen_name, t.phone, t.citizen_home,
                  t.body)
     held = (select(*described, t.state, t.due_at, answered.label("answered_at"),
-                   func.coalesce(Officer.full_name, Officer.username).label("assignee"), literal("").label("forwarded_to"))
+                   func.coalesce(Officer.full_name, Officer.username).label("assignee"),
+                   literal("").label("forwarded_to"))
             .outerjoin(Officer, Officer.id == t.assignee_id).where(t.agency == agency, *received))
     forwarded_ids = select(e.ticket_id).where(e.action == "teruskan", e.agency == agency)
     forwarded = (select(*described, literal(TicketState.DITERUSKAN.value), t.due_at, null(), null(), t.agency)
