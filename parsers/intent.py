@@ -153,6 +153,11 @@ ASKING_WORDS = {
     "BAGAIMANA", "BAGAIMANAKAH", "GIMANA", "GMN", "BGMN", "KABAR", "KABARNYA", "PERKEMBANGAN",
     "PERKEMBANGANNYA", "SAMPAI", "MANA", "SEJAUH", "APA", "STATUS", "STATUSNYA", "PROSES", "PROSESNYA",
 }
+# The code lost or forgotten, or asked for ("Lupa kode", "Kode saya berapa?", "Minta nomor tiket saya"):
+# a word naming the code, one saying it is gone or asking for it, and words about a code around them.
+CODE_NAMES = {"KODE", "KODENYA", "NOMOR", "NOMORNYA", "NOMER", "NOMERNYA", "NMR", "NO", "TIKET", "TIKETNYA"}
+LOST_WORDS = {"LUPA", "KELUPAAN", "HILANG", "KEHILANGAN", "TERHAPUS", "KEHAPUS", "HAPUS", "BERAPA", "MINTA"}
+_ABOUT_LOST_CODE = CODE_NAMES | LOST_WORDS | OPENERS | {"LAGI", "SMS", "PESAN", "PESANNYA"}
 # Words said around a code, or in place of one, when asking about it: "Cek 1234-5671 pak", "cek dong
 # 1234-5671", "Mohon info laporan 1234-5671", "1234-5671 sudah sampai mana?", "CEK 1234-5671 terima kasih".
 _ABOUT_CODE = CODE_WORDS | TICKET_WORDS | ASKING_WORDS | GREETING_TAILS | _GREETING_WORDS | THANKS_WORDS \
@@ -335,7 +340,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
             if not named.replace(" ", "").isdigit() or " " not in named:
                 return InvalidCode(named)
 
-    if _asks_after_tickets(word):
+    if _asks_after_tickets(word) or _asks_for_the_code(word):
         return MyTickets()
     if _asks_for_the_answer(word):
         return Reminder()
@@ -396,6 +401,14 @@ def _asks_after_tickets(word: str) -> bool:
     saya pak", "Laporan saya sudah sampai mana?" ("Laporan saya belum dijawab" asks for the answer)."""
     words = set(_words(word))
     return bool(words & TICKET_WORDS) and bool(words & ASKING_WORDS) and words <= _ABOUT_CODE
+
+
+def _asks_for_the_code(word: str) -> bool:
+    """The code lost, forgotten or asked for, and nothing else: "Lupa kode saya", "Nomor pengaduan saya
+    berapa?", "kodenya terhapus" ("Saya lupa membawa KTP" is about something else: a request)."""
+    words = set(_words(word))
+    return bool(words & CODE_NAMES) and bool(words & LOST_WORDS) \
+        and words <= _ABOUT_CODE | _ABOUT_LOST_CODE
 
 
 def _asks_for_the_answer(word: str) -> bool:

@@ -211,8 +211,24 @@ def test_sms_line(text, expected):
     ("Apa kabar laporan saya", MyTickets()),
     ("Bagaimana perkembangan laporan saya, pak? 🙏", MyTickets()),
     ("sejauh mana permintaan saya?", MyTickets()),
+    # The code lost or forgotten: the phone's tickets give it back (on WhatsApp it was a request of its own)
+    ("Lupa kode", MyTickets()),
+    ("lupa kode saya pak", MyTickets()),
+    ("Saya lupa nomor tiket pengaduan saya", MyTickets()),
+    ("Kode saya berapa ya?", MyTickets()),
+    ("Nomor pengaduan saya berapa ya?", MyTickets()),
+    ("kode laporan saya apa ya kak", MyTickets()),
+    ("Maaf pak, kode laporannya hilang 🙏", MyTickets()),
+    ("sms kodenya terhapus", MyTickets()),
+    ("Minta kode laporan saya lagi", MyTickets()),
+    ("Saya lupa membawa KTP waktu urus bansos", None),  # forgot something else: a request
+    ("Berapa lama laporan diproses?", None),
+    ("No", None),
 ])
 def test_codes_in_messages(text, expected):
+    if expected is None:  # not about a code: what it is otherwise is for the other tables
+        assert not isinstance(parse(text, None), (MyTickets, StatusCheck, InvalidCode))
+        return
     assert parse(text, "NTT") == expected
     assert parse(text, None) == expected  # the same on the WhatsApp line
 

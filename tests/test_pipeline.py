@@ -126,6 +126,19 @@ def test_the_space_forgotten_and_a_question_in_words(gateway):
     only_ticket(gateway)  # still the one
 
 
+def test_a_forgotten_code_is_given_back(gateway):
+    """'Lupa kode' lists the phone's tickets with their codes; on WhatsApp it made a request whose
+    whole text was 'Lupa kode saya', with a new code, and within minutes of a request joined its text."""
+    gateway.whatsapp("Bantuan PKH saya belum cair sejak Agustus")
+    gateway.drain()
+    code = CODE.search(gateway.twilio.messages[-1].body).group(1)
+    gateway.whatsapp("Lupa kode saya pak")
+    gateway.drain()
+    assert gateway.twilio.messages[-1].body.startswith(f"Laporan Anda: {code} diterima.")
+    assert only_ticket(gateway).body == "Bantuan PKH saya belum cair sejak Agustus"
+    assert gateway.converse("Nomor pengaduan saya berapa ya?").startswith(f"Laporan Anda: {code} diterima.")
+
+
 def test_a_question_or_thanks_with_the_code_is_answered_with_its_state(gateway):
     """Words around the code that only ask: the state; that only thank: nothing. Not a follow-up,
     which would open a closed ticket again and confirm a thank-you as news."""
