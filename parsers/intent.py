@@ -182,6 +182,8 @@ _URGING = ASKING_WORDS | {"KAPAN", "BELUM", "BLM", "MOHON", "TOLONG", "MINTA", "
 # dijawab" is no complaint's text).
 _REPORT = re.compile(r"^(?:(?:LAPOR|MELAPOR|MENGADU)[\W_]+|(?:LAPORAN|PENGADUAN|ADUAN)\s*[:.#\-]+\s*)(?P<rest>\w.*)$",
                      re.I | re.S)
+# The verb after a greeting or an opener: "Selamat malam pak, saya mau lapor lampu jalan mati".
+_REPORT_VERB = re.compile(r"(?<!\w)(?:LAPOR|MELAPOR|MENGADU)[\W_]+(?P<rest>\w.*)$", re.I | re.S)
 
 _SPACES = re.compile(r"\s+")
 # Anything that is neither a letter, a digit nor a space: punctuation, emoji, symbols.
@@ -348,9 +350,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     if keyword:
         rest = _after_keyword(body, keyword)
         if rest is None:
-            report = _REPORT.match(_LEADING_MARKS.sub("", body))
-            if report and not _is_greeting(_word(report.group("rest"))):  # not "Lapor pak": no text yet
-                rest = report.group("rest")
+            rest = _after_report(body)
         if rest is None:
             return Thanks() if _is_thanks(word) or _is_reaction(body) or _is_yes_or_no(word) \
                 else Help(HelpReason.UNREADABLE)
@@ -369,6 +369,19 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     if _is_thanks(word) or _is_yes_or_no(word):
         return Thanks()
     return NewTicket(body)
+
+
+def _after_report(body: str) -> str | None:
+    """The text after "Lapor" or a heading in the keyword's place ("LAPOR jalan rusak", "Pengaduan: ..."),
+    or after "lapor" said after a greeting or an opener ("Selamat malam, saya mau lapor ..."); None
+    when there is no text yet ("Lapor pak", "Saya mau lapor") or the message does not begin so."""
+    report = _REPORT.match(_LEADING_MARKS.sub("", body))
+    if report is None:
+        report = _REPORT_VERB.search(body)
+        if report is None or not _is_greeting(_word(body[:report.start()])):
+            return None
+    rest = report.group("rest")
+    return None if _is_greeting(_word(rest)) else rest
 
 
 def _is_command(inner: Intent, rest: str) -> bool:

@@ -66,6 +66,14 @@ WRONG = "12345672"
     ("Lapor! Jalan rusak di Oesapa", NewTicket("Jalan rusak di Oesapa")),
     ("pengaduan: air PDAM tidak mengalir", NewTicket("air PDAM tidak mengalir")),
     ("Lapor pak", Help(HelpReason.UNREADABLE)),  # no complaint yet
+    # "Lapor" after a greeting or an opener, as people write a first message
+    ("Selamat malam pak, sy mau lapor lampu jalan di Liliba mati sdh 2 minggu",
+     NewTicket("lampu jalan di Liliba mati sdh 2 minggu")),
+    ("Saya mau lapor pak, jalan di Oesapa rusak", NewTicket("jalan di Oesapa rusak")),
+    ("Permisi, mau melapor: pungli di kantor desa", NewTicket("pungli di kantor desa")),
+    ("Halo, saya ingin mengadu soal air PDAM", NewTicket("soal air PDAM")),
+    ("Saya mau lapor pak", Help(HelpReason.UNREADABLE)),
+    ("Pemprov lapor jalan rusak", Help(HelpReason.UNREADABLE)),  # not a greeting before it
     # Whom it addresses, set off before the complaint, is not its text; without the comma it may be
     ("Lapor pak, jalan di Oesapa rusak", NewTicket("jalan di Oesapa rusak")),
     ("NTT Bu. Lampu jalan mati", NewTicket("Lampu jalan mati")),
