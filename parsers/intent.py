@@ -156,7 +156,7 @@ ASKING_WORDS = {
 # The code lost or forgotten, or asked for ("Lupa kode", "Kode saya berapa?", "Minta nomor tiket saya"):
 # a word naming the code, one saying it is gone or asking for it, and words about a code around them.
 CODE_NAMES = {"KODE", "KODENYA", "NOMOR", "NOMORNYA", "NOMER", "NOMERNYA", "NMR", "NO", "TIKET", "TIKETNYA"}
-LOST_WORDS = {"LUPA", "KELUPAAN", "HILANG", "KEHILANGAN", "TERHAPUS", "KEHAPUS", "HAPUS", "BERAPA", "MINTA"}
+LOST_WORDS = {"LUPA", "KELUPAAN", "HILANG", "KEHILANGAN", "TERHAPUS", "KEHAPUS", "BERAPA", "MINTA"}
 _ABOUT_LOST_CODE = CODE_NAMES | LOST_WORDS | OPENERS | {"LAGI", "SMS", "PESAN", "PESANNYA"}
 # Words said around a code, or in place of one, when asking about it: "Cek 1234-5671 pak", "cek dong
 # 1234-5671", "Mohon info laporan 1234-5671", "1234-5671 sudah sampai mana?", "CEK 1234-5671 terima kasih".

@@ -232,6 +232,7 @@ def test_sms_line(text, expected):
     ("Saya lupa membawa KTP waktu urus bansos", None),  # forgot something else: a request
     ("Berapa lama laporan diproses?", None),
     ("No", None),
+    ("Tolong hapus nomor saya", None),  # asks for something else than the code
 ])
 def test_codes_in_messages(text, expected):
     if expected is None:  # not about a code: what it is otherwise is for the other tables
