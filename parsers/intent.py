@@ -178,12 +178,11 @@ REMINDER_FILLERS = {
 _URGING = ASKING_WORDS | {"KAPAN", "BELUM", "BLM", "MOHON", "TOLONG", "MINTA", "SEGERA", "KOK", "MASIH",
                          "MENUNGGU", "NUNGGU", "LAMA", "CEPAT"}
 # On a keyword line, these words in the keyword's place ("LAPOR jalan rusak ...", "Pengaduan: ..."):
-# a verb before the text, or a noun as its heading (punctuation after it: "Pengaduan saya belum
-# dijawab" is no complaint's text).
-_REPORT = re.compile(r"^(?:(?:LAPOR|MELAPOR|MENGADU)[\W_]+|(?:LAPORAN|PENGADUAN|ADUAN)\s*[:.#\-]+\s*)(?P<rest>\w.*)$",
-                     re.I | re.S)
-# The verb after a greeting or an opener: "Selamat malam pak, saya mau lapor lampu jalan mati".
+# a verb before the text, at the start or after a greeting or an opener ("Selamat malam pak, saya
+# mau lapor ..."), or a noun as its heading at the start (punctuation after it: "Pengaduan saya
+# belum dijawab" is no complaint's text).
 _REPORT_VERB = re.compile(r"(?<!\w)(?:LAPOR|MELAPOR|MENGADU)[\W_]+(?P<rest>\w.*)$", re.I | re.S)
+_REPORT_HEADING = re.compile(r"^(?:LAPORAN|PENGADUAN|ADUAN)\s*[:.#\-]+\s*(?P<rest>\w.*)$", re.I | re.S)
 
 _SPACES = re.compile(r"\s+")
 # Anything that is neither a letter, a digit nor a space: punctuation, emoji, symbols.
@@ -375,10 +374,11 @@ def _after_report(body: str) -> str | None:
     """The text after "Lapor" or a heading in the keyword's place ("LAPOR jalan rusak", "Pengaduan: ..."),
     or after "lapor" said after a greeting or an opener ("Selamat malam, saya mau lapor ..."); None
     when there is no text yet ("Lapor pak", "Saya mau lapor") or the message does not begin so."""
-    report = _REPORT.match(_LEADING_MARKS.sub("", body))
+    report = _REPORT_HEADING.match(_LEADING_MARKS.sub("", body))
     if report is None:
         report = _REPORT_VERB.search(body)
-        if report is None or not _is_greeting(_word(body[:report.start()])):
+        lead = _word(body[:report.start()]) if report else ""
+        if report is None or (lead and not _is_greeting(lead)):
             return None
     rest = report.group("rest")
     return None if _is_greeting(_word(rest)) else rest
