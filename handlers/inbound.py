@@ -119,6 +119,8 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
         # Nothing to remind of: the text is what it would be without that reading.
         intent = (intents.Help(intents.HelpReason.UNREADABLE) if line.keyword
                   else intents.NewTicket(intents.clean(msg.body)))
+    elif intent == intents.Withdrawal() and _latest_open(s, msg, line) is None:
+        intent = intents.Thanks()  # nothing to take back ("Maaf salah kirim" after a help text): kept, unanswered
     msg.intent = type(intent).__name__
     if released and isinstance(intent, (intents.NewTicket, intents.Thanks, intents.Help)):
         # The reply the template asked for ("OK"): the messages it released answer it. It joins
@@ -186,6 +188,12 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
             was_open = ticket.is_open
             reply, ticket = _add_to(s, service, msg, ticket)
             return (_status(ticket) if was_open else reply), ticket  # opened again: the new deadline
+        case intents.Withdrawal(code=code):
+            # Without a code, the phone's open ticket: there is one, _process() saw to it.
+            ticket = _own_ticket(s, code, msg.phone) if code else _latest_open(s, msg, line)
+            if ticket is None:
+                return ("not_found", render("not_found", code=codes.display(code))), None
+            return _withdraw(s, msg, ticket), ticket
         case intents.FollowUp(code=code):
             ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
@@ -230,6 +238,18 @@ def _add_to(s: Session, service: Service, msg: Message, ticket: Ticket):
         return ("followup_ok", render("followup_reopened", code=codes.display(ticket.code),
                                       due=date(ticket.due_at))), ticket
     return ("followup_ok", render("followup_ok", code=codes.display(ticket.code))), ticket
+
+
+def _withdraw(s: Session, msg: Message, ticket: Ticket) -> tuple[str, str]:
+    """The citizen takes the ticket back: the message joins its conversation and the request shows
+    in its history and the queue, for an officer to close it. A closed ticket stays closed: the
+    reply gives its state."""
+    _join(msg, ticket)
+    msg.intent = "Withdrawal"
+    if not ticket.is_open:
+        return _status(ticket)
+    workflow.minta_batal(s, ticket)
+    return "withdrawn", render("withdrawn", code=codes.display(ticket.code))
 
 
 def _join(msg: Message, ticket: Ticket) -> None:

@@ -333,6 +333,15 @@ def lanjutkan(s: Session, officer: Officer | None, ticket: Ticket, note: str = "
     return Done(ticket)
 
 
+def minta_batal(s: Session, ticket: Ticket) -> Done:
+    """The citizen asked to take the open ticket back ("Batal", "Maaf salah kirim"). It stays open
+    until an officer closes it (Arsipkan, or an answer as for any other): a message misread must not
+    end a complaint. One that waited for the citizen goes on, to be seen."""
+    lanjutkan(s, None, ticket)
+    _event(s, ticket, None, "minta_batal", ticket.state)
+    return Done(ticket)
+
+
 def buka_kembali(s: Session, ticket: Ticket, service: Service, received: datetime) -> Done:
     """The citizen wrote more about a closed ticket (Selesai, Diarsipkan): it is open again as
     Baru, with the deadline of its service standard counted anew from that message, so that

@@ -44,7 +44,7 @@ DELIVERY_LABELS = {
 }
 ACTION_LABELS = {a.name: a.label for a in workflow.ACTIONS} | {
     "catat": "Dicatat", "diterima": "Diterima (diteruskan dari instansi lain)",
-    "buka_kembali": "Dibuka kembali (warga mengirim tambahan)"}
+    "buka_kembali": "Dibuka kembali (warga mengirim tambahan)", "minta_batal": "Warga meminta laporan dibatalkan"}
 INLINE_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 # Voice notes (WhatsApp's are audio/ogg), played on the ticket page.
 INLINE_AUDIO = {"audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", "audio/wav", "audio/webm"}
@@ -129,7 +129,7 @@ def queue():
         staff = officer_store.of_agency(s, officer.agency)
     moment = now()
     view = [{"row": r, "age": span(moment - r.created_at), "left": time_left(r.due_at, r.is_open, moment),
-             "new": r.id in new, "not_read": not_read.get(r.id)} for r in rows]
+             "new": new.get(r.id), "not_read": not_read.get(r.id)} for r in rows]
     next_key = f"{rows[-1].due_at.isoformat()}_{rows[-1].id}" if more else None
     service = _services().settings.service
     return render_template("queue.html", rows=view, counts=counts, f=f, next_key=next_key, args=args,

@@ -41,6 +41,13 @@ class Reminder:
 
 
 @dataclass(frozen=True)
+class Withdrawal:
+    """Taking a ticket back ("Batal", "Maaf salah kirim", "Tidak jadi pak", "1234-5671 batal"): that ticket,
+    or without a code the phone's open one, for an officer to close."""
+    code: str = ""
+
+
+@dataclass(frozen=True)
 class FollowUp:
     code: str
     text: str
@@ -72,7 +79,7 @@ class OptIn:
     pass
 
 
-Intent = NewTicket | StatusCheck | MyTickets | Reminder | FollowUp | InvalidCode | Help | Thanks | OptOut | OptIn
+Intent = NewTicket | StatusCheck | MyTickets | Reminder | Withdrawal | FollowUp | InvalidCode | Help | Thanks | OptOut | OptIn
 
 STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT", "UNREG"}
 START_WORDS = {"START", "MULAI", "UNSTOP", "SUBSCRIBE", "REG"}
@@ -174,6 +181,20 @@ REMINDER_FILLERS = {
     "KAPAN", "SEGERA", "BELUM", "BLM", "ADA", "KOK", "MASIH", "MENUNGGU", "NUNGGU", "LAMA", "SEKARANG",
     "LANJUT", "LANJUTNYA", "INI", "JUGA", "CEPAT", "KAMI", "DARI", "PIHAK", "DINAS",
 }
+# Taking a ticket back: one of these words ("Batal", "Mohon dibatalkan", "Laporan saya dicabut saja"),
+# or "tidak jadi" ("never mind") or "salah kirim" ("sent by mistake"), with only the words below, those
+# about a code, greetings and thanks. "Bantuan PKH saya dibatalkan" is a complaint: its words say what.
+WITHDRAW_WORDS = {"BATAL", "BATALKAN", "DIBATALKAN", "BATALIN", "DIBATALIN", "PEMBATALAN", "CABUT", "DICABUT"}
+NEGATIONS = {"TIDAK", "TDK", "TAK", "GAK", "GA", "GK", "NGGAK", "NGGA", "ENGGAK", "NDAK", "SONDE"}
+SENT_WRONG = {"KIRIM", "NOMOR", "NOMER", "SAMBUNG", "ALAMAT"}  # "salah kirim", "salah nomor"
+WITHDRAW_FILLERS = NEGATIONS | SENT_WRONG | {
+    "JADI", "SALAH", "SAJA", "AJA", "YA", "MAAF", "BISA", "BOLEH", "INI", "ITU", "TADI", "YANG", "PESAN",
+    "PESANNYA", "SMS", "WA", "LAPOR",
+}
+# Said with a withdrawal word only (not with "tidak jadi": "Tidak jadi diperbaiki" is a complaint):
+# why it is no longer needed, "Batal, sudah diperbaiki".
+RESOLVED_WORDS = {"DIPERBAIKI", "BERES", "SELESAI", "TERATASI", "AMAN", "MASALAH", "MASALAHNYA", "SUDAH", "SDH",
+                  "UDAH", "UDH"}
 # What asks or urges, beside a question mark.
 _URGING = ASKING_WORDS | {"KAPAN", "BELUM", "BLM", "MOHON", "TOLONG", "MINTA", "SEGERA", "KOK", "MASIH",
                          "MENUNGGU", "NUNGGU", "LAMA", "CEPAT"}
@@ -322,6 +343,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
             return StatusCheck(digits)  # "1234-5671?", "1234-5671 bagaimana?": where it stands
         if _asks_for_the_answer(_word(rest)):
             return Reminder(digits)  # "1234-5671 kok belum dijawab?"
+        if _withdraws(_word(rest)):
+            return Withdrawal(digits)  # "1234-5671 batal"
         return FollowUp(digits, rest)
     if _CODE_ONLY.match(body):
         digits = codes.normalize(body)
@@ -333,11 +356,12 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     found = _CODE_IN_TEXT.findall(body)
     if len(found) == 1:  # "Kode 1234-5671", "No tiket: 1234-5671?", "kode saya 1234-5671 kok belum dijawab?"
         named, around = found[0], _word(_CODE_IN_TEXT.sub(" ", body))
-        asks_for_answer = _asks_for_the_answer(around)
-        if asks_for_answer or _only_code_words(around):
+        asks_for_answer, withdraws = _asks_for_the_answer(around), _withdraws(around)
+        if asks_for_answer or withdraws or _only_code_words(around):
             digits = codes.normalize(named)
             if codes.is_valid(digits):
-                return Reminder(digits) if asks_for_answer else StatusCheck(digits)
+                return Reminder(digits) if asks_for_answer else Withdrawal(digits) if withdraws \
+                    else StatusCheck(digits)
             if not named.replace(" ", "").isdigit() or " " not in named:
                 return InvalidCode(named)
 
@@ -345,6 +369,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         return MyTickets()
     if _asks_for_the_answer(word):
         return Reminder()
+    if _withdraws(word):
+        return Withdrawal()
 
     if keyword:
         rest = _after_keyword(body, keyword)
@@ -390,7 +416,7 @@ def _is_command(inner: Intent, rest: str) -> bool:
     ("NTT 2024-2025 jalan belum diperbaiki"), and so does anything else after the keyword
     ("NTT terima kasih")."""
     # Asking for the answer ("NTT 1234-5671 kok belum dijawab", "NTT mohon ditindaklanjuti") has no complaint in it.
-    commands = (StatusCheck, MyTickets, Reminder, FollowUp, OptOut, OptIn)
+    commands = (StatusCheck, MyTickets, Reminder, Withdrawal, FollowUp, OptOut, OptIn)
     if isinstance(inner, commands) or inner == Help(HelpReason.ASKED):
         return True
     if isinstance(inner, InvalidCode):
@@ -430,6 +456,20 @@ def _asks_for_the_answer(word: str) -> bool:
     words = set(_words(word))
     return bool(words & REMINDER_WORDS) and bool(words & _URGING or "?" in word) \
         and words <= REMINDER_WORDS | REMINDER_FILLERS | _ABOUT_CODE
+
+
+def _withdraws(word: str) -> bool:
+    """Taking a ticket back and nothing else: "Batal", "Maaf salah kirim", "Tidak jadi pak", "Batal, sudah
+    diperbaiki". A question is no withdrawal unless it asks for one ("Bisa dibatalkan pak?"; not
+    "Laporan saya dibatalkan?")."""
+    said = _words(word)
+    words = set(said)
+    pairs = set(zip(said, said[1:]))
+    named = bool(words & WITHDRAW_WORDS)
+    said_so = named or any(a in NEGATIONS and b == "JADI" or a == "SALAH" and b in SENT_WRONG for a, b in pairs)
+    asks = "?" not in word or words & {"BISA", "BOLEH", "MOHON", "TOLONG", "MINTA"}
+    allowed = WITHDRAW_WORDS | WITHDRAW_FILLERS | _ABOUT_CODE | (RESOLVED_WORDS if named else set())
+    return said_so and bool(asks) and words <= allowed
 
 
 def _code_typed(typed: str) -> StatusCheck | InvalidCode | None:

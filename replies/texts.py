@@ -39,6 +39,10 @@ TEMPLATES: dict[str, str] = {
         "Tambahan keterangan untuk kode {code} sudah kami terima dan akan ditindaklanjuti "
         "paling lambat {due}. Terima kasih."
     ),
+    "withdrawn": (
+        "Permintaan pembatalan untuk kode {code} sudah kami terima. Petugas akan menutup laporan ini. "
+        "Bila keliru, kirim {code} (spasi) isi."
+    ),
     "help_keyword": (
         "{service}. Pengaduan: {keyword} (spasi) isi. Cek status: CEK {code}. "
         "Tambahan: {code} (spasi) isi. Berhenti: STOP. Gratis."

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, literal, null, or_, select, tuple_, union_all
+from sqlalchemy import and_, bindparam, case, func, literal, null, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
 from parsers import codes
@@ -126,16 +126,27 @@ def queue_page(s: Session, f: QueueFilter, after: tuple[datetime, int] | None = 
     return [QueueRow(r[0], r[1], r[2], r[3], r[4], " / ".join((r[5] or "").split("\n")), *r[6:]) for r in rows]
 
 
-def citizen_wrote_since(s: Session, rows: list[QueueRow]) -> set[int]:
+def citizen_wrote_since(s: Session, rows: list[QueueRow]) -> dict[int, str]:
     """The tickets among rows whose citizen wrote after an officer last acted on them (or, with
-    no officer action yet, after the ticket began): something new to read. One query a page."""
+    no officer action yet, after the ticket began): "new", something to read; "withdrawal" when
+    what they wrote since asks to take the ticket back ("Batal"). One query a page."""
     ids = [r.id for r in rows]
     if not ids:
-        return set()
-    acted = dict(s.execute(select(TicketEvent.ticket_id, func.max(TicketEvent.created_at))
-                           .where(TicketEvent.ticket_id.in_(ids), TicketEvent.officer_id.is_not(None))
-                           .group_by(TicketEvent.ticket_id)).all())
-    return {r.id for r in rows if r.last_inbound_at and r.last_inbound_at > acted.get(r.id, r.created_at)}
+        return {}
+    e = TicketEvent
+    events = {ticket_id: (acted, withdrawn) for ticket_id, acted, withdrawn in s.execute(
+        select(e.ticket_id, func.max(case((e.officer_id.is_not(None), e.created_at))),
+               func.max(case((e.action == "minta_batal", e.created_at))))
+        .where(e.ticket_id.in_(ids)).group_by(e.ticket_id))}
+    marks = {}
+    for r in rows:
+        acted, withdrawn = events.get(r.id, (None, None))
+        acted = acted or r.created_at
+        if withdrawn and withdrawn > acted:
+            marks[r.id] = "withdrawal"
+        elif r.last_inbound_at and r.last_inbound_at > acted:
+            marks[r.id] = "new"
+    return marks
 
 
 # What officers write to a citizen (the template that stands for one after WhatsApp's window too).

@@ -219,6 +219,21 @@ def test_the_queue_marks_a_ticket_the_citizen_wrote_to_since_an_officer_last_act
     assert "pesan baru dari warga" not in lia.get("/inbox/").get_data(as_text=True)
 
 
+def test_the_queue_and_the_history_show_a_citizen_taking_a_ticket_back(desk):
+    lia = client_for(desk, "lia")
+    act(lia, desk.code, "tunda", pertanyaan="Di RT berapa jalan itu?")
+    desk.drain()
+    assert "Permintaan pembatalan" in desk.converse("Maaf pak, tidak jadi")
+    with desk.session() as s:
+        assert s.scalar(select(Ticket.state)) == TicketState.BARU.value  # waits for the citizen no more
+        assert s.scalars(select(TicketEvent.action).order_by(TicketEvent.id)).all() == ["tunda", "lanjutkan", "minta_batal"]
+    page = lia.get("/inbox/").get_data(as_text=True)
+    assert "warga minta dibatalkan" in page and "pesan baru dari warga" not in page
+    assert "Warga meminta laporan dibatalkan" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    act(lia, desk.code, "arsipkan", catatan="dibatalkan warga")
+    assert "warga minta dibatalkan" not in lia.get("/inbox/?status=semua").get_data(as_text=True)
+
+
 def test_ok_in_answer_to_a_question_lands_on_the_waiting_ticket(desk):
     act(client_for(desk, "lia"), desk.code, "tunda", pertanyaan="Boleh petugas kami menghubungi Bapak?")
     desk.drain()

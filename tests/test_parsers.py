@@ -3,7 +3,7 @@ import pytest
 
 from parsers import codes
 from parsers.intent import (FollowUp, Help, HelpReason, InvalidCode, MyTickets, NewTicket, OptIn, OptOut, Reminder,
-                            StatusCheck, Thanks, location_text, parse)
+                            StatusCheck, Thanks, Withdrawal, location_text, parse)
 from parsers.phone import address_for, mask, national, split_address, to_e164
 
 VALID = "12345671"  # Damm check digit of 1234567 is 1
@@ -413,6 +413,44 @@ def test_yes_or_no_with_something_more_is_a_request(text):
 def test_thanks_with_something_more_is_not_only_thanks(text, sms):
     assert parse(text, "NTT") == sms
     assert parse(text, None) == NewTicket(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Batal", "batal pak", "BATALKAN", "Mohon dibatalkan", "Tolong batalkan laporan saya", "dibatalin aja min",
+    "Maaf salah kirim", "salah kirim pak 🙏", "Maaf pak, salah nomor", "Tidak jadi", "gak jadi deh",
+    "nggak jadi bu, terima kasih", "Sonde jadi", "Laporan saya dicabut saja", "Bisa dibatalkan pak?",
+    "Batal, sudah diperbaiki", "Mohon pengaduan saya dibatalkan, masalahnya sudah beres",
+])
+def test_taking_a_ticket_back(text):
+    """On WhatsApp "Batal" or "Maaf salah kirim" made a request of its own with a new code, on SMS a help text."""
+    assert parse(text, None) == Withdrawal()
+    assert parse(text, "NTT") == Withdrawal()
+    assert parse(f"NTT {text}", "NTT") == Withdrawal()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("BATAL 1234-5671", Withdrawal(VALID)),
+    ("1234-5671 batal", Withdrawal(VALID)),
+    ("1234 5671 mohon dibatalkan", Withdrawal(VALID)),
+    ("Batalkan laporan 1234-5671", Withdrawal(VALID)),
+    ("Kode 1234-5671 tidak jadi pak", Withdrawal(VALID)),
+    ("batal 1234-5672", InvalidCode("1234-5672")),
+    ("1234-5672 batal", InvalidCode("1234-5672")),
+])
+def test_taking_a_ticket_back_by_its_code(text, expected):
+    assert parse(text, None) == expected
+    assert parse(text, "NTT") == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Bantuan PKH saya dibatalkan tanpa alasan", "Kenapa bantuan saya dibatalkan?", "PKH batal cair",
+    "Laporan saya dibatalkan?", "Tidak jadi diperbaiki", "Jalan tidak jadi diaspal", "Salah ketik",
+    "Tidak", "salah",
+])
+def test_cancelled_in_a_request_is_no_withdrawal(text):
+    assert not isinstance(parse(text, None), Withdrawal)
+    assert not isinstance(parse(text, "NTT"), Withdrawal)
+    assert parse("1234-5671 " + text, None) != Withdrawal(VALID)
 
 
 @pytest.mark.parametrize("params, expected", [

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from handlers import inbound
 from parsers import codes
-from store.models import Attachment, Contact, InboundMessage, OutboundMessage, Ticket
+from store.models import Attachment, Contact, InboundMessage, OutboundMessage, Ticket, TicketEvent
 from tests.conftest import CITIZEN, PUBLIC_BASE_URL, SMS_LINE, WA_LINE, new_sid
 
 CODE = re.compile(r"Kode: (\d{4}-\d{4})")
@@ -179,6 +179,43 @@ def test_asking_for_the_answer_without_a_code_goes_to_the_open_ticket(gateway):
     assert replies_to(gateway, "NTT mohon ditindaklanjuti") == []  # with the keyword too: the state is just above
     assert count(gateway, Ticket) == 3
     assert "Gratis" in gateway.converse("Kapan dijawab?", frm="+6285333444555")  # no ticket: the help text
+
+
+def test_taking_a_complaint_back_without_a_code(gateway):
+    """'Batal' or 'Maaf salah kirim' lands on the phone's open ticket, for an officer to close; on
+    WhatsApp it was a request of its own with a new code, on SMS a help text."""
+    code = CODE.search(gateway.converse("NTT lampu jalan mati di Oebobo")).group(1)
+    assert gateway.converse("Batal pak") == (f"Permintaan pembatalan untuk kode {code} sudah kami terima. "
+                                             f"Petugas akan menutup laporan ini. Bila keliru, kirim {code} (spasi) isi.")
+    ticket = only_ticket(gateway)
+    assert (ticket.state, ticket.is_open) == ("baru", True)  # closed by an officer, not by a word misread
+    with gateway.session() as s:
+        assert s.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)).all() == ["minta_batal"]
+        assert s.scalars(select(InboundMessage.intent).where(InboundMessage.ticket_id == ticket.id)
+                         .order_by(InboundMessage.id)).all() == ["NewTicket", "Withdrawal"]
+    assert replies_to(gateway, "Maaf salah kirim", frm="+6285333444555") == []  # nothing open there: kept, unanswered
+    assert count(gateway, Ticket) == 1
+
+
+def test_taking_a_request_back_on_whatsapp(gateway):
+    gateway.whatsapp("Mohon data penerima BLT Kelurahan Oebobo")
+    gateway.drain()
+    code = CODE.search(gateway.twilio.messages[-1].body).group(1)
+    gateway.move_back(InboundMessage.received_at, timedelta(hours=2))
+    gateway.whatsapp("Maaf salah kirim 🙏")
+    gateway.drain()
+    assert gateway.twilio.messages[-1].body.startswith(f"Permintaan pembatalan untuk kode {code}")
+    assert count(gateway, Ticket) == 1 and only_ticket(gateway).body == "Mohon data penerima BLT Kelurahan Oebobo"
+
+
+def test_taking_a_ticket_back_by_its_code(gateway):
+    code = CODE.search(gateway.converse("NTT jembatan putus di Desa Oelbubuk")).group(1)
+    assert "tidak ditemukan" in gateway.converse(f"BATAL {code}", frm="+6285333444555")  # another phone's
+    assert gateway.converse(f"{code} batal").startswith(f"Permintaan pembatalan untuk kode {code}")
+    with gateway.session() as s, s.begin():
+        s.execute(update(Ticket).values(state="selesai", is_open=False))
+    assert gateway.converse(f"Batalkan laporan {code}").startswith(f"Kode {code}: selesai.")  # closed: its state
+    assert (only_ticket(gateway).state, only_ticket(gateway).is_open) == ("selesai", False)  # not opened again
 
 
 def test_asking_for_the_answer_with_the_code(gateway):
