@@ -100,13 +100,17 @@ GREETINGS = {
     # "Selamat" as typed in a hurry: "Met pagi", "Slmt siang", "Slamat malam"
     "MET PAGI", "SLMT PAGI", "SLAMAT PAGI", "SELAMT PAGI",
 }
+# To report or complain ("Saya mau lapor ...", "Saya ingin melaporkan jalan rusak ..."): an opener, and
+# on a keyword line a verb in the keyword's place.
+REPORT_VERBS = ("LAPOR", "MELAPOR", "MELAPORKAN", "MENGADU", "MENGADUKAN", "MENGELUH", "MENGELUHKAN")
 # Words that open a conversation, said with or without a greeting, before the request itself:
 # "Permisi, mau tanya", "Saya ingin bertanya", "Mohon maaf mengganggu", "Bisa dibantu?".
 # ("Mohon bantuan" stays a request: at Dinsos, bantuan is social assistance.)
 OPENERS = {
     "MAU", "MO", "INGIN", "PENGEN", "PENGIN", "SAYA", "SY", "AKU", "BETA", "TANYA", "NANYA",
     "TNY", "BERTANYA", "MOHON", "MINTA", "MAAF", "MENGGANGGU", "GANGGU", "WAKTUNYA", "BISA", "DIBANTU",
-    "TOLONG", "INFO", "INFORMASI", "NUMPANG", "TABE", "SEDIKIT", "DONG", "NIH", "LAPOR", "MELAPOR", "MENGADU",
+    "TOLONG", "INFO", "INFORMASI", "NUMPANG", "TABE", "SEDIKIT", "DONG", "NIH", *REPORT_VERBS,
+    "IZIN", "IJIN",  # "Izin bertanya": the polite opener
     "INFONYA", "INFORMASINYA", "BANTUANNYA", "PETUNJUKNYA", "ARAHANNYA",  # "Mohon informasinya": of what, still to come
 }
 _GREETING_WORDS = {word for greeting in GREETINGS for word in greeting.split()}
@@ -202,7 +206,7 @@ _URGING = ASKING_WORDS | {"KAPAN", "BELUM", "BLM", "MOHON", "TOLONG", "MINTA", "
 # a verb before the text, at the start or after a greeting or an opener ("Selamat malam pak, saya
 # mau lapor ..."), or a noun as its heading at the start (punctuation after it: "Pengaduan saya
 # belum dijawab" is no complaint's text).
-_REPORT_VERB = re.compile(r"(?<!\w)(?:LAPOR|MELAPOR|MENGADU)[\W_]+(?P<rest>\w.*)$", re.I | re.S)
+_REPORT_VERB = re.compile(rf"(?<!\w)(?:{'|'.join(REPORT_VERBS)})[\W_]+(?P<rest>\w.*)$", re.I | re.S)
 _REPORT_HEADING = re.compile(r"^(?:LAPORAN|PENGADUAN|ADUAN)\s*[:.#\-]+\s*(?P<rest>\w.*)$", re.I | re.S)
 
 _SPACES = re.compile(r"\s+")

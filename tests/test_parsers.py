@@ -74,6 +74,18 @@ WRONG = "12345672"
     ("Halo, saya ingin mengadu soal air PDAM", NewTicket("soal air PDAM")),
     ("Saya mau lapor pak", Help(HelpReason.UNREADABLE)),
     ("Pemprov lapor jalan rusak", Help(HelpReason.UNREADABLE)),  # not a greeting before it
+    # The verb with its object ("melaporkan", "mengadukan"), and "izin", the polite opener
+    ("Saya ingin melaporkan jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
+    ("Selamat pagi, saya mau melaporkan lampu jalan mati", NewTicket("lampu jalan mati")),
+    ("Melaporkan: jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
+    ("Saya mau mengadukan pelayanan puskesmas Oepoi yang lambat",
+     NewTicket("pelayanan puskesmas Oepoi yang lambat")),
+    ("Mau mengeluhkan air PDAM yang keruh", NewTicket("air PDAM yang keruh")),
+    ("Izin lapor pak, jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
+    ("ijin melapor, air PDAM mati", NewTicket("air PDAM mati")),
+    ("Saya ingin melaporkan", Help(HelpReason.UNREADABLE)),
+    ("Izin pak", Help(HelpReason.UNREADABLE)),
+    ("Kemarin saya sudah melaporkan jalan rusak", Help(HelpReason.UNREADABLE)),
     # Whom it addresses, set off before the complaint, is not its text; without the comma it may be
     ("Lapor pak, jalan di Oesapa rusak", NewTicket("jalan di Oesapa rusak")),
     ("NTT Bu. Lampu jalan mati", NewTicket("Lampu jalan mati")),
@@ -269,6 +281,10 @@ def test_words_of_a_code_that_ask_for_no_code(text):
     ("hallo selamat siang kak, bisa dibantu?", Help(HelpReason.ASKED)),
     ("Tabe pak", Help(HelpReason.ASKED)),
     ("Saya mau lapor pak", Help(HelpReason.ASKED)),
+    ("Saya ingin melaporkan", Help(HelpReason.ASKED)),
+    ("Izin bertanya pak", Help(HelpReason.ASKED)),
+    ("Mohon izin bapak", Help(HelpReason.ASKED)),
+    ("Izin usaha saya belum keluar", NewTicket("Izin usaha saya belum keluar")),
     ("Salam sejahtera", Help(HelpReason.ASKED)),  # more greetings, as typed in a hurry
     ("Met pagi kak", Help(HelpReason.ASKED)),
     ("Slmt siang", Help(HelpReason.ASKED)),

@@ -57,7 +57,8 @@ def test_a_number_written_another_way_is_the_same_citizen(gateway, sender):
 
 
 @pytest.mark.parametrize("body", ["ntt: air PDAM mati", "  NTT#air PDAM mati", "Ntt.  air PDAM mati", "NTT, air PDAM mati",
-                                  "NTT (spasi) air PDAM mati", "Selamat pagi pak, saya mau lapor air PDAM mati"])
+                                  "NTT (spasi) air PDAM mati", "Selamat pagi pak, saya mau lapor air PDAM mati",
+                                  "Izin pak, saya ingin melaporkan air PDAM mati"])
 def test_keyword_variants(gateway, body):
     assert "Pengaduan Anda diterima" in gateway.converse(body)
     assert only_ticket(gateway).body == "air PDAM mati"
