@@ -99,6 +99,8 @@ GREETINGS = {
     "SALAM", "SALAM SEJAHTERA", "MALEM", "MLM",
     # "Selamat" as typed in a hurry: "Met pagi", "Slmt siang", "Slamat malam"
     "MET PAGI", "SLMT PAGI", "SLAMAT PAGI", "SELAMT PAGI",
+    # "Assalamualaikum" so: "Ass pak", "Aslm", "Asalamualaikum"
+    "ASS", "ASLM", "ASSLM", "ASALAMUALAIKUM", "ASALAMU ALAIKUM",
 }
 # To report or complain ("Saya mau lapor ...", "Saya ingin melaporkan jalan rusak ..."): an opener, and
 # on a keyword line a verb in the keyword's place.
@@ -111,6 +113,7 @@ OPENERS = {
     "TNY", "BERTANYA", "MOHON", "MINTA", "MAAF", "MENGGANGGU", "GANGGU", "WAKTUNYA", "BISA", "DIBANTU",
     "TOLONG", "INFO", "INFORMASI", "NUMPANG", "TABE", "SEDIKIT", "DONG", "NIH", *REPORT_VERBS,
     "IZIN", "IJIN",  # "Izin bertanya": the polite opener
+    "ADA", "YANG", "BANTU", "TANYAKAN", "SAMPAIKAN",  # "Ada yang bisa bantu?", "Ada yang mau saya tanyakan"
     "INFONYA", "INFORMASINYA", "BANTUANNYA", "PETUNJUKNYA", "ARAHANNYA",  # "Mohon informasinya": of what, still to come
 }
 _GREETING_WORDS = {word for greeting in GREETINGS for word in greeting.split()}
@@ -138,13 +141,13 @@ THANKS_WORDS = {
 YES_OR_NO = {
     "YA", "YAA", "IYA", "IYAA", "IYAH", "IYO", "Y", "YES", "YUP", "BETUL", "BENAR", "BNR", "SETUJU",
     "TIDAK", "TDK", "GAK", "GA", "NGGAK", "ENGGAK", "NDAK", "SONDE", "NO", "BELUM", "BLM", "SUDAH", "SDH",
-    "UDAH", "UDH", "BOLEH",
+    "UDAH", "UDH", "BOLEH", "ADA",  # "Ada pak": there is
 }
 THANKS_FILLERS = {
     "YOU", "BANYAK", "ATAS", "YA", "YAA", "YAH", "NYA", "BANTUANNYA", "INFONYA", "INFORMASINYA",
     "RESPONNYA", "JAWABANNYA", "TANGGAPANNYA", "TUHAN", "YESUS", "SUDAH", "SDH", "UDAH", "UDH",
     "KABARNYA", "SAYA", "SY",
-    "DIJAWAB", "DITANGGAPI", "DIRESPON", "DIPROSES", "DIBANTU",  # "Terima kasih, sudah dijawab"
+    "DIJAWAB", "DITANGGAPI", "DIRESPON", "DIPROSES", "DIBANTU", "DIBALAS",  # "Terima kasih, sudah dijawab"
     "DEH", "BNYK", "BYK", "U", "LAKSANAKAN",  # "Makasih bnyk", "Thx u", "Siap laksanakan"
 }
 # Emoji that acknowledge, sent alone: thanks without words. (An angry face alone is no thanks.)
@@ -163,6 +166,7 @@ TICKET_WORDS = {"LAPORAN", "LAPORANNYA", "PENGADUAN", "PENGADUANNYA", "ADUAN", "
 ASKING_WORDS = {
     "BAGAIMANA", "BAGAIMANAKAH", "GIMANA", "GMN", "BGMN", "KABAR", "KABARNYA", "PERKEMBANGAN",
     "PERKEMBANGANNYA", "SAMPAI", "MANA", "SEJAUH", "APA", "STATUS", "STATUSNYA", "PROSES", "PROSESNYA",
+    "APAKAH", "MASUK", "TERKIRIM",  # whether it arrived: "Apakah laporan saya sudah diterima?", "sdh masuk?"
 }
 # The code lost or forgotten, or asked for ("Lupa kode", "Kode saya berapa?", "Minta nomor tiket saya"):
 # a word naming the code, one saying it is gone or asking for it, and words about a code around them.
@@ -179,11 +183,13 @@ _ABOUT_CODE = CODE_WORDS | TICKET_WORDS | ASKING_WORDS | GREETING_TAILS | _GREET
 # and something that asks or urges ("Terima kasih, sudah dijawab" does neither: thanks).
 REMINDER_WORDS = {
     "DIJAWAB", "DITANGGAPI", "DIRESPON", "DIRESPONS", "DIPROSES", "DITINDAKLANJUTI", "TINDAKLANJUTI",
-    "TINDAKLANJUT", "TINDAK", "JAWABAN", "TANGGAPAN", "RESPON", "RESPONS", "KEPASTIAN",
+    "TINDAKLANJUT", "TINDAK", "JAWABAN", "TANGGAPAN", "RESPON", "RESPONS", "KEPASTIAN", "BALASAN", "BALASANNYA",
+    "DIBALAS", "BALAS",
 }
 REMINDER_FILLERS = {
     "KAPAN", "SEGERA", "BELUM", "BLM", "ADA", "KOK", "MASIH", "MENUNGGU", "NUNGGU", "LAMA", "SEKARANG",
-    "LANJUT", "LANJUTNYA", "INI", "JUGA", "CEPAT", "KAMI", "DARI", "PIHAK", "DINAS",
+    "LANJUT", "LANJUTNYA", "INI", "JUGA", "CEPAT", "KAMI", "DARI", "PIHAK", "DINAS", "KENAPA", "MENGAPA", "TIDAK",
+    "TDK", "GAK",
 }
 # Taking a ticket back: one of these words ("Batal", "Mohon dibatalkan", "Laporan saya dicabut saja"),
 # or "tidak jadi" ("never mind") or "salah kirim" ("sent by mistake"), with only the words below, those
@@ -201,7 +207,14 @@ RESOLVED_WORDS = {"DIPERBAIKI", "BERES", "SELESAI", "TERATASI", "AMAN", "MASALAH
                   "UDAH", "UDH"}
 # What asks or urges, beside a question mark.
 _URGING = ASKING_WORDS | {"KAPAN", "BELUM", "BLM", "MOHON", "TOLONG", "MINTA", "SEGERA", "KOK", "MASIH",
-                         "MENUNGGU", "NUNGGU", "LAMA", "CEPAT"}
+                         "MENUNGGU", "NUNGGU", "LAMA", "CEPAT", "KENAPA", "MENGAPA"}
+# Asking whether this number is the service ("Ini nomor pengaduan?", "Benar ini WA Dinsos?"): help says
+# what it is and how to write. These words only, with "ini" or "apakah", and a question.
+SERVICE_WORDS = {
+    "INI", "APAKAH", "APA", "BENAR", "BETUL", "BNR", "NOMOR", "NOMER", "NO", "NMR", "WA", "WHATSAPP", "SMS",
+    "LAYANAN", "PENGADUAN", "HELPDESK", "DINSOS", "DINAS", "SOSIAL", "LAPOR", "KOTA", "KUPANG", "NTT", "RESMI",
+    "SIAPA",
+}
 # On a keyword line, these words in the keyword's place ("LAPOR jalan rusak ...", "Pengaduan: ..."):
 # a verb before the text, at the start or after a greeting or an opener ("Selamat malam pak, saya
 # mau lapor ..."), or a noun as its heading at the start (punctuation after it: "Pengaduan saya
@@ -373,6 +386,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         return MyTickets()
     if _asks_for_the_answer(word):
         return Reminder()
+    if _asks_what_this_is(word):
+        return Help(HelpReason.ASKED)
     if _withdraws(word):
         return Withdrawal()
 
@@ -393,10 +408,10 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         return Thanks()
     if not word:
         return Help(HelpReason.UNREADABLE)
+    if _is_thanks(word) or _is_yes_or_no(word):
+        return Thanks()  # before greetings: "Ada" is an answer, "Ada yang bisa bantu?" an opener
     if _is_greeting(word):
         return Help(HelpReason.ASKED)
-    if _is_thanks(word) or _is_yes_or_no(word):
-        return Thanks()
     return NewTicket(body)
 
 
@@ -460,6 +475,14 @@ def _asks_for_the_answer(word: str) -> bool:
     words = set(_words(word))
     return bool(words & REMINDER_WORDS) and bool(words & _URGING or "?" in word) \
         and words <= REMINDER_WORDS | REMINDER_FILLERS | _ABOUT_CODE
+
+
+def _asks_what_this_is(word: str) -> bool:
+    """Whether this number is the service, and nothing else: "Ini nomor pengaduan?", "Benar ini nomor
+    pengaduan Dinsos?" ("Ini nomor pengaduan bansos, saya belum terima BLT" goes on to the request)."""
+    words = set(_words(word))
+    return "?" in word and bool(words & {"INI", "APAKAH"}) and bool(words - {"INI", "APAKAH", "APA"}) \
+        and words <= SERVICE_WORDS | GREETING_TAILS | _GREETING_WORDS
 
 
 def _withdraws(word: str) -> bool:

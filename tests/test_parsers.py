@@ -229,6 +229,9 @@ def test_sms_line(text, expected):
     ("gimana pengaduan saya pak", MyTickets()),
     ("Laporan saya sudah sampai mana?", MyTickets()),
     ("Apa kabar laporan saya", MyTickets()),
+    ("Apakah laporan saya sudah diterima?", MyTickets()),  # whether it arrived: the list, or "belum ada laporan"
+    ("laporan saya sdh masuk?", MyTickets()),
+    ("Pengaduan saya sudah terkirim?", MyTickets()),
     ("Bagaimana perkembangan laporan saya, pak? 🙏", MyTickets()),
     ("sejauh mana permintaan saya?", MyTickets()),
     # The code lost or forgotten: the phone's tickets give it back (on WhatsApp it was a request of its own)
@@ -285,6 +288,20 @@ def test_words_of_a_code_that_ask_for_no_code(text):
     ("Izin bertanya pak", Help(HelpReason.ASKED)),
     ("Mohon izin bapak", Help(HelpReason.ASKED)),
     ("Izin usaha saya belum keluar", NewTicket("Izin usaha saya belum keluar")),
+    ("Ass pak", Help(HelpReason.ASKED)),  # assalamualaikum, as typed in a hurry or misspelt
+    ("Asalamualaikum", Help(HelpReason.ASKED)),
+    ("Assalamu'alaikum wr. wb.", Help(HelpReason.ASKED)),
+    ("Aslm bu", Help(HelpReason.ASKED)),
+    ("Halo admin, ada yang bisa bantu?", Help(HelpReason.ASKED)),
+    ("Mohon bantu pak", Help(HelpReason.ASKED)),
+    ("Selamat siang, ada yang ingin saya sampaikan", Help(HelpReason.ASKED)),
+    ("Ada yang mau saya tanyakan pak", Help(HelpReason.ASKED)),
+    ("Ada pungli di kantor desa", NewTicket("Ada pungli di kantor desa")),
+    ("Ini nomor pengaduan?", Help(HelpReason.ASKED)),  # whether this is the service: what it is, and how
+    ("Benar ini nomor pengaduan Dinsos?", Help(HelpReason.ASKED)),
+    ("Apakah ini WA layanan pengaduan?", Help(HelpReason.ASKED)),
+    ("Ini siapa?", Help(HelpReason.ASKED)),
+    ("Ini nomor pengaduan bansos, saya belum terima BLT", NewTicket("Ini nomor pengaduan bansos, saya belum terima BLT")),
     ("Salam sejahtera", Help(HelpReason.ASKED)),  # more greetings, as typed in a hurry
     ("Met pagi kak", Help(HelpReason.ASKED)),
     ("Slmt siang", Help(HelpReason.ASKED)),
@@ -324,6 +341,7 @@ def test_cek_with_no_code_typed_is_no_status_check(text):
     "Mohon ditindaklanjuti", "Kapan dijawab?", "Laporan saya belum dijawab", "Kok belum ada tanggapan pak?",
     "Mohon tindak lanjutnya, terima kasih", "Pengaduan saya sudah lama belum ada jawaban",
     "mohon segera diproses 🙏", "Kapan ada tanggapan dari pihak dinas?",
+    "Kenapa tidak ada balasan?", "Kenapa belum dibalas pak?", "Mengapa laporan saya tidak ditanggapi?",
 ])
 def test_asking_for_the_answer_without_a_code(text):
     assert parse(text, None) == Reminder()
@@ -331,6 +349,7 @@ def test_asking_for_the_answer_without_a_code(text):
 
 
 @pytest.mark.parametrize("text, sms", [
+    ("Kenapa bantuan PKH tidak ada balasan dari kantor desa?", Help(HelpReason.UNREADABLE)),
     ("Kapan bantuan PKH cair?", Help(HelpReason.UNREADABLE)),
     ("Jalan belum diperbaiki, mohon ditindaklanjuti", Help(HelpReason.UNREADABLE)),
     ("Mohon tindak pungli di kantor desa", Help(HelpReason.UNREADABLE)),
@@ -383,7 +402,7 @@ def test_numbers_in_a_request_are_no_code(text):
     "hehe", "Hehehe 🙏", "wkwkwk", "hahaha", "hehe makasih pak",  # laughter alone, as a reaction
     "Ok pak sudah terima", "sdh diterima, makasih", "Baik, sudah",  # the acknowledgement received
     "Siap, ditunggu kabarnya", "Ditunggu ya pak", "Baik ibu, saya tunggu",  # waiting for the answer
-    "Terima kasih, sudah dijawab", "Sudah ditanggapi, makasih pak",  # the answer came: no asking for it
+    "Terima kasih, sudah dijawab", "Sudah ditanggapi, makasih pak", "Sudah dibalas, terima kasih",  # the answer came
     "Okk", "Oke deh", "Oce", "Trmksh", "Makasih bnyk", "Thx u", "Sama-sama pak", "Syukur", "Siap laksanakan",
     "👍", "🙏🙏", "👍🏽", "❤️", "🙏 🙏",  # acknowledging emoji alone, as a sticker
 ])
@@ -395,7 +414,7 @@ def test_thanks_alone_asks_for_nothing(text):
 @pytest.mark.parametrize("text", [
     "ya", "Ya.", "iya pak", "Iyaa bu 🙏", "Y", "iyo", "Betul", "benar pak", "Ya betul, terima kasih",
     "Tidak", "tdk pak", "Tidak ada bu", "gak ada", "sonde", "Belum", "blm pak", "Sudah", "Sudah pak, makasih",
-    "Boleh", "setuju",
+    "Boleh", "setuju", "Ada", "Ada pak",
 ])
 def test_yes_or_no_alone_is_no_request(text):
     # An answer to an officer's question (the ticket waiting for it takes it: test_pipeline) or to nothing
