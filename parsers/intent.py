@@ -215,6 +215,8 @@ SERVICE_WORDS = {
     "LAYANAN", "PENGADUAN", "HELPDESK", "DINSOS", "DINAS", "SOSIAL", "LAPOR", "KOTA", "KUPANG", "NTT", "RESMI",
     "SIAPA",
 }
+# A word among them that names a number or a service ("Apakah ini benar?" names none: it may ask about an answer).
+_NAMING_THE_SERVICE = SERVICE_WORDS - {"INI", "APAKAH", "APA", "BENAR", "BETUL", "BNR"}
 # On a keyword line, these words in the keyword's place ("LAPOR jalan rusak ...", "Pengaduan: ..."):
 # a verb before the text, at the start or after a greeting or an opener ("Selamat malam pak, saya
 # mau lapor ..."), or a noun as its heading at the start (punctuation after it: "Pengaduan saya
@@ -481,7 +483,7 @@ def _asks_what_this_is(word: str) -> bool:
     """Whether this number is the service, and nothing else: "Ini nomor pengaduan?", "Benar ini nomor
     pengaduan Dinsos?" ("Ini nomor pengaduan bansos, saya belum terima BLT" goes on to the request)."""
     words = set(_words(word))
-    return "?" in word and bool(words & {"INI", "APAKAH"}) and bool(words - {"INI", "APAKAH", "APA"}) \
+    return "?" in word and bool(words & {"INI", "APAKAH"}) and bool(words & _NAMING_THE_SERVICE) \
         and words <= SERVICE_WORDS | GREETING_TAILS | _GREETING_WORDS
 
 

@@ -301,6 +301,7 @@ def test_words_of_a_code_that_ask_for_no_code(text):
     ("Benar ini nomor pengaduan Dinsos?", Help(HelpReason.ASKED)),
     ("Apakah ini WA layanan pengaduan?", Help(HelpReason.ASKED)),
     ("Ini siapa?", Help(HelpReason.ASKED)),
+    ("Apakah ini benar?", NewTicket("Apakah ini benar?")),  # about an answer, perhaps: the ticket it follows takes it
     ("Ini nomor pengaduan bansos, saya belum terima BLT", NewTicket("Ini nomor pengaduan bansos, saya belum terima BLT")),
     ("Salam sejahtera", Help(HelpReason.ASKED)),  # more greetings, as typed in a hurry
     ("Met pagi kak", Help(HelpReason.ASKED)),
