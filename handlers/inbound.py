@@ -410,6 +410,8 @@ def _held(s: Session, msg: Message, purpose: str, intent) -> str | None:
     repeated = just_sent == purpose
     if purpose == "continued" and repeated:
         return "tambahan baru saja dikonfirmasi ke nomor ini"
+    if purpose == "withdrawn" and repeated:  # "Batal", then "Batal ya pak": one confirmation
+        return "pembatalan baru saja dikonfirmasi ke nomor ini"
     if purpose == "status" and isinstance(intent, intents.Reminder) and just_sent in TOLD_STATE:
         return "kode dan batas waktu baru saja dikirim ke nomor ini"
     if purpose == "help" and intent == intents.Help(intents.HelpReason.UNREADABLE):

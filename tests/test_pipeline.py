@@ -194,6 +194,10 @@ def test_taking_a_complaint_back_without_a_code(gateway):
         assert s.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)).all() == ["minta_batal"]
         assert s.scalars(select(InboundMessage.intent).where(InboundMessage.ticket_id == ticket.id)
                          .order_by(InboundMessage.id)).all() == ["NewTicket", "Withdrawal"]
+    assert replies_to(gateway, "Batal ya pak") == []  # the confirmation is just above
+    with gateway.session() as s:
+        assert s.scalars(select(OutboundMessage.error_message).order_by(OutboundMessage.id.desc())).first() \
+            == "pembatalan baru saja dikonfirmasi ke nomor ini"
     assert replies_to(gateway, "Maaf salah kirim", frm="+6285333444555") == []  # nothing open there: kept, unanswered
     assert count(gateway, Ticket) == 1
 
