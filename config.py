@@ -56,6 +56,7 @@ class Line:
     send_from: str = ""          # SMS lines: the number answers to manual-intake tickets go out from
     sms_fallback_from: str = ""  # WhatsApp lines: send by SMS from this number once the 24 h window closed
     template_sid: str = ""       # WhatsApp lines: else the approved template (ContentSid) that asks for a reply
+    verify: Deadline | None = None  # a new ticket's review (Telaah) is due this long after receipt
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def load_service(path: Path) -> Service:
             agency=raw["agency"], keyword=raw.get("keyword", ""), kind=raw.get("kind", "pengaduan"),
             deadline=Deadline.parse(raw["deadline"]), sandbox_to=raw.get("sandbox_to", ""),
             send_from=raw.get("send_from", ""), sms_fallback_from=raw.get("sms_fallback_from", ""),
-            template_sid=template_sid,
+            template_sid=template_sid, verify=Deadline.parse(raw["verify"]) if raw.get("verify") else None,
         ))
     return Service(agencies=agencies, lines=tuple(lines))
 

@@ -357,6 +357,7 @@ def buka_kembali(s: Session, ticket: Ticket, service: Service, received: datetim
     if rule is not None:
         ticket.due_at = due_at(received, rule)
     ticket.approved_by_id = None  # an answer to the new message needs its own approval
+    ticket.reopened_at = received
     _move(s, None, ticket, "buka_kembali", S.BARU, "warga mengirim tambahan keterangan")
     return Done(ticket)
 

@@ -11,13 +11,14 @@ from sqlalchemy import or_, select
 
 from handlers import officers as officer_store
 from handlers import workflow
+from handlers.deadlines import due_at
 from parsers import codes
 from parsers.intent import location_text
 from parsers.phone import national
 from replies.render import WITA
 from replies.segments import count as segment_count
 from store.models import (Attachment, CannedReply, InboundMessage, Officer, OutboundMessage, Role, Ticket,
-                          TicketEvent)
+                          TicketEvent, TicketState)
 from store.db import now
 from store.queries import (QueueFilter, citizen_wrote_since, is_opted_out, officers_message_not_read, queue_page,
                            state_counts)
@@ -94,6 +95,17 @@ def time_left(due: datetime, is_open: bool, moment: datetime) -> tuple[str, bool
     return f"sisa {span(due - moment)}", False
 
 
+def verification(service, line_id: str, state: str, since: datetime, moment: datetime) -> dict | None:
+    """A new ticket's review (Telaah) due within its line's `verify` time, counted from receipt or
+    from the message that opened it again: {"due", "left", "late"} while it is Baru, else None."""
+    line = service.line(line_id)
+    if state != TicketState.BARU.value or line is None or line.verify is None:
+        return None
+    due = due_at(since, line.verify)
+    left, late = time_left(due, True, moment)
+    return {"due": due, "left": left, "late": late}
+
+
 bp.add_app_template_filter(local, "local")
 bp.add_app_template_filter(national, "national")  # a number as officers read and dial it: 0812-3456-7890
 bp.add_app_template_global(STATE_LABELS, "STATE_LABELS")
@@ -128,10 +140,12 @@ def queue():
         counts = state_counts(s, officer.agency)
         staff = officer_store.of_agency(s, officer.agency)
     moment = now()
-    view = [{"row": r, "age": span(moment - r.created_at), "left": time_left(r.due_at, r.is_open, moment),
-             "new": new.get(r.id), "not_read": not_read.get(r.id)} for r in rows]
-    next_key = f"{rows[-1].due_at.isoformat()}_{rows[-1].id}" if more else None
     service = _services().settings.service
+    view = [{"row": r, "age": span(moment - r.created_at), "left": time_left(r.due_at, r.is_open, moment),
+             "new": new.get(r.id), "not_read": not_read.get(r.id),
+             "verify": verification(service, r.line_id, r.state, r.reopened_at or r.created_at, moment)}
+            for r in rows]
+    next_key = f"{rows[-1].due_at.isoformat()}_{rows[-1].id}" if more else None
     return render_template("queue.html", rows=view, counts=counts, f=f, next_key=next_key, args=args,
                            lines=[l for l in service.lines if l.agency == officer.agency],
                            staff=[o for o in staff if o.has(Role.OFFICIAL)], display=codes.display)
@@ -177,6 +191,7 @@ def ticket(code: str):
         officials=[o for o in people.values() if o.agency == officer.agency and o.active and o.has(Role.OFFICIAL)],
         agencies=[a for a in service.agencies.values() if a.code != officer.agency], canned=canned,
         left=time_left(t.due_at, t.is_open, moment), age=span(moment - t.created_at),
+        verify=verification(service, t.line_id, t.state, t.reopened_at or t.created_at, moment),
         late_route=late_route, opted_out=opted_out, message_limit=workflow.MESSAGE_LIMIT,
         draft_count=segment_count(t.draft),
         inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS)

@@ -254,6 +254,28 @@ def test_a_request_to_another_agency_is_not_a_reply_to_a_waiting_ticket(desk):
     assert "bansos di Oebobo" in tickets["dinsos-kupang"].body
 
 
+def test_the_queue_marks_a_complaint_not_reviewed_within_three_working_days(desk):
+    """SP4N-LAPOR!'s verification: a new complaint is reviewed (Telaah) within 3 working days of receipt."""
+    lia = client_for(desk, "lia")
+    assert "verifikasi sisa" in lia.get("/inbox/").get_data(as_text=True)
+    desk.move_back(Ticket.created_at, timedelta(days=14))  # more working days than 3, whatever the holidays
+    assert re.search(r'class="late">verifikasi terlambat', lia.get("/inbox/").get_data(as_text=True))
+    assert "Batas verifikasi" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    act(lia, desk.code, "telaah", catatan="sudah dibaca")
+    assert "verifikasi" not in lia.get("/inbox/").get_data(as_text=True)
+    assert "Batas verifikasi" not in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    act(lia, desk.code, "arsipkan", catatan="tidak jelas")
+    desk.converse(f"{desk.code} jalan di RT 05 Oesapa berlubang besar")  # opened again: counted from this message
+    assert "verifikasi sisa" in lia.get("/inbox/").get_data(as_text=True)
+
+
+def test_a_line_without_a_verification_time_shows_none(gateway):
+    add_officer(gateway, "wati", Role.LIAISON, agency="dinsos-kupang")
+    gateway.whatsapp("Bantuan PKH saya belum cair")
+    gateway.drain()
+    assert "verifikasi" not in client_for(gateway, "wati").get("/inbox/").get_data(as_text=True)
+
+
 def test_a_follow_up_on_a_closed_ticket_opens_it_again(desk):
     lia = client_for(desk, "lia")
     assert act(lia, desk.code, "arsipkan", catatan="tidak jelas").status_code == 303
