@@ -5,6 +5,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,6 +95,8 @@ def _create_all(conn) -> None:
             conn.execute(CreateIndex(index, if_not_exists=True))
     if conn.dialect.name == "postgresql":
         _text_search_index(conn)
+    elif conn.dialect.name == "sqlite":
+        _sqlite_text_index(conn)
 
 
 def _text_search_index(conn) -> None:
@@ -110,6 +113,37 @@ def _text_search_index(conn) -> None:
         log.warning("pg_trgm not available (%s): searching the tickets' text scans them", type(exc).__name__)
         return
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_ticket_body_trgm ON tickets USING gin (body gin_trgm_ops)"))
+
+
+# The tickets' text by trigrams on SQLite (FTS5): a table of the index alone, its text read from
+# tickets (content=), kept in step with every change by these triggers.
+TEXT_INDEX = "tickets_text"
+_TEXT_TRIGGERS = (
+    f"CREATE TRIGGER IF NOT EXISTS {TEXT_INDEX}_insert AFTER INSERT ON tickets BEGIN"
+    f" INSERT INTO {TEXT_INDEX} (rowid, body) VALUES (new.id, new.body); END",
+    f"CREATE TRIGGER IF NOT EXISTS {TEXT_INDEX}_delete AFTER DELETE ON tickets BEGIN"
+    f" INSERT INTO {TEXT_INDEX} ({TEXT_INDEX}, rowid, body) VALUES ('delete', old.id, old.body); END",
+    f"CREATE TRIGGER IF NOT EXISTS {TEXT_INDEX}_update AFTER UPDATE OF body ON tickets BEGIN"
+    f" INSERT INTO {TEXT_INDEX} ({TEXT_INDEX}, rowid, body) VALUES ('delete', old.id, old.body);"
+    f" INSERT INTO {TEXT_INDEX} (rowid, body) VALUES (new.id, new.body); END",
+)
+
+
+def _sqlite_text_index(conn) -> None:
+    """Index the tickets' text by trigrams (FTS5), as pg_trgm does on PostgreSQL: a word in few
+    tickets is found from the index, not by reading every ticket of the agency (0.14-0.19 s for a
+    million). A database made before it gets it built from its tickets (about 10 s a million).
+    An SQLite without FTS5's trigrams (before 3.34) searches unindexed."""
+    if sqlite3.sqlite_version_info < (3, 34) or "ENABLE_FTS5" not in {
+            row[0] for row in conn.execute(text("PRAGMA compile_options"))}:
+        log.warning("SQLite %s has no FTS5 trigrams: searching the tickets' text scans them", sqlite3.sqlite_version)
+        return
+    if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = :name"), {"name": TEXT_INDEX}).first() is None:
+        conn.execute(text(f"CREATE VIRTUAL TABLE {TEXT_INDEX} USING fts5(body, content='tickets',"
+                          " content_rowid='id', tokenize='trigram')"))
+        conn.execute(text(f"INSERT INTO {TEXT_INDEX} ({TEXT_INDEX}) VALUES ('rebuild')"))
+    for trigger in _TEXT_TRIGGERS:
+        conn.execute(text(trigger))
 
 
 def _add_missing_columns(conn, table) -> None:

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, func, literal, null, or_, select, tuple_, union_all
+from sqlalchemy import and_, bindparam, case, func, literal, null, or_, select, text, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
 from parsers import codes
 from parsers.phone import to_e164
-from store.db import now
+from store.db import TEXT_INDEX, now
 from store.models import (OPTED_OUT_CODE, Contact, DeliveryStatus, Officer, OutboundMessage, StateCount, Ticket,
                           TicketEvent, TicketState, WhatsAppWindow)
 
@@ -120,7 +120,7 @@ def queue_page(s: Session, f: QueueFilter, after: tuple[datetime, int] | None = 
     if f.assignee_id is not None:
         query = query.where(t.assignee_id == f.assignee_id)
     if f.q.strip():
-        query = query.where(_search(f.q))
+        query = query.where(_search(s, f.q))
     if after is not None:
         query = query.where(tuple_(t.due_at, t.id) > tuple_(*after))
     rows = s.execute(query.order_by(t.due_at, t.id).limit(limit)).all()
@@ -184,7 +184,12 @@ def officers_message_not_read(s: Session, rows: list[QueueRow]) -> dict[int, str
     return marks
 
 
-def _search(q: str):
+# A word in fewer tickets than this is looked up in SQLite's trigram index; a commoner one is found by
+# reading the queue in its order, where a page of it comes at once.
+RARE_BELOW = 500
+
+
+def _search(s: Session, q: str):
     """A tracking code, a phone number in any format, or words of the text."""
     if _CODE.match(q):
         return Ticket.code == codes.normalize(q)
@@ -194,8 +199,27 @@ def _search(q: str):
         if phone:
             return Ticket.phone == phone
     words = [w for w in q.split() if w][:5]
-    return and_(*(Ticket.body.ilike("%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+    rare = _holding_rare_word(s, words)
+    return and_(*([Ticket.id.in_(rare)] if rare is not None else []), *(Ticket.body.ilike("%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
                                     escape="\\") for w in words))
+
+
+def _holding_rare_word(s: Session, words: list[str]) -> list[int] | None:
+    """On SQLite with its trigram index, the ids of every ticket that may hold the rarest of the
+    words, when it is in fewer than RARE_BELOW tickets (the index matches case-blind, a superset of
+    what the search's own LIKE keeps); None when every word is common or too short for trigrams."""
+    if s.get_bind().dialect.name != "sqlite" or not s.scalar(
+            text("SELECT 1 FROM sqlite_master WHERE name = :name"), {"name": TEXT_INDEX}):
+        return None
+    rarest = None
+    for word in words:
+        if len(word) < 3 or "%" in word or "_" in word:  # no trigram, or LIKE's own wildcards
+            continue
+        ids = s.scalars(text(f"SELECT rowid FROM {TEXT_INDEX} WHERE body LIKE :pattern LIMIT :most"),
+                        {"pattern": f"%{word}%", "most": RARE_BELOW}).all()
+        if len(ids) < RARE_BELOW and (rarest is None or len(ids) < len(rarest)):
+            rarest = ids
+    return rarest
 
 
 def state_counts(s: Session, agency: str) -> dict[str, int]:
