@@ -357,7 +357,7 @@ def buka_kembali(s: Session, ticket: Ticket, service: Service, received: datetim
     if rule is not None:
         ticket.due_at = due_at(received, rule)
     ticket.approved_by_id = None  # an answer to the new message needs its own approval
-    ticket.reopened_at = received
+    ticket.new_since = received
     _move(s, None, ticket, "buka_kembali", S.BARU, "warga mengirim tambahan keterangan")
     return Done(ticket)
 
@@ -383,6 +383,7 @@ def teruskan(s: Session, officer: Officer, ticket: Ticket, service: Service, age
     ticket.assignee_id = None
     ticket.instruction = ticket.draft = ticket.review_note = ""
     ticket.draft_author_id = ticket.approved_by_id = None
+    ticket.new_since = now()  # new to the agency that receives it: its review counts from here
     _move(s, officer, ticket, "diterima", S.BARU, f"dari {service.agencies[source].name}: {note}", agency=agency)
     told = _to_citizen(s, ticket, service, render("forwarded", code=codes.display(ticket.code),
                                                   agency=service.agencies[agency].name),

@@ -96,8 +96,9 @@ def time_left(due: datetime, is_open: bool, moment: datetime) -> tuple[str, bool
 
 
 def verification(service, line_id: str, state: str, since: datetime, moment: datetime) -> dict | None:
-    """A new ticket's review (Telaah) due within its line's `verify` time, counted from receipt or
-    from the message that opened it again: {"due", "left", "late"} while it is Baru, else None."""
+    """A new ticket's review (Telaah) due within its line's `verify` time, counted from receipt, from
+    the message that opened it again or from its forwarding: {"due", "left", "late"} while it is
+    Baru, else None."""
     line = service.line(line_id)
     if state != TicketState.BARU.value or line is None or line.verify is None:
         return None
@@ -143,7 +144,7 @@ def queue():
     service = _services().settings.service
     view = [{"row": r, "age": span(moment - r.created_at), "left": time_left(r.due_at, r.is_open, moment),
              "new": new.get(r.id), "not_read": not_read.get(r.id),
-             "verify": verification(service, r.line_id, r.state, r.reopened_at or r.created_at, moment)}
+             "verify": verification(service, r.line_id, r.state, r.new_since or r.created_at, moment)}
             for r in rows]
     next_key = f"{rows[-1].due_at.isoformat()}_{rows[-1].id}" if more else None
     return render_template("queue.html", rows=view, counts=counts, f=f, next_key=next_key, args=args,
@@ -191,7 +192,7 @@ def ticket(code: str):
         officials=[o for o in people.values() if o.agency == officer.agency and o.active and o.has(Role.OFFICIAL)],
         agencies=[a for a in service.agencies.values() if a.code != officer.agency], canned=canned,
         left=time_left(t.due_at, t.is_open, moment), age=span(moment - t.created_at),
-        verify=verification(service, t.line_id, t.state, t.reopened_at or t.created_at, moment),
+        verify=verification(service, t.line_id, t.state, t.new_since or t.created_at, moment),
         late_route=late_route, opted_out=opted_out, message_limit=workflow.MESSAGE_LIMIT,
         draft_count=segment_count(t.draft),
         inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS)

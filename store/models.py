@@ -116,7 +116,9 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
     due_at: Mapped[datetime] = mapped_column(DateTime)
     last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime)
-    reopened_at: Mapped[datetime | None] = mapped_column(DateTime)  # the citizen's message that last opened it again
+    # When it last became Baru by arriving again: the citizen's message that opened it again, or the
+    # forwarding agency's (None: since created_at).
+    new_since: Mapped[datetime | None] = mapped_column(DateTime)
     # Derived from state by store.tickets.set_state, kept as a column so the open queue is one index range.
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     held_state: Mapped[str] = mapped_column(String(24), default="")  # where Ditunda returns to

@@ -93,7 +93,7 @@ class QueueRow:
     due_at: datetime
     is_open: bool
     last_inbound_at: datetime | None
-    reopened_at: datetime | None
+    new_since: datetime | None
 
 
 _CODE = re.compile(r"^\s*\d{4}[\s\-.]*\d{4}\s*$")
@@ -104,7 +104,7 @@ def queue_page(s: Session, f: QueueFilter, after: tuple[datetime, int] | None = 
     """One page of an agency's queue, by deadline; keyset pagination on (due_at, id)."""
     t = Ticket
     query = select(t.id, t.code, t.channel, t.line_id, t.state, func.substr(t.body, 1, 160), t.created_at,
-                   t.due_at, t.is_open, t.last_inbound_at, t.reopened_at).where(t.agency == f.agency)
+                   t.due_at, t.is_open, t.last_inbound_at, t.new_since).where(t.agency == f.agency)
     if f.state == "terlambat":
         query = query.where(t.is_open.is_(True), t.due_at < now())
     elif f.state == "semua":

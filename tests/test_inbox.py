@@ -269,6 +269,13 @@ def test_the_queue_marks_a_complaint_not_reviewed_within_three_working_days(desk
     assert "verifikasi sisa" in lia.get("/inbox/").get_data(as_text=True)
 
 
+def test_a_forwarded_complaint_is_reviewed_within_three_working_days_of_its_arrival(desk):
+    desk.move_back(Ticket.created_at, timedelta(days=14))
+    act(client_for(desk, "lia"), desk.code, "teruskan", instansi="bppd", catatan="urusan perbatasan")
+    page = client_for(desk, "orangbppd").get("/inbox/").get_data(as_text=True)
+    assert "verifikasi sisa" in page and "verifikasi terlambat" not in page
+
+
 def test_a_line_without_a_verification_time_shows_none(gateway):
     add_officer(gateway, "wati", Role.LIAISON, agency="dinsos-kupang")
     gateway.whatsapp("Bantuan PKH saya belum cair")
