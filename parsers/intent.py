@@ -88,7 +88,7 @@ START_WORDS = {"START", "MULAI", "UNSTOP", "SUBSCRIBE", "REG"}
 # ("Stop pungli di kantor kelurahan").
 COMMAND_FILLERS = {
     "KIRIM", "SMS", "PESAN", "WA", "WHATSAPP", "LAGI", "SAJA", "AJA", "YA", "DULU", "LANGGANAN",
-    "BERLANGGANAN", "SEMUA", "INFO", "NOTIFIKASI",
+    "BERLANGGANAN", "SEMUA", "INFO", "NOTIFIKASI", "SAYA", "KE", "NOMOR", "NOMER", "INI",
 }
 HELP_WORDS = {"INFO", "BANTUAN", "HELP", "TOLONG", "MENU", "?"}
 # A greeting alone on the free-text line is not a request: answer with help.
@@ -568,7 +568,9 @@ def _stop_or_start(word: str, keyword: str | None) -> OptOut | OptIn | None:
     if not words:
         return None
     lead, rest = words[0], words[1:]
-    if lead == "JANGAN" and rest[:1] == ["KIRIM"]:  # "jangan kirim lagi": do not send any more
+    if lead == "JANGAN" and rest[:1] in (["KIRIM"], ["SMS"], ["WA"]):  # "jangan kirim lagi": send no more
+        lead = "STOP"
+    if lead in ("BATAL", "BATALKAN") and rest[:1] in (["LANGGANAN"], ["BERLANGGANAN"]):  # "Batal langganan"
         lead = "STOP"
     if not all(w in COMMAND_FILLERS or w in GREETING_TAILS or w == (keyword or "").upper() for w in rest):
         return None

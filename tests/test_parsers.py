@@ -365,6 +365,8 @@ def test_a_request_that_asks_for_action_is_a_request(text, sms):
     ("stop kirim sms", OptOut()), ("Stop pak", OptOut()), ("stop ya 🙏", OptOut()),
     ("Berhenti langganan", OptOut()), ("jangan kirim lagi", OptOut()), ("UNREG", OptOut()),
     ("mulai lagi", OptIn()), ("Start pak", OptIn()), ("REG", OptIn()),
+    ("Batal langganan", OptOut()), ("jangan sms saya lagi", OptOut()), ("Stop kirim sms ke nomor ini", OptOut()),
+    ("Jangan kirim WA lagi ke saya", OptOut()),
 ])
 def test_stop_and_start_said_with_a_few_more_words(text, expected):
     assert parse(text, "NTT") == expected
