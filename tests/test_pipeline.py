@@ -206,7 +206,7 @@ def test_taking_a_request_back_on_whatsapp(gateway):
     gateway.whatsapp("Mohon data penerima BLT Kelurahan Oebobo")
     gateway.drain()
     code = CODE.search(gateway.twilio.messages[-1].body).group(1)
-    gateway.move_back(InboundMessage.received_at, timedelta(hours=2))
+    gateway.move_back(Ticket.last_inbound_at, timedelta(hours=2))  # no longer a request being written
     gateway.whatsapp("Maaf salah kirim 🙏")
     gateway.drain()
     assert gateway.twilio.messages[-1].body.startswith(f"Permintaan pembatalan untuk kode {code}")
