@@ -115,12 +115,16 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
         # An officer's messages that waited for the window: they go now.
         released = outbox.release_held(s, to=address_for(msg.channel, msg.phone), from_=msg.to_address)
     intent = _read(msg, line)
-    if intent == intents.Reminder() and _latest_open(s, msg, line) is None:
-        # Nothing to remind of: the text is what it would be without that reading.
-        intent = (intents.Help(intents.HelpReason.UNREADABLE) if line.keyword
-                  else intents.NewTicket(intents.clean(msg.body)))
-    elif intent == intents.Withdrawal() and _latest_open(s, msg, line) is None:
-        intent = intents.Thanks()  # nothing to take back ("Maaf salah kirim" after a help text): kept, unanswered
+    if intent in (intents.Reminder(), intents.Withdrawal()):  # no code: about the phone's open ticket
+        open_ticket = _latest_open(s, msg, line)
+        if open_ticket is not None:
+            intent = type(intent)(open_ticket.code)
+        elif isinstance(intent, intents.Reminder):
+            # Nothing to remind of: the text is what it would be without that reading.
+            intent = (intents.Help(intents.HelpReason.UNREADABLE) if line.keyword
+                      else intents.NewTicket(intents.clean(msg.body)))
+        else:
+            intent = intents.Thanks()  # nothing to take back ("Maaf salah kirim" after a help text): kept, unanswered
     msg.intent = type(intent).__name__
     if released and isinstance(intent, (intents.NewTicket, intents.Thanks, intents.Help)):
         # The reply the template asked for ("OK"): the messages it released answer it. It joins
@@ -181,16 +185,14 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
             items = ticket_list([(codes.display(code), state) for code, state in mine])
             return ("status", render("my_tickets", items=items)), None
         case intents.Reminder(code=code):  # "Kapan dijawab?": added to the ticket, answered with its state
-            # Without a code, the phone's open ticket: there is one, _process() saw to it.
-            ticket = _own_ticket(s, code, msg.phone) if code else _latest_open(s, msg, line)
+            ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
                 return ("not_found", render("not_found", code=codes.display(code))), None
             was_open = ticket.is_open
             reply, ticket = _add_to(s, service, msg, ticket)
             return (_status(ticket) if was_open else reply), ticket  # opened again: the new deadline
         case intents.Withdrawal(code=code):
-            # Without a code, the phone's open ticket: there is one, _process() saw to it.
-            ticket = _own_ticket(s, code, msg.phone) if code else _latest_open(s, msg, line)
+            ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
                 return ("not_found", render("not_found", code=codes.display(code))), None
             return _withdraw(s, msg, ticket), ticket
