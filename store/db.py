@@ -138,12 +138,17 @@ def _sqlite_text_index(conn) -> None:
             row[0] for row in conn.execute(text("PRAGMA compile_options"))}:
         log.warning("SQLite %s has no FTS5 trigrams: searching the tickets' text scans them", sqlite3.sqlite_version)
         return
-    if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = :name"), {"name": TEXT_INDEX}).first() is None:
+    if not has_text_index(conn):
         conn.execute(text(f"CREATE VIRTUAL TABLE {TEXT_INDEX} USING fts5(body, content='tickets',"
                           " content_rowid='id', tokenize='trigram')"))
         conn.execute(text(f"INSERT INTO {TEXT_INDEX} ({TEXT_INDEX}) VALUES ('rebuild')"))
     for trigger in _TEXT_TRIGGERS:
         conn.execute(text(trigger))
+
+
+def has_text_index(conn) -> bool:
+    """Whether this SQLite database (a connection or a session on it) has the trigram index."""
+    return conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = :name"), {"name": TEXT_INDEX}).first() is not None
 
 
 def _add_missing_columns(conn, table) -> None:

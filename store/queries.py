@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from parsers import codes
 from parsers.phone import to_e164
-from store.db import TEXT_INDEX, now
+from store.db import TEXT_INDEX, has_text_index, now
 from store.models import (OPTED_OUT_CODE, Contact, DeliveryStatus, Officer, OutboundMessage, StateCount, Ticket,
                           TicketEvent, TicketState, WhatsAppWindow)
 
@@ -199,17 +199,19 @@ def _search(s: Session, q: str):
         if phone:
             return Ticket.phone == phone
     words = [w for w in q.split() if w][:5]
+    conditions = [Ticket.body.ilike("%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+                                    escape="\\") for w in words]
     rare = _holding_rare_word(s, words)
-    return and_(*([Ticket.id.in_(rare)] if rare is not None else []), *(Ticket.body.ilike("%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
-                                    escape="\\") for w in words))
+    if rare is not None:
+        conditions.insert(0, Ticket.id.in_(rare))
+    return and_(*conditions)
 
 
 def _holding_rare_word(s: Session, words: list[str]) -> list[int] | None:
     """On SQLite with its trigram index, the ids of every ticket that may hold the rarest of the
     words, when it is in fewer than RARE_BELOW tickets (the index matches case-blind, a superset of
     what the search's own LIKE keeps); None when every word is common or too short for trigrams."""
-    if s.get_bind().dialect.name != "sqlite" or not s.scalar(
-            text("SELECT 1 FROM sqlite_master WHERE name = :name"), {"name": TEXT_INDEX}):
+    if s.get_bind().dialect.name != "sqlite" or not has_text_index(s):
         return None
     rarest = None
     for word in words:
