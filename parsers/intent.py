@@ -286,7 +286,9 @@ def _keyword_letters(keyword: str) -> str:
     # another letter ("NTB", another province's) is not. Dots between the letters ("N.T.T") too.
     letters = r"\.?".join(rf"{re.escape(letter)}(?:\.?{re.escape(letter)})*"
                           for letter, _ in itertools.groupby(keyword.upper()))
-    return letters + r"(?!\.[^\W\d_](?![^\W\d_]))"  # not with one letter more after a dot: "N.T.B"
+    # Spaced out ("N T T", "N. T. T."): every letter, none missing or twice, and no letter after.
+    spaced = r"\.?\s+".join(re.escape(letter) for letter in keyword.upper()) + r"(?![^\W\d_])"
+    return rf"(?:{spaced}|{letters}(?!\.[^\W\d_](?![^\W\d_])))"  # not one letter more after a dot: "N.T.B"
 
 
 def _glued(keyword: str) -> str:

@@ -30,6 +30,13 @@ WRONG = "12345672"
     ("nt: jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),
     ("N.T.T jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),  # the province's name as abbreviated
     ("n.t.t.: jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),
+    ("N T T jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),  # spaced out
+    ("n. t. t. jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),
+    ("N T T: jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),
+    ("Selamat pagi, N T T jalan rusak di Kefa", NewTicket("jalan rusak di Kefa")),
+    ("N T T", Help(HelpReason.EMPTY)),
+    ("N T B jalan rusak di Kefa", Help(HelpReason.UNREADABLE)),
+    ("N T Tolong jalan rusak di Kefa", Help(HelpReason.UNREADABLE)),
     ("N.T.B jalan rusak di Kefa", Help(HelpReason.UNREADABLE)),
     ("NTB jalan rusak di Kefa", Help(HelpReason.UNREADABLE)),  # another province's keyword
     ("NTTB jalan rusak di Kefa", Help(HelpReason.UNREADABLE)),
