@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from config import Service
 from handlers import outbox
@@ -28,6 +28,9 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 # The most characters one message to a phone may hold: Twilio refuses a longer body (21617).
 MESSAGE_LIMIT = 1600
 REOPENABLE = (S.BARU, S.DITELAAH, S.DIDISPOSISI, S.DRAF, S.MENUNGGU_PERSETUJUAN, S.DISETUJUI, S.TERKIRIM)
+# Where a ticket the citizen took back can be closed at once: not yet answered (an answer sent is
+# closed with Selesai).
+UNANSWERED = (S.BARU, S.DITELAAH, S.DIDISPOSISI, S.DRAF, S.MENUNGGU_PERSETUJUAN, S.DISETUJUI, S.DITUNDA)
 MANUAL_CHANNELS = {"tatap_muka": "Tatap muka", "surat": "Surat", "kotak_saran": "Kotak saran"}
 
 
@@ -73,6 +76,7 @@ ACTIONS = (
     Action("lanjutkan", "Lanjutkan (keterangan sudah ada)", Role.LIAISON, (S.DITUNDA,)),
     Action("arsipkan", "Arsipkan (tidak jelas / spam)", Role.LIAISON, (S.BARU, S.DITELAAH)),
     Action("teruskan", "Bukan wewenang: teruskan", Role.LIAISON, (S.BARU, S.DITELAAH)),
+    Action("batalkan", "Tutup: dibatalkan atas permintaan warga", Role.LIAISON, UNANSWERED),
 )
 BY_NAME = {a.name: a for a in ACTIONS}
 
@@ -89,7 +93,20 @@ def _permits(officer: Officer, ticket: Ticket, action: Action) -> bool:
         return False  # only the official the ticket was assigned to drafts its answer
     if action.name == "selesai" and ticket.state == S.DISETUJUI and ticket.phone:
         return False  # an answer that can go by SMS/WhatsApp must be sent first
+    if action.name == "batalkan" and not asked_to_withdraw(ticket):
+        return False
     return True
+
+
+def asked_to_withdraw(ticket: Ticket) -> bool:
+    """Whether the citizen asked to take the ticket back ("Batal") since it was last opened
+    (received, opened again or forwarded in). Read in the ticket's own session."""
+    s = object_session(ticket)
+    if s is None:
+        return False
+    return s.scalar(select(TicketEvent.id).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "minta_batal",
+        TicketEvent.created_at >= (ticket.new_since or ticket.created_at)).limit(1)) is not None
 
 
 def find(s: Session, officer: Officer, code: str) -> Ticket:
@@ -108,6 +125,8 @@ def _check(officer: Officer, ticket: Ticket, name: str) -> None:
         raise Forbidden(f"Tindakan '{action.label}' hanya untuk peran {action.role.value}.")
     if S(ticket.state) not in action.states:
         raise WorkflowError(f"Tindakan '{action.label}' tidak bisa dilakukan pada status {ticket.state}.")
+    if name == "batalkan" and not asked_to_withdraw(ticket):
+        raise WorkflowError("Warga tidak meminta laporan ini dibatalkan.")
     if not _permits(officer, ticket, action):
         raise Forbidden(f"Tindakan '{action.label}' tidak diizinkan untuk Anda pada tiket ini.")
 
@@ -322,10 +341,7 @@ def lanjutkan(s: Session, officer: Officer | None, ticket: Ticket, note: str = "
     to the WhatsApp template is not sent any more (their next message would release it)."""
     if officer is not None:
         _check(officer, ticket, "lanjutkan")
-        for row in s.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == ticket.id,
-                                                           OutboundMessage.purpose == "question",
-                                                           OutboundMessage.status == DeliveryStatus.HELD.value)):
-            outbox.suppress(row, "tidak diperlukan lagi: dilanjutkan petugas")
+        _drop_held(s, ticket, "tidak diperlukan lagi: dilanjutkan petugas", "question")
     elif ticket.state != S.DITUNDA:
         return Done(ticket)
     _move(s, officer, ticket, "lanjutkan", S(ticket.held_state or S.DITELAAH.value), note)
@@ -335,7 +351,7 @@ def lanjutkan(s: Session, officer: Officer | None, ticket: Ticket, note: str = "
 
 def minta_batal(s: Session, ticket: Ticket) -> Done:
     """The citizen asked to take the open ticket back ("Batal", "Maaf salah kirim"). It stays open
-    until an officer closes it (Arsipkan, or an answer as for any other): a message misread must not
+    until an officer closes it (batalkan, in any step before an answer): a message misread must not
     end a complaint. One that waited for the citizen goes on, to be seen."""
     lanjutkan(s, None, ticket)
     _event(s, ticket, None, "minta_batal", ticket.state)
@@ -360,6 +376,27 @@ def buka_kembali(s: Session, ticket: Ticket, service: Service, received: datetim
     ticket.new_since = received
     _move(s, None, ticket, "buka_kembali", S.BARU, "warga mengirim tambahan keterangan")
     return Done(ticket)
+
+
+def batalkan(s: Session, officer: Officer, ticket: Ticket, note: str = "") -> Done:
+    """The liaison closes a ticket the citizen took back, in whatever step it was, without an answer.
+    Nothing more is sent: the citizen was told at once that an officer would close it. A question
+    still waiting for WhatsApp's window is not sent any more."""
+    _check(officer, ticket, "batalkan")
+    _drop_held(s, ticket, "tidak diperlukan lagi: laporan dibatalkan warga")
+    ticket.held_state = ""
+    _move(s, officer, ticket, "batalkan", S.DIARSIPKAN, note)
+    return Done(ticket)
+
+
+def _drop_held(s: Session, ticket: Ticket, reason: str, *purposes: str) -> None:
+    """Stop the ticket's messages held for WhatsApp's window (those of the purposes; all without)."""
+    query = select(OutboundMessage).where(OutboundMessage.ticket_id == ticket.id,
+                                          OutboundMessage.status == DeliveryStatus.HELD.value)
+    if purposes:
+        query = query.where(OutboundMessage.purpose.in_(purposes))
+    for row in s.scalars(query):
+        outbox.suppress(row, reason)
 
 
 def arsipkan(s: Session, officer: Officer, ticket: Ticket, note: str) -> Done:

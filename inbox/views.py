@@ -177,6 +177,7 @@ def ticket(code: str):
                            .order_by(CannedReply.title)).all()
         late_route = workflow.late_route(s, t, service)
         opted_out = bool(t.phone) and is_opted_out(s, t.phone)
+        actions = {a.name for a in workflow.allowed(officer, t)}
     conversation = sorted(
         [{"dir": "in", "at": m.received_at, "channel": m.channel,
           "body": "\n".join(part for part in (m.body, location_text(m.params or {})) if part)} for m in inbound]
@@ -188,7 +189,7 @@ def ticket(code: str):
     moment = now()
     return render_template(
         "ticket.html", t=t, display=codes.display(t.code), conversation=conversation, files=files,
-        events=events, people=people, actions={a.name for a in workflow.allowed(officer, t)},
+        events=events, people=people, actions=actions,
         officials=[o for o in people.values() if o.agency == officer.agency and o.active and o.has(Role.OFFICIAL)],
         agencies=[a for a in service.agencies.values() if a.code != officer.agency], canned=canned,
         left=time_left(t.due_at, t.is_open, moment), age=span(moment - t.created_at),
@@ -236,6 +237,8 @@ def act(code: str, action: str):
                     done = workflow.lanjutkan(s, officer, t, note)
                 case "arsipkan":
                     done = workflow.arsipkan(s, officer, t, note)
+                case "batalkan":
+                    done = workflow.batalkan(s, officer, t, note)
                 case "teruskan":
                     done = workflow.teruskan(s, officer, t, service, form.get("instansi", ""), note)
     except workflow.NotFound:

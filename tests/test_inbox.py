@@ -234,6 +234,28 @@ def test_the_queue_and_the_history_show_a_citizen_taking_a_ticket_back(desk):
     assert "warga minta dibatalkan" not in lia.get("/inbox/?status=semua").get_data(as_text=True)
 
 
+def test_a_ticket_taken_back_after_assignment_is_closed_without_an_answer(desk):
+    lia, head = client_for(desk, "lia"), client_for(desk, "kepala")
+    with desk.session() as s:
+        official_id = s.scalar(select(Officer.id).where(Officer.username == "pejabat"))
+    act(lia, desk.code, "telaah")
+    act(head, desk.code, "disposisi", petugas=official_id, arahan="Mohon dijawab")
+    assert "Tutup laporan" not in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    refused = lia.get(act(lia, desk.code, "batalkan").headers["Location"]).get_data(as_text=True)
+    assert "Warga tidak meminta laporan ini dibatalkan." in refused
+    with desk.session() as s:
+        assert s.scalar(select(Ticket.state)) == TicketState.DIDISPOSISI.value
+    desk.converse("Maaf pak salah kirim")
+    page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert "Warga meminta laporan ini dibatalkan" in page and "Tutup laporan" in page
+    sent = len(desk.twilio.messages)
+    act(lia, desk.code, "batalkan", catatan="warga salah kirim")
+    assert "Diarsipkan" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    desk.drain()
+    assert len(desk.twilio.messages) == sent  # nothing more to pay for: they were told when they asked
+    assert desk.converse(f"CEK {codes.display(desk.code)}").startswith(f"Kode {codes.display(desk.code)}: ditutup")
+
+
 def test_ok_in_answer_to_a_question_lands_on_the_waiting_ticket(desk):
     act(client_for(desk, "lia"), desk.code, "tunda", pertanyaan="Boleh petugas kami menghubungi Bapak?")
     desk.drain()

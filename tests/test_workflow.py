@@ -68,6 +68,7 @@ def run(s, name: str, officer, ticket, assignee=None):
         case "lanjutkan": return workflow.lanjutkan(s, officer, ticket)
         case "arsipkan": return workflow.arsipkan(s, officer, ticket, "spam")
         case "teruskan": return workflow.teruskan(s, officer, ticket, SERVICE, "bppd", "urusan perbatasan")
+        case "batalkan": return workflow.batalkan(s, officer, ticket)
     raise AssertionError(name)
 
 
@@ -79,6 +80,8 @@ def prepared(world, action, officer):
         t.assignee_id = officer.id
     if state is S.DISETUJUI:
         t.approved_by_id = officer.id
+    if action.name == "batalkan":
+        workflow.minta_batal(world.s, t)
     return t
 
 
@@ -470,6 +473,51 @@ def test_a_question_waiting_for_the_reply_to_the_template_is_dropped_when_the_of
         question = s.scalar(select(OutboundMessage).where(OutboundMessage.purpose == "question"))
         assert (question.status, question.error_message) == ("suppressed", "tidak diperlukan lagi: dilanjutkan petugas")
         assert outbox.release_held(s, to=question.to_address, from_=question.from_address) == []
+
+
+def offered(officer, ticket) -> set[str]:
+    return {a.name for a in workflow.allowed(officer, ticket)}
+
+
+@pytest.mark.parametrize("state", workflow.UNANSWERED)
+def test_a_ticket_the_citizen_took_back_is_closed_in_any_step_before_an_answer(db, state):
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(Role.LIAISON)
+        t = w.ticket(state, draft="Jawaban setengah jadi", held_state="didisposisi")
+        assert "batalkan" not in offered(liaison, t)
+        with pytest.raises(WorkflowError, match="Warga tidak meminta"):
+            workflow.batalkan(s, liaison, t)
+        workflow.minta_batal(s, t)
+        assert "batalkan" in offered(liaison, t)
+        workflow.batalkan(s, liaison, t, "warga: sudah diperbaiki sendiri")
+        assert (t.state, t.is_open, t.held_state) == ("diarsipkan", False, "")
+        last = s.scalars(select(TicketEvent).order_by(TicketEvent.id.desc())).first()
+        assert (last.action, last.officer_id, last.note) == ("batalkan", liaison.id, "warga: sudah diperbaiki sendiri")
+        assert s.scalar(select(func.count()).select_from(OutboundMessage)) == 0  # told when they asked
+
+
+def test_a_withdrawal_counts_until_the_ticket_is_opened_again(db):
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(Role.LIAISON)
+        t = w.ticket()
+        workflow.minta_batal(s, t)
+        workflow.batalkan(s, liaison, t)
+        workflow.buka_kembali(s, t, SERVICE, now() + timedelta(seconds=1))  # "eh, jalannya rusak lagi"
+        assert t.state == "baru" and "batalkan" not in offered(liaison, t)
+        assert "batalkan" not in offered(liaison, w.ticket(S.TERKIRIM))  # answered: Selesai closes it
+
+
+def test_a_question_waiting_for_the_template_is_dropped_when_a_withdrawn_ticket_is_closed(db):
+    with db.transaction() as s:
+        service, liaison, t = helpdesk_answer(World(s), 30, template_sid=TEMPLATE)
+        workflow.tunda(s, liaison, t, service, "Di kelurahan mana?")
+        workflow.minta_batal(s, t)
+        workflow.batalkan(s, liaison, t)
+        question = s.scalar(select(OutboundMessage).where(OutboundMessage.purpose == "question"))
+        assert (question.status, question.error_message) == ("suppressed",
+                                                             "tidak diperlukan lagi: laporan dibatalkan warga")
 
 
 def test_the_recap_counts_the_answer_given_since_a_ticket_was_last_opened(db):
