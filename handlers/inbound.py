@@ -164,6 +164,11 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
            intent) -> tuple[tuple[str, str] | None, Ticket | None]:
     """Change the store as the intent asks; return (purpose, reply text) and the ticket touched."""
     awaiting = _awaiting_reply(s, service, msg, line, intent)
+    if awaiting is not None and intent == intents.Help(intents.HelpReason.GREETING):
+        # "Selamat pagi pak" before the reply itself: on the conversation, unanswered (no help text
+        # in the middle of it); a question stays waiting for what follows.
+        _join(msg, awaiting)
+        return None, awaiting
     if awaiting is not None:
         # Thanks for an answer joins the conversation unanswered; to a question it may be the answer.
         thanks_for_answer = isinstance(intent, intents.Thanks) and awaiting.state == TicketState.TERKIRIM.value
@@ -264,7 +269,7 @@ def _join(msg: Message, ticket: Ticket) -> None:
 def _awaiting_reply(s: Session, service: Service, msg: Message, line: Line, intent) -> Ticket | None:
     """The ticket an officer recently wrote to this phone about, when this message reads as the reply.
 
-    Only text that is not itself a command: free text on a free-text line, text
+    Only text that is not itself a command: free text or a greeting on a free-text line, text
     without the keyword on a keyword line, thanks or "ok" (which may be the answer asked
     for) on either. `NTT ...` stays a new complaint. Only a ticket
     whose messages to the citizen go out from the number this message came to: a request
@@ -274,7 +279,8 @@ def _awaiting_reply(s: Session, service: Service, msg: Message, line: Line, inte
     free_text = isinstance(intent, intents.NewTicket) and not line.keyword
     unreadable = isinstance(intent, intents.Help) and intent.reason is intents.HelpReason.UNREADABLE \
         and line.keyword and msg.body.strip()
-    if not (free_text or unreadable or isinstance(intent, intents.Thanks)):
+    greeting = intent == intents.Help(intents.HelpReason.GREETING)
+    if not (free_text or unreadable or greeting or isinstance(intent, intents.Thanks)):
         return None
     found = s.scalar(
         select(Ticket)

@@ -14,6 +14,7 @@ from parsers import codes
 
 class HelpReason(str, enum.Enum):
     ASKED = "asked"            # INFO, BANTUAN, HELP
+    GREETING = "greeting"      # on a free-text line, a greeting or an opener: the request is still to come
     EMPTY = "empty"            # the keyword with nothing after it
     UNREADABLE = "unreadable"  # no keyword, no command
 
@@ -406,6 +407,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         if not _TRIM.sub("", rest) or _PLACEHOLDER.match(rest):
             return Help(HelpReason.EMPTY)
         inner = parse(rest)
+        if inner == Help(HelpReason.GREETING):
+            return Help(HelpReason.ASKED)  # "NTT selamat pagi": the keyword, then no complaint
         return inner if _is_command(inner, rest) else NewTicket(_without_stray_closer(_VOCATIVE.sub("", rest)))
 
     if _is_reaction(body):
@@ -415,7 +418,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     if _is_thanks(word) or _is_yes_or_no(word):
         return Thanks()  # before greetings: "Ada" is an answer, "Ada yang bisa bantu?" an opener
     if _is_greeting(word):
-        return Help(HelpReason.ASKED)
+        return Help(HelpReason.GREETING)
     return NewTicket(body)
 
 

@@ -553,6 +553,29 @@ def test_whatsapp_greeting_gets_help(gateway):
     assert count(gateway, Ticket) == 0
 
 
+@pytest.mark.parametrize("state", ["ditunda", "terkirim"])
+def test_a_whatsapp_greeting_to_an_officer_who_wrote_joins_the_conversation_unanswered(gateway, state):
+    """After an officer's question or answer a greeting comes before the reply itself: before, it
+    got the help text, as a first message does, and stayed off the ticket."""
+    gateway.whatsapp("Mohon data penerima BLT Kelurahan Oebobo")
+    gateway.drain()
+    code = CODE.search(gateway.twilio.messages[-1].body).group(1)
+    with gateway.session() as s, s.begin():  # an officer asked, or answered
+        s.execute(update(Ticket).values(state=state, held_state="ditelaah"))
+    before = len(gateway.twilio.messages)
+    gateway.whatsapp("Selamat pagi pak 🙏")
+    gateway.drain()
+    assert len(gateway.twilio.messages) == before
+    ticket = only_ticket(gateway)
+    assert ticket.state == state  # a question still waits: the greeting is not the answer
+    with gateway.session() as s:
+        assert s.scalars(select(InboundMessage.ticket_id).order_by(InboundMessage.id)).all() == [ticket.id] * 2
+    gateway.whatsapp("Kelurahan Oebobo RT 5 pak")
+    gateway.drain()
+    assert f"kode {code} sudah kami terima" in gateway.twilio.messages[-1].body
+    assert only_ticket(gateway).state == ("ditelaah" if state == "ditunda" else state)
+
+
 @pytest.mark.parametrize("whatsapp, sms", [("Terima kasih banyak bu 🙏", "ok makasih"), ("Iya pak", "tidak")])
 def test_thanks_or_yes_or_no_after_the_acknowledgement_is_kept_unanswered(gateway, whatsapp, sms):
     gateway.whatsapp("Mohon data penerima BLT Kelurahan Oebobo")
