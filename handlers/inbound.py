@@ -349,9 +349,11 @@ def _being_written(s: Session, msg: Message, line: Line) -> Ticket | None:
 
 
 def _status(ticket: Ticket) -> tuple[str, str]:
-    """The reply that gives a ticket's state and deadline."""
-    return "status", render("status", code=codes.display(ticket.code), state=state_phrase(ticket.state),
-                            due=date(ticket.due_at))
+    """The reply that gives a ticket's state and deadline; for a closed one, how to write more instead."""
+    code, state = codes.display(ticket.code), state_phrase(ticket.state)
+    if not ticket.is_open:
+        return "status", render("status_closed", code=code, state=state)
+    return "status", render("status", code=code, state=state, due=date(ticket.due_at))
 
 
 def _latest_open(s: Session, msg: Message, line: Line) -> Ticket | None:

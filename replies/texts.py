@@ -24,6 +24,8 @@ TEMPLATES: dict[str, str] = {
         "Cek status: kirim CEK {code}."
     ),
     "status": "Kode {code}: {state}. Batas waktu {due}.",
+    # A closed ticket has no deadline left; writing more about it opens it again.
+    "status_closed": "Kode {code}: {state}. Bila masih ada masalah, kirim {code} (spasi) isi.",
     "my_tickets": "Laporan Anda: {items}. Rincian: kirim CEK (spasi) kode.",
     "no_tickets": "Belum ada laporan dari nomor ini. Kirim INFO untuk cara melapor.",
     "not_found": (

@@ -36,8 +36,9 @@ def test_every_reply_fits_one_gsm7_segment(name):
 
 @pytest.mark.parametrize("state", sorted(STATE_PHRASES))
 def test_every_status_reply_fits(state):
-    text = render("status", code="9876-5432", state=state_phrase(state), due="30-12-2026")
-    assert count(text).segments == 1 and is_gsm7(text)
+    for text in (render("status", code="9876-5432", state=state_phrase(state), due="30-12-2026"),
+                 render("status_closed", code="9876-5432", state=state_phrase(state))):
+        assert count(text).segments == 1 and is_gsm7(text)
 
 
 def test_every_ticket_state_has_a_short_phrase():
