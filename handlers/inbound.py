@@ -20,7 +20,7 @@ from parsers.phone import address_for, mask, to_e164
 from replies.render import date, render, state_phrase, ticket_list, typed_code
 from replies.texts import EXAMPLE_CODE
 from store.db import now
-from store.models import Attachment, DeliveryStatus, InboundMessage, OutboundMessage, Ticket, TicketState
+from store.models import Attachment, DeliveryStatus, InboundMessage, OutboundMessage, Ticket, TicketEvent, TicketState
 from store.queries import contact, lock_phone, saw_on_whatsapp, set_opt_out
 from store.tickets import add_ticket, unused_code
 
@@ -275,6 +275,7 @@ def _awaiting_reply(s: Session, service: Service, msg: Message, line: Line, inte
     whose messages to the citizen go out from the number this message came to: a request
     to another agency's line is that agency's, not an answer to this one's question. Not when
     the citizen has written a request since the officer wrote: text goes on with that request.
+    A reply that ended a ticket's wait is followed by the rest of it, within BURST_WINDOW of it.
     """
     free_text = isinstance(intent, intents.NewTicket) and not line.keyword
     unreadable = isinstance(intent, intents.Help) and intent.reason is intents.HelpReason.UNREADABLE \
@@ -282,11 +283,16 @@ def _awaiting_reply(s: Session, service: Service, msg: Message, line: Line, inte
     greeting = intent == intents.Help(intents.HelpReason.GREETING)
     if not (free_text or unreadable or greeting or isinstance(intent, intents.Thanks)):
         return None
+    since = msg.received_at - BURST_WINDOW
+    # A reply sent in several messages: the first ended the wait, the rest follow it within minutes.
+    replied = select(TicketEvent.ticket_id).where(TicketEvent.action == "lanjutkan", TicketEvent.officer_id.is_(None),
+                                                  TicketEvent.created_at >= since)
     found = s.scalar(
         select(Ticket)
         .where(Ticket.phone == msg.phone, Ticket.line_id.in_(service.answered_from(line)),
                or_(Ticket.state == TicketState.DITUNDA.value,
-                   (Ticket.state == TicketState.TERKIRIM.value) & (Ticket.updated_at >= msg.received_at - REPLY_WINDOW)))
+                   (Ticket.state == TicketState.TERKIRIM.value) & (Ticket.updated_at >= msg.received_at - REPLY_WINDOW),
+                   Ticket.is_open & (Ticket.last_inbound_at >= since) & Ticket.id.in_(replied)))
         .order_by(Ticket.updated_at.desc()).limit(1)
     )
     if found is not None and (free_text or unreadable):
@@ -418,7 +424,8 @@ def _held(s: Session, msg: Message, purpose: str, intent) -> str | None:
         return f"batas {AUTO_REPLY_LIMIT} balasan otomatis per 24 jam ke nomor ini tercapai"
     just_sent = recent[0].purpose if recent and recent[0].created_at >= moment - REPEAT_AFTER else None
     repeated = just_sent == purpose
-    if purpose == "continued" and repeated:
+    if purpose == "continued" and repeated or purpose == "followup_ok" and repeated and \
+            not isinstance(intent, intents.FollowUp):  # the rest of a reply: one confirmation, a code typed: each
         return "tambahan baru saja dikonfirmasi ke nomor ini"
     if purpose == "withdrawn" and repeated:  # "Batal", then "Batal ya pak": one confirmation
         return "pembatalan baru saja dikonfirmasi ke nomor ini"

@@ -253,12 +253,14 @@ def test_asking_dinsos_to_check_ones_data_is_a_request(gateway):
 def test_follow_up_is_added_to_the_ticket(gateway):
     code = CODE.search(gateway.converse("NTT jembatan putus di Desa Oelbubuk")).group(1)
     assert "sudah kami terima" in gateway.converse(f"{code} sekarang mobil tidak bisa lewat")
+    assert "sudah kami terima" in gateway.converse(f"{code} sudah 3 hari")  # with its code: each confirmed
     assert "tidak ditemukan" in gateway.converse(f"{code} saya juga", frm="+6285333444555")
     ticket = only_ticket(gateway)
     with gateway.session() as s:
         bodies = s.scalars(select(InboundMessage.body).where(InboundMessage.ticket_id == ticket.id)
                            .order_by(InboundMessage.id)).all()
-    assert bodies == ["NTT jembatan putus di Desa Oelbubuk", f"{code} sekarang mobil tidak bisa lewat"]
+    assert bodies == ["NTT jembatan putus di Desa Oelbubuk", f"{code} sekarang mobil tidak bisa lewat",
+                      f"{code} sudah 3 hari"]
 
 
 def test_resend_within_a_day_gets_the_same_code(gateway):
@@ -378,6 +380,36 @@ def test_text_after_an_officers_question_is_the_answer_even_just_after_a_new_com
         s.execute(update(Ticket).where(Ticket.code == codes.normalize(asked))
                   .values(state="ditunda", held_state="ditelaah"))
     assert f"kode {asked} sudah kami terima" in gateway.converse("boleh, silakan telepon saya")
+
+
+@pytest.mark.parametrize("channel", ["sms", "whatsapp"])
+def test_a_reply_to_a_question_sent_in_several_messages_stays_on_the_ticket(gateway, channel):
+    """The first message ends the ticket's wait, the next ones within 10 minutes join it; before,
+    the next one got the help text (SMS) or became a request of its own with a new code (WhatsApp),
+    off the ticket the officer reads."""
+    send = gateway.sms if channel == "sms" else gateway.whatsapp
+    send("NTT jalan di Oesapa rusak parah" if channel == "sms" else "Mohon data penerima BLT Kelurahan Oebobo")
+    gateway.drain()
+    code = CODE.search(gateway.twilio.messages[-1].body).group(1)
+    with gateway.session() as s, s.begin():  # an officer asked where
+        s.execute(update(Ticket).values(state="ditunda", held_state="ditelaah"))
+    before = len(gateway.twilio.messages)
+    for part in ("di RT 5 Kelurahan Oebobo", "dekat SD Inpres", "sejak bulan Agustus pak"):
+        send(part)
+        gateway.drain()
+    [confirmed] = [m.body for m in gateway.twilio.messages[before:]]  # once, not once a message
+    assert f"kode {code} sudah kami terima" in confirmed
+    ticket = only_ticket(gateway)
+    with gateway.session() as s:
+        assert s.scalars(select(InboundMessage.ticket_id)).all() == [ticket.id] * 4
+    assert ticket.state == "ditelaah"
+    gateway.move_back(Ticket.last_inbound_at, timedelta(minutes=11))
+    gateway.move_back(TicketEvent.created_at, timedelta(minutes=11))
+    send("lokasinya di jalan utama")  # later: no longer the rest of that reply
+    gateway.drain()
+    assert count(gateway, Ticket) == (1 if channel == "sms" else 2)
+    if channel == "sms":
+        assert "Pengaduan: NTT (spasi) isi" in gateway.twilio.messages[-1].body
 
 
 def test_text_without_the_keyword_later_or_after_review_gets_help(gateway):
