@@ -424,8 +424,8 @@ def _held(s: Session, msg: Message, purpose: str, intent) -> str | None:
         return f"batas {AUTO_REPLY_LIMIT} balasan otomatis per 24 jam ke nomor ini tercapai"
     just_sent = recent[0].purpose if recent and recent[0].created_at >= moment - REPEAT_AFTER else None
     repeated = just_sent == purpose
-    if purpose == "continued" and repeated or purpose == "followup_ok" and repeated and \
-            not isinstance(intent, intents.FollowUp):  # the rest of a reply: one confirmation, a code typed: each
+    # The rest of a request or of a reply: one confirmation; a follow-up with its code typed: each.
+    if repeated and (purpose == "continued" or purpose == "followup_ok" and not isinstance(intent, intents.FollowUp)):
         return "tambahan baru saja dikonfirmasi ke nomor ini"
     if purpose == "withdrawn" and repeated:  # "Batal", then "Batal ya pak": one confirmation
         return "pembatalan baru saja dikonfirmasi ke nomor ini"
