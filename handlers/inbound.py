@@ -285,14 +285,14 @@ def _awaiting_reply(s: Session, service: Service, msg: Message, line: Line, inte
         return None
     since = msg.received_at - BURST_WINDOW
     # A reply sent in several messages: the first ended the wait, the rest follow it within minutes.
-    replied = select(TicketEvent.ticket_id).where(TicketEvent.action == "lanjutkan", TicketEvent.officer_id.is_(None),
-                                                  TicketEvent.created_at >= since)
+    replied = select(TicketEvent.id).where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "lanjutkan",
+                                           TicketEvent.officer_id.is_(None), TicketEvent.created_at >= since).exists()
     found = s.scalar(
         select(Ticket)
         .where(Ticket.phone == msg.phone, Ticket.line_id.in_(service.answered_from(line)),
                or_(Ticket.state == TicketState.DITUNDA.value,
                    (Ticket.state == TicketState.TERKIRIM.value) & (Ticket.updated_at >= msg.received_at - REPLY_WINDOW),
-                   Ticket.is_open & (Ticket.last_inbound_at >= since) & Ticket.id.in_(replied)))
+                   Ticket.is_open & (Ticket.last_inbound_at >= since) & replied))
         .order_by(Ticket.updated_at.desc()).limit(1)
     )
     if found is not None and (free_text or unreadable):
