@@ -205,7 +205,7 @@ WITHDRAW_FILLERS = NEGATIONS | SENT_WRONG | {
 # Said with a withdrawal word only (not with "tidak jadi": "Tidak jadi diperbaiki" is a complaint):
 # why it is no longer needed, "Batal, sudah diperbaiki".
 RESOLVED_WORDS = {"DIPERBAIKI", "BERES", "SELESAI", "TERATASI", "AMAN", "MASALAH", "MASALAHNYA", "SUDAH", "SDH",
-                  "UDAH", "UDH"}
+                  "UDAH", "UDH", "CAIR", "DAPAT", "KETEMU"}  # "Batal, sudah cair": the assistance came
 # What asks or urges, beside a question mark.
 _URGING = ASKING_WORDS | {"KAPAN", "BELUM", "BLM", "MOHON", "TOLONG", "MINTA", "SEGERA", "KOK", "MASIH",
                          "MENUNGGU", "NUNGGU", "LAMA", "CEPAT", "KENAPA", "MENGAPA"}

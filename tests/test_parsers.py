@@ -465,6 +465,7 @@ def test_thanks_with_something_more_is_not_only_thanks(text, sms):
     "Maaf salah kirim", "salah kirim pak 🙏", "Maaf pak, salah nomor", "Tidak jadi", "gak jadi deh",
     "nggak jadi bu, terima kasih", "Sonde jadi", "Laporan saya dicabut saja", "Bisa dibatalkan pak?",
     "Batal, sudah diperbaiki", "Mohon pengaduan saya dibatalkan, masalahnya sudah beres",
+    "Batal saja bu, sudah cair", "batal pak sdh dapat",
 ])
 def test_taking_a_ticket_back(text):
     """On WhatsApp "Batal" or "Maaf salah kirim" made a request of its own with a new code, on SMS a help text."""
