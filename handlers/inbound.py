@@ -109,12 +109,14 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     msg.line_id = line.id
     lock_phone(s, msg.phone)
     _remember_name(s, msg)
+    intent = _read(msg, line)
     released = []
     if msg.channel == "whatsapp":  # this message opens WhatsApp's window, for officers' messages too
         saw_on_whatsapp(s, msg.phone, msg.to_address, msg.received_at)
-        # An officer's messages that waited for the window: they go now.
-        released = outbox.release_held(s, to=address_for(msg.channel, msg.phone), from_=msg.to_address)
-    intent = _read(msg, line)
+        # An officer's messages that waited for the window go now; not to a citizen taking a ticket
+        # back ("Batal" as the reply to the template): they wait for the officer who closes it.
+        if not isinstance(intent, intents.Withdrawal):
+            released = outbox.release_held(s, to=address_for(msg.channel, msg.phone), from_=msg.to_address)
     if intent in (intents.Reminder(), intents.Withdrawal()):  # no code: about the phone's open ticket
         open_ticket = _latest_open(s, msg, line)
         if open_ticket is not None:

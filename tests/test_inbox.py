@@ -416,6 +416,20 @@ def test_a_question_after_the_window_waits_for_the_reply_and_the_ticket_for_its_
         assert s.scalar(select(func.count()).select_from(Ticket)) == 1
 
 
+def test_taking_back_in_reply_to_the_template_leaves_the_question_unsent(late_desk):
+    gateway, code, wati = late_desk
+    act(wati, code, "tunda", pertanyaan="Mohon kirim nomor KKS Ibu.")
+    gateway.drain()
+    before = len(gateway.twilio.messages)
+    gateway.whatsapp("Batal saja bu, sudah cair")
+    gateway.drain()
+    assert [m.body[:22] for m in gateway.twilio.messages[before:]] == ["Permintaan pembatalan "]  # no question
+    act(wati, code, "batalkan")
+    with gateway.session() as s:
+        question = s.scalar(select(OutboundMessage).where(OutboundMessage.purpose == "question"))
+        assert (question.status, s.scalar(select(Ticket.state))) == ("suppressed", TicketState.DIARSIPKAN.value)
+
+
 def test_failed_send_is_shown_with_its_reason(desk):
     from tests.fake_twilio import Failure
 
