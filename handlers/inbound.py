@@ -220,6 +220,11 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
             return None, None  # kept, unanswered: a thank-you is no request and not worth a paid reply
         case intents.Help(reason=why):
             text = intents.clean(msg.body)
+            if why is intents.HelpReason.GREETING:
+                started = _being_written(s, msg, line)
+                if started is not None:  # "NTT jalan rusak", then "Izin pak": on it, unanswered, not its text
+                    _join(msg, started)
+                    return None, started
             if why is intents.HelpReason.UNREADABLE and line.keyword and text:
                 started = _being_written(s, msg, line)
                 if started is not None:  # the rest of a complaint, sent as an SMS of its own without the keyword
@@ -271,8 +276,8 @@ def _join(msg: Message, ticket: Ticket) -> None:
 def _awaiting_reply(s: Session, service: Service, msg: Message, line: Line, intent) -> Ticket | None:
     """The ticket an officer recently wrote to this phone about, when this message reads as the reply.
 
-    Only text that is not itself a command: free text or a greeting on a free-text line, text
-    without the keyword on a keyword line, thanks or "ok" (which may be the answer asked
+    Only text that is not itself a command: free text on a free-text line, text without the
+    keyword on a keyword line, a greeting, thanks or "ok" (which may be the answer asked
     for) on either. `NTT ...` stays a new complaint. Only a ticket
     whose messages to the citizen go out from the number this message came to: a request
     to another agency's line is that agency's, not an answer to this one's question. Not when
@@ -297,7 +302,7 @@ def _awaiting_reply(s: Session, service: Service, msg: Message, line: Line, inte
                    Ticket.is_open & (Ticket.last_inbound_at >= since) & replied))
         .order_by(Ticket.updated_at.desc()).limit(1)
     )
-    if found is not None and (free_text or unreadable):
+    if found is not None and (free_text or unreadable or greeting):
         started = _being_written(s, msg, line)
         if started is not None and started.last_inbound_at > found.updated_at:
             return None  # a complaint sent after the officer's answer: this is the rest of it
@@ -433,7 +438,8 @@ def _held(s: Session, msg: Message, purpose: str, intent) -> str | None:
         return "pembatalan baru saja dikonfirmasi ke nomor ini"
     if purpose == "status" and isinstance(intent, intents.Reminder) and just_sent in TOLD_STATE:
         return "kode dan batas waktu baru saja dikirim ke nomor ini"
-    if purpose == "help" and intent == intents.Help(intents.HelpReason.UNREADABLE):
+    if purpose == "help" and intent in (intents.Help(intents.HelpReason.UNREADABLE),
+                                        intents.Help(intents.HelpReason.GREETING)):
         if repeated:
             return "petunjuk baru saja dikirim ke nomor ini"
         if sum(r.purpose == "help" for r in recent) >= HELP_LIMIT:

@@ -14,7 +14,7 @@ from parsers import codes
 
 class HelpReason(str, enum.Enum):
     ASKED = "asked"            # INFO, BANTUAN, HELP
-    GREETING = "greeting"      # on a free-text line, a greeting or an opener: the request is still to come
+    GREETING = "greeting"      # a greeting or an opener alone: the request is still to come
     EMPTY = "empty"            # the keyword with nothing after it
     UNREADABLE = "unreadable"  # no keyword, no command
 
@@ -401,8 +401,9 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         if rest is None:
             rest = _after_report(body)
         if rest is None:
-            return Thanks() if _is_thanks(word) or _is_reaction(body) or _is_yes_or_no(word) \
-                else Help(HelpReason.UNREADABLE)
+            if _is_thanks(word) or _is_reaction(body) or _is_yes_or_no(word):
+                return Thanks()
+            return Help(HelpReason.GREETING if _is_greeting(word) else HelpReason.UNREADABLE)
         rest = _SPACE_WORD.sub("", rest).strip()
         if not _TRIM.sub("", rest) or _PLACEHOLDER.match(rest):
             return Help(HelpReason.EMPTY)

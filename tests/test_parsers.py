@@ -72,14 +72,14 @@ WRONG = "12345672"
     ("LAPOR jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
     ("Lapor! Jalan rusak di Oesapa", NewTicket("Jalan rusak di Oesapa")),
     ("pengaduan: air PDAM tidak mengalir", NewTicket("air PDAM tidak mengalir")),
-    ("Lapor pak", Help(HelpReason.UNREADABLE)),  # no complaint yet
+    ("Lapor pak", Help(HelpReason.GREETING)),  # no complaint yet
     # "Lapor" after a greeting or an opener, as people write a first message
     ("Selamat malam pak, sy mau lapor lampu jalan di Liliba mati sdh 2 minggu",
      NewTicket("lampu jalan di Liliba mati sdh 2 minggu")),
     ("Saya mau lapor pak, jalan di Oesapa rusak", NewTicket("jalan di Oesapa rusak")),
     ("Permisi, mau melapor: pungli di kantor desa", NewTicket("pungli di kantor desa")),
     ("Halo, saya ingin mengadu soal air PDAM", NewTicket("soal air PDAM")),
-    ("Saya mau lapor pak", Help(HelpReason.UNREADABLE)),
+    ("Saya mau lapor pak", Help(HelpReason.GREETING)),
     ("Pemprov lapor jalan rusak", Help(HelpReason.UNREADABLE)),  # not a greeting before it
     # The verb with its object ("melaporkan", "mengadukan"), and "izin", the polite opener
     ("Saya ingin melaporkan jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
@@ -90,8 +90,8 @@ WRONG = "12345672"
     ("Mau mengeluhkan air PDAM yang keruh", NewTicket("air PDAM yang keruh")),
     ("Izin lapor pak, jalan rusak di Oesapa", NewTicket("jalan rusak di Oesapa")),
     ("ijin melapor, air PDAM mati", NewTicket("air PDAM mati")),
-    ("Saya ingin melaporkan", Help(HelpReason.UNREADABLE)),
-    ("Izin pak", Help(HelpReason.UNREADABLE)),
+    ("Saya ingin melaporkan", Help(HelpReason.GREETING)),
+    ("Izin pak", Help(HelpReason.GREETING)),
     ("Kemarin saya sudah melaporkan jalan rusak", Help(HelpReason.UNREADABLE)),
     # Whom it addresses, set off before the complaint, is not its text; without the comma it may be
     ("Lapor pak, jalan di Oesapa rusak", NewTicket("jalan di Oesapa rusak")),
@@ -100,7 +100,7 @@ WRONG = "12345672"
     ("NTT Pak RT minta pungutan liar", NewTicket("Pak RT minta pungutan liar")),
     ("NTT Bapak Gubernur, jalan rusak", NewTicket("Bapak Gubernur, jalan rusak")),
     ("NTT ibu-ibu PKK belum dapat bantuan", NewTicket("ibu-ibu PKK belum dapat bantuan")),
-    ("Lapor", Help(HelpReason.UNREADABLE)),
+    ("Lapor", Help(HelpReason.GREETING)),
     ("Laporan saya belum dijawab", Reminder()),
     ("😡😡😡", Help(HelpReason.UNREADABLE)),
     ("", Help(HelpReason.UNREADABLE)),

@@ -585,29 +585,53 @@ def test_whatsapp_greeting_gets_help(gateway):
     gateway.drain()
     assert "Helpdesk Dinas Sosial" in gateway.twilio.messages[-1].body
     assert count(gateway, Ticket) == 0
+    before = len(gateway.twilio.messages)
+    gateway.whatsapp("Halo?")  # the help text is just above: not sent twice
+    gateway.drain()
+    assert len(gateway.twilio.messages) == before
+    assert "petunjuk baru saja dikirim" in held_replies(gateway)[0].error_message
 
 
+@pytest.mark.parametrize("channel", ["sms", "whatsapp"])
 @pytest.mark.parametrize("state", ["ditunda", "terkirim"])
-def test_a_whatsapp_greeting_to_an_officer_who_wrote_joins_the_conversation_unanswered(gateway, state):
-    """After an officer's question or answer a greeting comes before the reply itself: before, it
-    got the help text, as a first message does, and stayed off the ticket."""
-    gateway.whatsapp("Mohon data penerima BLT Kelurahan Oebobo")
+def test_a_greeting_to_an_officer_who_wrote_joins_the_conversation_unanswered(gateway, state, channel):
+    """After an officer's question or answer a greeting comes before the reply itself: before, on
+    WhatsApp it got the help text, as a first message does, and stayed off the ticket; on SMS it was
+    taken for the answer, confirmed in a paid SMS, and the question no longer waited."""
+    send = gateway.sms if channel == "sms" else gateway.whatsapp
+    send("NTT jalan di Oesapa rusak parah" if channel == "sms" else "Mohon data penerima BLT Kelurahan Oebobo")
     gateway.drain()
     code = CODE.search(gateway.twilio.messages[-1].body).group(1)
     with gateway.session() as s, s.begin():  # an officer asked, or answered
         s.execute(update(Ticket).values(state=state, held_state="ditelaah"))
     before = len(gateway.twilio.messages)
-    gateway.whatsapp("Selamat pagi pak 🙏")
+    send("Selamat pagi pak 🙏" if channel == "whatsapp" else "Izin pak")
     gateway.drain()
     assert len(gateway.twilio.messages) == before
     ticket = only_ticket(gateway)
     assert ticket.state == state  # a question still waits: the greeting is not the answer
     with gateway.session() as s:
         assert s.scalars(select(InboundMessage.ticket_id).order_by(InboundMessage.id)).all() == [ticket.id] * 2
-    gateway.whatsapp("Kelurahan Oebobo RT 5 pak")
+    send("Kelurahan Oebobo RT 5 pak")
     gateway.drain()
     assert f"kode {code} sudah kami terima" in gateway.twilio.messages[-1].body
     assert only_ticket(gateway).state == ("ditelaah" if state == "ditunda" else state)
+
+
+@pytest.mark.parametrize("channel", ["sms", "whatsapp"])
+def test_a_greeting_just_after_a_new_request_joins_it_unanswered_not_its_text(gateway, channel):
+    send = gateway.sms if channel == "sms" else gateway.whatsapp
+    body = "NTT jalan di Oesapa rusak parah" if channel == "sms" else "Mohon data penerima BLT Kelurahan Oebobo"
+    send(body)
+    gateway.drain()
+    before = len(gateway.twilio.messages)
+    send("Permisi pak, mau tanya")  # before: help (WhatsApp), or the complaint's text, confirmed (SMS)
+    gateway.drain()
+    assert len(gateway.twilio.messages) == before
+    ticket = only_ticket(gateway)
+    assert ticket.body == body.removeprefix("NTT ")
+    with gateway.session() as s:
+        assert s.scalars(select(InboundMessage.ticket_id).order_by(InboundMessage.id)).all() == [ticket.id] * 2
 
 
 @pytest.mark.parametrize("whatsapp, sms", [("Terima kasih banyak bu 🙏", "ok makasih"), ("Iya pak", "tidak")])
