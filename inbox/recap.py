@@ -21,6 +21,7 @@ from store.queries import RecapRow, recap
 OUTCOMES = {
     "tepat_waktu": "Dijawab tepat waktu", "terlambat": "Dijawab terlambat", "proses": "Dalam proses",
     "lewat_batas": "Belum dijawab, lewat batas waktu", "diarsipkan": "Diarsipkan",
+    "dibatalkan": "Dibatalkan atas permintaan warga",
     "diteruskan": "Diteruskan ke instansi lain (bukan wewenang)",
 }
 _ANSWERED = {TicketState.TERKIRIM.value, TicketState.SELESAI.value}
@@ -38,7 +39,7 @@ def outcome(row: RecapRow, moment: datetime) -> str:
     if row.answered_at is not None and row.state in _ANSWERED:
         return "tepat_waktu" if row.answered_at <= row.due_at else "terlambat"
     if row.state == TicketState.DIARSIPKAN.value:
-        return "diarsipkan"
+        return "dibatalkan" if row.withdrawn else "diarsipkan"
     return "lewat_batas" if row.state in _OPEN and row.due_at < moment else "proses"
 
 

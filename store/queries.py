@@ -246,6 +246,7 @@ class RecapRow:
     answered_at: datetime | None  # the answer sent (or the ticket closed) since it was last opened
     assignee: str | None
     forwarded_to: str  # the agency that holds a forwarded ticket now; "" for the agency's own
+    withdrawn: bool = False  # archived at the citizen's request (Tutup: dibatalkan), since it was last opened
 
 
 def recap(s: Session, agency: str, start: datetime, end: datetime) -> Iterator[RecapRow]:
@@ -258,15 +259,20 @@ def recap(s: Session, agency: str, start: datetime, end: datetime) -> Iterator[R
                 .where(e.ticket_id == t.id, e.action.in_(("kirim", "selesai")),
                        e.created_at >= func.coalesce(reopened, t.created_at))
                 .correlate(t).scalar_subquery())
+    closed = aliased(TicketEvent)
+    withdrawn = case((t.state == TicketState.DIARSIPKAN.value, select(closed.id).where(
+        closed.ticket_id == t.id, closed.action == "batalkan",
+        closed.created_at >= func.coalesce(reopened, t.created_at)).correlate(t).exists()), else_=False)
     received = (t.created_at >= start, t.created_at < end)
     described = (t.id, t.code, t.created_at, t.channel, t.line_id, t.kind, t.citizen_name, t.phone, t.citizen_home,
                  t.body)
     held = (select(*described, t.state, t.due_at, answered.label("answered_at"),
                    func.coalesce(Officer.full_name, Officer.username).label("assignee"),
-                   literal("").label("forwarded_to"))
+                   literal("").label("forwarded_to"), withdrawn.label("withdrawn"))
             .outerjoin(Officer, Officer.id == t.assignee_id).where(t.agency == agency, *received))
     forwarded_ids = select(e.ticket_id).where(e.action == "teruskan", e.agency == agency)
-    forwarded = (select(*described, literal(TicketState.DITERUSKAN.value), t.due_at, null(), null(), t.agency)
+    forwarded = (select(*described, literal(TicketState.DITERUSKAN.value), t.due_at, null(), null(), t.agency,
+                        literal(False))
                  .where(t.id.in_(forwarded_ids), t.agency != agency, *received))
     both = union_all(held, forwarded).subquery()
     query = (select(*(c for c in both.c if c.name != "id")).order_by(both.c.created_at, both.c.id)

@@ -584,6 +584,9 @@ def test_the_recap_book_sums_up_a_period_and_downloads_as_a_spreadsheet(desk):
     late = CODE.search(desk.converse("NTT lampu jalan mati", frm="+6281299990000")).group(1)
     junk = CODE.search(desk.converse("NTT asdf", frm="+6281288880000")).group(1)
     act(lia, junk, "arsipkan", catatan="tidak jelas")
+    taken_back = CODE.search(desk.converse("NTT air PDAM mati", frm="+6281255550000")).group(1)
+    desk.converse("Maaf salah kirim", frm="+6281255550000")
+    act(lia, taken_back, "batalkan")
     earlier = CODE.search(desk.converse("NTT jembatan putus", frm="+6281277770000")).group(1)
     border = CODE.search(desk.converse("NTT pos lintas batas Motaain tutup", frm="+6281266660000")).group(1)
     act(lia, border, "teruskan", instansi="bppd", catatan="urusan perbatasan")
@@ -602,10 +605,10 @@ def test_the_recap_book_sums_up_a_period_and_downloads_as_a_spreadsheet(desk):
 
     page = lia.get("/inbox/rekap").get_data(as_text=True)
     row = re.search(r'<th scope="row">SMS</th>((?:<td>\d+</td>)+)', page).group(1)
-    # received, in time, late, in progress, past the deadline, archived, forwarded
-    assert re.findall(r"\d+", row) == ["4", "1", "0", "0", "1", "1", "1"]
+    # received, in time, late, in progress, past the deadline, archived, withdrawn, forwarded
+    assert re.findall(r"\d+", row) == ["5", "1", "0", "0", "1", "1", "1", "1"]
     assert "WhatsApp" not in page
-    assert re.search(r'<th scope="row">Jumlah</th><td>5</td>', page)  # and the letter
+    assert re.search(r'<th scope="row">Jumlah</th><td>6</td>', page)  # and the letter
 
     start = (now() - timedelta(days=60)).date().isoformat()
     response = lia.get(f"/inbox/rekap.csv?dari={start}")
@@ -614,10 +617,10 @@ def test_the_recap_book_sums_up_a_period_and_downloads_as_a_spreadsheet(desk):
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
     header, *tickets = rows
-    assert header[:3] == ["No", "Kode", "Diterima"] and len(tickets) == 6
+    assert header[:3] == ["No", "Kode", "Diterima"] and len(tickets) == 7
     by_code = {r[1]: dict(zip(header, r)) for r in tickets}
     letter = tickets[-1][1]
-    assert set(by_code) == {desk.code, late, junk, earlier, border, letter}
+    assert set(by_code) == {desk.code, late, junk, taken_back, earlier, border, letter}
     assert (by_code[border]["Status"], by_code[border]["Hasil"]) == (
         "Diteruskan ke Badan Pengelola Perbatasan Daerah Provinsi NTT", "Diteruskan ke instansi lain (bukan wewenang)")
     assert tickets[0][1] == earlier  # oldest first
@@ -629,6 +632,8 @@ def test_the_recap_book_sums_up_a_period_and_downloads_as_a_spreadsheet(desk):
     assert (by_code[letter]["Saluran"], by_code[letter]["Layanan"], by_code[late]["Isi"]) == (
         "Surat", "-", "lampu jalan mati")
     assert by_code[junk]["Hasil"] == "Diarsipkan"
+    assert (by_code[taken_back]["Status"], by_code[taken_back]["Hasil"]) == ("Diarsipkan",
+                                                                             "Dibatalkan atas permintaan warga")
     assert lia.get("/inbox/rekap?dari=2026-13-01").status_code == 400
     assert lia.get("/inbox/rekap?dari=2026-11-30&sampai=2026-11-01").status_code == 400
     other = client_for(desk, "orangbppd").get(f"/inbox/rekap.csv?dari={start}").get_data(as_text=True)

@@ -538,6 +538,25 @@ def test_the_recap_counts_the_answer_given_since_a_ticket_was_last_opened(db):
         assert list(recap(s, "bppd", start, end)) == [] and list(recap(s, "biro-organisasi", end, end)) == []
 
 
+def test_the_recap_tells_a_ticket_taken_back_from_one_archived(db):
+    from inbox.recap import outcome
+    from store.queries import recap
+
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(Role.LIAISON)
+        t = w.ticket(S.DIDISPOSISI)
+        workflow.minta_batal(s, t)
+        workflow.batalkan(s, liaison, t)
+        start, end = now() - timedelta(days=1), now() + timedelta(days=1)
+        [row] = recap(s, "biro-organisasi", start, end)
+        assert row.withdrawn and outcome(row, now()) == "dibatalkan"
+        workflow.buka_kembali(s, t, SERVICE, now() + timedelta(seconds=1))  # written to again, then archived
+        workflow.arsipkan(s, liaison, t, "tidak jelas")
+        [row] = recap(s, "biro-organisasi", start, end)
+        assert not row.withdrawn and outcome(row, now()) == "diarsipkan"
+
+
 @pytest.mark.parametrize("state, answered_after_hours, due_in_hours, forwarded_to, expected", [
     (S.TERKIRIM, 1, 24, "", "tepat_waktu"),
     (S.SELESAI, 30, 24, "", "terlambat"),      # closed after its deadline
