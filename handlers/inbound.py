@@ -166,11 +166,14 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
            intent) -> tuple[tuple[str, str] | None, Ticket | None]:
     """Change the store as the intent asks; return (purpose, reply text) and the ticket touched."""
     awaiting = _awaiting_reply(s, service, msg, line, intent)
-    if awaiting is not None and intent == intents.Help(intents.HelpReason.GREETING):
-        # "Selamat pagi pak" before the reply itself: on the conversation, unanswered (no help text
-        # in the middle of it); a question stays waiting for what follows.
-        _join(msg, awaiting)
-        return None, awaiting
+    if intent == intents.Help(intents.HelpReason.GREETING):
+        # "Selamat pagi pak" before the reply itself, "Izin pak" after a new request: on that
+        # conversation, unanswered (no help text in the middle of it), not its text; a question
+        # stays waiting for what follows.
+        ticket = awaiting or _being_written(s, msg, line)
+        if ticket is not None:
+            _join(msg, ticket)
+            return None, ticket
     if awaiting is not None:
         # Thanks for an answer joins the conversation unanswered; to a question it may be the answer.
         thanks_for_answer = isinstance(intent, intents.Thanks) and awaiting.state == TicketState.TERKIRIM.value
@@ -220,11 +223,6 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
             return None, None  # kept, unanswered: a thank-you is no request and not worth a paid reply
         case intents.Help(reason=why):
             text = intents.clean(msg.body)
-            if why is intents.HelpReason.GREETING:
-                started = _being_written(s, msg, line)
-                if started is not None:  # "NTT jalan rusak", then "Izin pak": on it, unanswered, not its text
-                    _join(msg, started)
-                    return None, started
             if why is intents.HelpReason.UNREADABLE and line.keyword and text:
                 started = _being_written(s, msg, line)
                 if started is not None:  # the rest of a complaint, sent as an SMS of its own without the keyword
