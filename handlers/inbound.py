@@ -117,8 +117,9 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
         # back ("Batal" as the reply to the template): they wait for the officer who closes it.
         if not isinstance(intent, intents.Withdrawal):
             released = outbox.release_held(s, to=address_for(msg.channel, msg.phone), from_=msg.to_address)
-    if intent in (intents.Reminder(), intents.Withdrawal()):  # no code: about the phone's open ticket
-        open_ticket = _latest_open(s, msg, line)
+    if intent in (intents.Reminder(), intents.Withdrawal(), intents.KeepTicket()):  # no code: the phone's ticket
+        # open, or for "Tidak jadi batal" its latest, which an officer may have closed meanwhile
+        open_ticket = _latest(s, msg, line, open_only=not isinstance(intent, intents.KeepTicket))
         if open_ticket is not None:
             intent = type(intent)(open_ticket.code)
         elif isinstance(intent, intents.Reminder):
@@ -206,6 +207,12 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
             if ticket is None:
                 return ("not_found", render("not_found", code=codes.display(code))), None
             return _withdraw(s, msg, ticket), ticket
+        case intents.KeepTicket(code=code):  # "Tidak jadi batal": it goes on, or opens again if closed meanwhile
+            ticket = _own_ticket(s, code, msg.phone)
+            if ticket is None:
+                return ("not_found", render("not_found", code=codes.display(code))), None
+            workflow.batal_dicabut(s, ticket)
+            return _add_to(s, service, msg, ticket)
         case intents.FollowUp(code=code):
             ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
@@ -367,10 +374,12 @@ def _status(ticket: Ticket) -> tuple[str, str]:
     return "status", render("status", code=code, state=state, due=date(ticket.due_at))
 
 
-def _latest_open(s: Session, msg: Message, line: Line) -> Ticket | None:
-    """This phone's latest open ticket on this line."""
-    return s.scalar(select(Ticket).where(Ticket.phone == msg.phone, Ticket.line_id == line.id, Ticket.is_open)
-                    .order_by(Ticket.id.desc()).limit(1))
+def _latest(s: Session, msg: Message, line: Line, open_only: bool = True) -> Ticket | None:
+    """This phone's latest ticket on this line (open, by default)."""
+    query = select(Ticket).where(Ticket.phone == msg.phone, Ticket.line_id == line.id)
+    if open_only:
+        query = query.where(Ticket.is_open)
+    return s.scalar(query.order_by(Ticket.id.desc()).limit(1))
 
 
 def _own_ticket(s: Session, code: str, phone: str) -> Ticket | None:

@@ -100,13 +100,15 @@ def _permits(officer: Officer, ticket: Ticket, action: Action) -> bool:
 
 def asked_to_withdraw(ticket: Ticket) -> bool:
     """Whether the citizen asked to take the ticket back ("Batal") since it was last opened
-    (received, opened again or forwarded in). Read in the ticket's own session."""
+    (received, opened again or forwarded in), and did not take that back. Read in the ticket's
+    own session."""
     s = object_session(ticket)
     if s is None:
         return False
-    return s.scalar(select(TicketEvent.id).where(
-        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "minta_batal",
-        TicketEvent.created_at >= (ticket.new_since or ticket.created_at)).limit(1)) is not None
+    return s.scalar(select(TicketEvent.action).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action.in_(("minta_batal", "batal_dicabut")),
+        TicketEvent.created_at >= (ticket.new_since or ticket.created_at))
+        .order_by(TicketEvent.id.desc()).limit(1)) == "minta_batal"  # not taken back since ("Tidak jadi batal")
 
 
 def find(s: Session, officer: Officer, code: str) -> Ticket:
@@ -355,6 +357,14 @@ def minta_batal(s: Session, ticket: Ticket) -> Done:
     end a complaint. One that waited for the citizen goes on, to be seen."""
     lanjutkan(s, None, ticket)
     _event(s, ticket, None, "minta_batal", ticket.state)
+    return Done(ticket)
+
+
+def batal_dicabut(s: Session, ticket: Ticket) -> Done:
+    """The citizen takes back a request to take the ticket back ("Tidak jadi batal"): on the record,
+    when there was one to take back."""
+    if asked_to_withdraw(ticket):
+        _event(s, ticket, None, "batal_dicabut", ticket.state)
     return Done(ticket)
 
 

@@ -49,6 +49,13 @@ class Withdrawal:
 
 
 @dataclass(frozen=True)
+class KeepTicket:
+    """Taking back a withdrawal ("Tidak jadi batal", "Jangan dibatalkan pak, tetap diproses"): that
+    ticket, or without a code the phone's latest, goes on."""
+    code: str = ""
+
+
+@dataclass(frozen=True)
 class FollowUp:
     code: str
     text: str
@@ -80,7 +87,7 @@ class OptIn:
     pass
 
 
-Intent = NewTicket | StatusCheck | MyTickets | Reminder | Withdrawal | FollowUp | InvalidCode | Help | Thanks | OptOut | OptIn
+Intent = NewTicket | StatusCheck | MyTickets | Reminder | Withdrawal | KeepTicket | FollowUp | InvalidCode | Help | Thanks | OptOut | OptIn
 
 STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT", "UNREG"}
 START_WORDS = {"START", "MULAI", "UNSTOP", "SUBSCRIBE", "REG"}
@@ -202,6 +209,11 @@ WITHDRAW_FILLERS = NEGATIONS | SENT_WRONG | {
     "JADI", "SALAH", "SAJA", "AJA", "YA", "MAAF", "BISA", "BOLEH", "INI", "ITU", "TADI", "YANG", "PESAN",
     "PESANNYA", "SMS", "WA", "LAPOR",
 }
+# A withdrawal word negated, right after the negation ("Tidak jadi batal"; not "Tidak jadi, batal saja"),
+# and the words that may go with it.
+_KEEP = re.compile(r"(?<![^\W\d_])(?:" + "|".join(sorted(NEGATIONS | {"JANGAN", "USAH"})) +
+                   r")\s+(?:JADI\s+)?(?:DI)?(?:BATAL|CABUT)(?:KAN|IN)?(?![^\W\d_])", re.I)
+KEEP_WORDS = {"JANGAN", "USAH", "TETAP", "DIPROSES", "PROSES", "DILANJUTKAN", "LANJUTKAN", "LANJUT", "MASIH", "PERLU"}
 # Said with a withdrawal word only (not with "tidak jadi": "Tidak jadi diperbaiki" is a complaint):
 # why it is no longer needed, "Batal, sudah diperbaiki".
 RESOLVED_WORDS = {"DIPERBAIKI", "BERES", "SELESAI", "TERATASI", "AMAN", "MASALAH", "MASALAHNYA", "SUDAH", "SDH",
@@ -365,9 +377,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
             return StatusCheck(digits)  # "1234-5671?", "1234-5671 bagaimana?": where it stands
         if _asks_for_the_answer(_word(rest)):
             return Reminder(digits)  # "1234-5671 kok belum dijawab?"
-        if _withdraws(_word(rest)):
-            return Withdrawal(digits)  # "1234-5671 batal"
-        return FollowUp(digits, rest)
+        taking_back = _taking_back(_word(rest), digits)  # "1234-5671 batal"
+        return taking_back or FollowUp(digits, rest)
     if _CODE_ONLY.match(body):
         digits = codes.normalize(body)
         if codes.is_valid(digits):
@@ -378,12 +389,11 @@ def parse(text: str, keyword: str | None = None) -> Intent:
     found = _CODE_IN_TEXT.findall(body)
     if len(found) == 1:  # "Kode 1234-5671", "No tiket: 1234-5671?", "kode saya 1234-5671 kok belum dijawab?"
         named, around = found[0], _word(_CODE_IN_TEXT.sub(" ", body))
-        asks_for_answer, withdraws = _asks_for_the_answer(around), _withdraws(around)
-        if asks_for_answer or withdraws or _only_code_words(around):
-            digits = codes.normalize(named)
+        digits = codes.normalize(named)
+        asks_for_answer, taking_back = _asks_for_the_answer(around), _taking_back(around, digits)
+        if asks_for_answer or taking_back or _only_code_words(around):
             if codes.is_valid(digits):
-                return Reminder(digits) if asks_for_answer else Withdrawal(digits) if withdraws \
-                    else StatusCheck(digits)
+                return Reminder(digits) if asks_for_answer else taking_back or StatusCheck(digits)
             if not named.replace(" ", "").isdigit() or " " not in named:
                 return InvalidCode(named)
 
@@ -393,8 +403,9 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         return Reminder()
     if _asks_what_this_is(word):
         return Help(HelpReason.ASKED)
-    if _withdraws(word):
-        return Withdrawal()
+    taking_back = _taking_back(word)
+    if taking_back:
+        return taking_back
 
     if keyword:
         rest = _after_keyword(body, keyword)
@@ -443,7 +454,7 @@ def _is_command(inner: Intent, rest: str) -> bool:
     ("NTT 2024-2025 jalan belum diperbaiki"), and so does anything else after the keyword
     ("NTT terima kasih")."""
     # Asking for the answer ("NTT 1234-5671 kok belum dijawab", "NTT mohon ditindaklanjuti") has no complaint in it.
-    commands = (StatusCheck, MyTickets, Reminder, Withdrawal, FollowUp, OptOut, OptIn)
+    commands = (StatusCheck, MyTickets, Reminder, Withdrawal, KeepTicket, FollowUp, OptOut, OptIn)
     if isinstance(inner, commands) or inner == Help(HelpReason.ASKED):
         return True
     if isinstance(inner, InvalidCode):
@@ -491,6 +502,20 @@ def _asks_what_this_is(word: str) -> bool:
     words = set(_words(word))
     return "?" in word and bool(words & {"INI", "APAKAH"}) and bool(words & _NAMING_THE_SERVICE) \
         and words <= SERVICE_WORDS | GREETING_TAILS | _GREETING_WORDS
+
+
+def _taking_back(word: str, code: str = "") -> Withdrawal | KeepTicket | None:
+    """A withdrawal ("Batal"), a withdrawal taken back ("Tidak jadi batal"), or neither."""
+    if _keeps(word):
+        return KeepTicket(code)
+    return Withdrawal(code) if _withdraws(word) else None
+
+
+def _keeps(word: str) -> bool:
+    """ "Tidak jadi batal", "Jangan dibatalkan pak, tetap diproses", "Tidak usah dibatalkan": the
+    withdrawal word negated, with the words of a withdrawal and of going on only."""
+    return bool(_KEEP.search(word)) and set(_words(word)) <= (
+        WITHDRAW_WORDS | WITHDRAW_FILLERS | KEEP_WORDS | _ABOUT_CODE | {"MOHON", "TOLONG"})
 
 
 def _withdraws(word: str) -> bool:

@@ -130,20 +130,22 @@ def queue_page(s: Session, f: QueueFilter, after: tuple[datetime, int] | None = 
 def citizen_wrote_since(s: Session, rows: list[QueueRow]) -> dict[int, str]:
     """The tickets among rows whose citizen wrote after an officer last acted on them (or, with
     no officer action yet, after the ticket began): "new", something to read; "withdrawal" when
-    what they wrote since asks to take the ticket back ("Batal"). One query a page."""
+    what they wrote since asks to take the ticket back ("Batal") and they did not take that back
+    ("Tidak jadi batal"). One query a page."""
     ids = [r.id for r in rows]
     if not ids:
         return {}
     e = TicketEvent
-    events = {ticket_id: (acted, withdrawn) for ticket_id, acted, withdrawn in s.execute(
+    events = {ticket_id: (acted, withdrawn, kept) for ticket_id, acted, withdrawn, kept in s.execute(
         select(e.ticket_id, func.max(case((e.officer_id.is_not(None), e.created_at))),
-               func.max(case((e.action == "minta_batal", e.created_at))))
+               func.max(case((e.action == "minta_batal", e.created_at))),
+               func.max(case((e.action == "batal_dicabut", e.created_at))))
         .where(e.ticket_id.in_(ids)).group_by(e.ticket_id))}
     marks = {}
     for r in rows:
-        acted, withdrawn = events.get(r.id, (None, None))
+        acted, withdrawn, kept = events.get(r.id, (None, None, None))
         acted = acted or r.created_at
-        if withdrawn and withdrawn > acted:
+        if withdrawn and withdrawn > acted and not (kept and kept > withdrawn):
             marks[r.id] = "withdrawal"
         elif r.last_inbound_at and r.last_inbound_at > acted:
             marks[r.id] = "new"

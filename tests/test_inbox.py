@@ -234,6 +234,25 @@ def test_the_queue_and_the_history_show_a_citizen_taking_a_ticket_back(desk):
     assert "warga minta dibatalkan" not in lia.get("/inbox/?status=semua").get_data(as_text=True)
 
 
+def test_a_citizen_taking_back_their_withdrawal_keeps_the_ticket_going(desk):
+    lia = client_for(desk, "lia")
+    desk.converse("Batal pak")
+    assert "warga minta dibatalkan" in lia.get("/inbox/").get_data(as_text=True)
+    assert f"kode {desk.code} sudah kami terima" in desk.converse("Tidak jadi batal pak, tetap diproses")
+    queue = lia.get("/inbox/").get_data(as_text=True)
+    assert "warga minta dibatalkan" not in queue and "pesan baru dari warga" in queue
+    page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert "Warga tidak jadi membatalkan" in page and "Tutup laporan" not in page
+    desk.converse("Batal saja")  # and once more, after all: the officer closes it
+    act(lia, desk.code, "batalkan")
+    reply = desk.converse("Maaf pak, jangan dibatalkan")  # closed meanwhile: open again
+    assert "akan ditindaklanjuti paling lambat" in reply
+    with desk.session() as s:
+        assert s.scalar(select(Ticket.state)) == TicketState.BARU.value
+        assert s.scalars(select(TicketEvent.action).order_by(TicketEvent.id)).all() == [
+            "minta_batal", "batal_dicabut", "minta_batal", "batalkan", "batal_dicabut", "buka_kembali"]
+
+
 def test_a_ticket_taken_back_after_assignment_is_closed_without_an_answer(desk):
     lia, head = client_for(desk, "lia"), client_for(desk, "kepala")
     with desk.session() as s:

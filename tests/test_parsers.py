@@ -2,8 +2,8 @@
 import pytest
 
 from parsers import codes
-from parsers.intent import (FollowUp, Help, HelpReason, InvalidCode, MyTickets, NewTicket, OptIn, OptOut, Reminder,
-                            StatusCheck, Thanks, Withdrawal, location_text, parse)
+from parsers.intent import (FollowUp, Help, HelpReason, InvalidCode, KeepTicket, MyTickets, NewTicket, OptIn, OptOut,
+                            Reminder, StatusCheck, Thanks, Withdrawal, location_text, parse)
 from parsers.phone import address_for, mask, national, split_address, to_e164
 
 VALID = "12345671"  # Damm check digit of 1234567 is 1
@@ -472,6 +472,26 @@ def test_taking_a_ticket_back(text):
     assert parse(text, None) == Withdrawal()
     assert parse(text, "NTT") == Withdrawal()
     assert parse(f"NTT {text}", "NTT") == Withdrawal()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Tidak jadi batal pak", KeepTicket()),
+    ("Gak jadi dibatalkan, tetap diproses ya", KeepTicket()),
+    ("Jangan dibatalkan pak", KeepTicket()),
+    ("Tidak usah dibatalkan", KeepTicket()),
+    ("1234-5671 tidak jadi batal", KeepTicket(VALID)),
+    ("Kode 1234-5671 jangan dibatalkan", KeepTicket(VALID)),
+    ("Tidak jadi, batal saja", Withdrawal()),  # "never mind, cancel it"
+    ("Batal, tidak jadi", Withdrawal()),
+    ("Bantuan saya jangan dibatalkan", None),  # a complaint: what it is about is named
+])
+def test_taking_back_a_withdrawal(text, expected):
+    """Before, 'Tidak jadi batal' was one more withdrawal, and 'Jangan dibatalkan pak' a request or help."""
+    for keyword in (None, "NTT"):
+        if expected is None:
+            assert not isinstance(parse(text, keyword), (KeepTicket, Withdrawal))
+        else:
+            assert parse(text, keyword) == expected
 
 
 @pytest.mark.parametrize("text, expected", [
