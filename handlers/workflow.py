@@ -127,9 +127,9 @@ def _check(officer: Officer, ticket: Ticket, name: str) -> None:
         raise Forbidden(f"Tindakan '{action.label}' hanya untuk peran {action.role.value}.")
     if S(ticket.state) not in action.states:
         raise WorkflowError(f"Tindakan '{action.label}' tidak bisa dilakukan pada status {ticket.state}.")
-    if name == "batalkan" and not asked_to_withdraw(ticket):
-        raise WorkflowError("Warga tidak meminta laporan ini dibatalkan.")
     if not _permits(officer, ticket, action):
+        if name == "batalkan":  # role and state are right: nobody asked for it
+            raise WorkflowError("Warga tidak meminta laporan ini dibatalkan.")
         raise Forbidden(f"Tindakan '{action.label}' tidak diizinkan untuk Anda pada tiket ini.")
 
 
