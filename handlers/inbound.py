@@ -47,6 +47,9 @@ ALWAYS_SENT = {"opted_out", "opted_in"}
 # Replies that give a ticket's code and deadline: asking for the answer ("Kapan dijawab?") this soon
 # after one of them is not answered again (CEK, asked by name, is).
 TOLD_STATE = {"ack", "status", "continued", "followup_ok"}
+# A machine's answer (an away message, a carrier's notice) comes after a message of ours within this time;
+# a phone switched off answers once it is on again.
+MACHINE_ANSWER_WINDOW = timedelta(hours=24)
 _NOT_WORDS = re.compile(r"[\W_]+")
 
 
@@ -128,6 +131,15 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
                       else intents.NewTicket(intents.clean(msg.body)))
         else:
             intent = intents.Thanks()  # nothing to take back ("Maaf salah kirim" after a help text): kept, unanswered
+    if isinstance(intent, intents.AutoReply):
+        answered = _last_sent_to(s, msg)
+        if answered is None:  # a machine answers and never writes first: these are someone's own words
+            intent = (intents.Help(intents.HelpReason.UNREADABLE) if line.keyword
+                      else intents.NewTicket(intents.clean(msg.body)))
+        else:
+            # On the conversation it answers, for officers to see; not the ticket's text, no answer to
+            # a question, not news from the citizen (last_inbound_at stays), and no reply to a machine.
+            msg.ticket_id = answered.ticket_id
     msg.intent = type(intent).__name__
     if released and isinstance(intent, (intents.NewTicket, intents.Thanks, intents.Help)):
         # The reply the template asked for ("OK"): the messages it released answer it. It joins
@@ -228,6 +240,8 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
             return ("opted_in", render("opted_in")), None
         case intents.Thanks():
             return None, None  # kept, unanswered: a thank-you is no request and not worth a paid reply
+        case intents.AutoReply():
+            return None, s.get(Ticket, msg.ticket_id) if msg.ticket_id else None
         case intents.Help(reason=why):
             text = intents.clean(msg.body)
             if why is intents.HelpReason.UNREADABLE and line.keyword and text:
@@ -380,6 +394,18 @@ def _latest(s: Session, msg: Message, line: Line, open_only: bool = True) -> Tic
     if open_only:
         query = query.where(Ticket.is_open)
     return s.scalar(query.order_by(Ticket.id.desc()).limit(1))
+
+
+def _last_sent_to(s: Session, msg: Message):
+    """Our latest message that went to this phone on this channel lately, as a row of its ticket_id; None
+    when there is none."""
+    return s.execute(
+        select(OutboundMessage.ticket_id)
+        .where(OutboundMessage.to_address == address_for(msg.channel, msg.phone),
+               OutboundMessage.created_at >= msg.received_at - MACHINE_ANSWER_WINDOW,
+               OutboundMessage.status.not_in((DeliveryStatus.SUPPRESSED.value, DeliveryStatus.HELD.value)))
+        .order_by(OutboundMessage.created_at.desc(), OutboundMessage.id.desc()).limit(1)
+    ).first()
 
 
 def _own_ticket(s: Session, code: str, phone: str) -> Ticket | None:

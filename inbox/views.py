@@ -180,7 +180,7 @@ def ticket(code: str):
         opted_out = bool(t.phone) and is_opted_out(s, t.phone)
         actions = {a.name for a in workflow.allowed(officer, t)}
     conversation = sorted(
-        [{"dir": "in", "at": m.received_at, "channel": m.channel,
+        [{"dir": "in", "at": m.received_at, "channel": m.channel, "auto": m.intent == "AutoReply",
           "body": "\n".join(part for part in (m.body, location_text(m.params or {})) if part)} for m in inbound]
         + [{"dir": "out", "at": m.created_at, "body": m.body, "channel": m.channel, "status": m.status,
             "error": m.error_message, "purpose": m.purpose} for m in outbound],

@@ -78,6 +78,13 @@ class Thanks:
 
 
 @dataclass(frozen=True)
+class AutoReply:
+    """A machine's answer to a message of ours, not the citizen's words: a WhatsApp Business away
+    message ("Terima kasih telah menghubungi kami ... akan segera kami balas"), an auto-responder
+    ("[Pesan otomatis] ..."), a carrier's notice ("Nomor yang Anda tuju sedang tidak aktif")."""
+
+
+@dataclass(frozen=True)
 class OptOut:
     pass
 
@@ -87,7 +94,8 @@ class OptIn:
     pass
 
 
-Intent = NewTicket | StatusCheck | MyTickets | Reminder | Withdrawal | KeepTicket | FollowUp | InvalidCode | Help | Thanks | OptOut | OptIn
+Intent = (NewTicket | StatusCheck | MyTickets | Reminder | Withdrawal | KeepTicket | FollowUp | InvalidCode | Help | Thanks
+          | AutoReply | OptOut | OptIn)
 
 STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT", "UNREG"}
 START_WORDS = {"START", "MULAI", "UNSTOP", "SUBSCRIBE", "REG"}
@@ -237,6 +245,23 @@ _NAMING_THE_SERVICE = SERVICE_WORDS - {"INI", "APAKAH", "APA", "BENAR", "BETUL",
 _REPORT_VERB = re.compile(rf"(?<!\w)(?:{'|'.join(REPORT_VERBS)})[\W_]+(?P<rest>\w.*)$", re.I | re.S)
 _REPORT_HEADING = re.compile(r"^(?:LAPORAN|PENGADUAN|ADUAN)\s*[:.#\-]+\s*(?P<rest>\w.*)$", re.I | re.S)
 
+# What machines say and citizens do not: a label or a sentence about the message itself, thanks for
+# contacting "us" (or a shop: anyone but the one thanking), a promise to reply, a carrier's notice.
+# Citizens complaining of an auto-responder name it inside their text ("yang jawab pesan otomatis saja"):
+# the labels count only at the start, or said of the message itself.
+_AUTO_REPLY = re.compile("|".join((
+    r"^\W*(?:pesan|balasan|jawaban) otomatis\b",
+    r"^\W*auto[\s-]?(?:reply|respon(?:se|der)?)\b",
+    r"\b(?:ini|pesan ini) (?:adalah |merupakan )?(?:pesan|balasan|jawaban) otomatis\b",
+    r"\bpesan ini dibalas (?:secara )?otomatis\b",
+    r"\b(?:terima ?kasih|terimakasih|trima ?kasih|makasih) (?:telah|sudah|sdh|udah) menghubungi"
+    r" (?!(?:saya|sy|sya|aku|beta)\b)\w",
+    r"\b(?:kami akan (?:segera )?(?:membalas|merespon|menghubungi anda)|akan (?:segera )?kami (?:balas|respon|jawab))\b",
+    r"\bnomor yang anda (?:tuju|hubungi)\b",
+    r"\bthanks?(?: you)? for (?:contacting|your message|reaching out)\b",
+    r"\bautomated (?:message|reply|response)\b|\bautomatic reply\b|\bout of (?:the )?office\b",
+    r"\bwe(?:'ll| will) (?:get back|reply|respond)\b",
+)), re.I)
 _SPACES = re.compile(r"\s+")
 # Anything that is neither a letter, a digit nor a space: punctuation, emoji, symbols.
 _TRIM = re.compile(r"^[^\w?]+|[^\w?]+$")
@@ -412,6 +437,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         if rest is None:
             rest = _after_report(body)
         if rest is None:
+            if _AUTO_REPLY.search(body):
+                return AutoReply()
             if _is_thanks(word) or _is_reaction(body) or _is_yes_or_no(word):
                 return Thanks()
             return Help(HelpReason.GREETING if _is_greeting(word) else HelpReason.UNREADABLE)
@@ -427,6 +454,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         return Thanks()
     if not word:
         return Help(HelpReason.UNREADABLE)
+    if _AUTO_REPLY.search(body):
+        return AutoReply()
     if _is_thanks(word) or _is_yes_or_no(word):
         return Thanks()  # before greetings: "Ada" is an answer, "Ada yang bisa bantu?" an opener
     if _is_greeting(word):

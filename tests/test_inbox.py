@@ -219,6 +219,15 @@ def test_the_queue_marks_a_ticket_the_citizen_wrote_to_since_an_officer_last_act
     assert "pesan baru dari warga" not in lia.get("/inbox/").get_data(as_text=True)
 
 
+def test_a_phones_auto_reply_shows_on_the_conversation_as_such_and_marks_nothing(desk):
+    lia = client_for(desk, "lia")
+    desk.sms("Maaf, nomor yang Anda tuju sedang tidak aktif")
+    desk.drain()
+    page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert "nomor yang Anda tuju sedang tidak aktif" in page and "Balasan otomatis dari nomor warga" in page
+    assert "pesan baru dari warga" not in lia.get("/inbox/").get_data(as_text=True)
+
+
 def test_the_queue_and_the_history_show_a_citizen_taking_a_ticket_back(desk):
     lia = client_for(desk, "lia")
     act(lia, desk.code, "tunda", pertanyaan="Di RT berapa jalan itu?")

@@ -2,7 +2,7 @@
 import pytest
 
 from parsers import codes
-from parsers.intent import (FollowUp, Help, HelpReason, InvalidCode, KeepTicket, MyTickets, NewTicket, OptIn, OptOut,
+from parsers.intent import (AutoReply, FollowUp, Help, HelpReason, InvalidCode, KeepTicket, MyTickets, NewTicket, OptIn, OptOut,
                             Reminder, StatusCheck, Thanks, Withdrawal, location_text, parse)
 from parsers.phone import address_for, mask, national, split_address, to_e164
 
@@ -431,6 +431,48 @@ def test_yes_or_no_alone_is_no_request(text):
     # the gateway knows: on WhatsApp a request whose whole text is "Ya", on SMS a paid help text.
     assert parse(text, None) == Thanks()
     assert parse(text, "NTT") == Thanks()
+
+
+@pytest.mark.parametrize("text", [
+    # WhatsApp Business away and greeting messages, answering the acknowledgement
+    "Terima kasih telah menghubungi Toko Berkah Jaya. Saat ini kami sedang tidak aktif, kami akan segera membalas pesan Anda.",
+    "Halo, terima kasih sudah menghubungi kami 😊 Kami akan membalas pesan Anda pada jam kerja (08.00 - 16.00 WITA).",
+    "Terimakasih telah menghubungi CV. Flobamora Teknik, pesan anda akan segera kami balas",
+    "Mohon maaf, saat ini kami di luar jam operasional. Pesan Anda akan kami balas secepatnya.",
+    "[Pesan otomatis] Halo! Kami akan membalas secepatnya.",
+    "Ini adalah balasan otomatis. Saya sedang cuti sampai 10 Desember.",
+    "Pesan ini dibalas secara otomatis",
+    "Auto reply: saya sedang dalam perjalanan",
+    "AUTO-REPLY: Sedang rapat, nanti saya hubungi",
+    "Thank you for contacting us! We will get back to you as soon as possible.",
+    "Hi, thanks for your message. I am out of office until Monday.",
+    "This is an automated message, please do not reply",
+    # a carrier's or a phone's notice
+    "Maaf, nomor yang Anda tuju sedang tidak aktif",
+    "Nomor yang anda hubungi sedang berada di luar jangkauan",
+])
+def test_a_machines_answer_is_an_auto_reply(text):
+    assert parse(text, None) == AutoReply()
+    assert parse(text, "NTT") == AutoReply()
+
+
+@pytest.mark.parametrize("text, sms, free", [
+    # a citizen's own words that share a phrase with a machine's
+    ("Terima kasih sudah menghubungi saya pak, fotonya saya kirim besok", Help(HelpReason.UNREADABLE), None),
+    ("Terima kasih sudah menghubungi", Help(HelpReason.UNREADABLE), None),  # an officer called: whom it leaves unsaid
+    ("Puskesmas tutup di luar jam kerja, kami warga kesulitan berobat", Help(HelpReason.UNREADABLE), None),
+    ("Petugas bilang nomor yang saya hubungi tidak aktif", Help(HelpReason.UNREADABLE), None),
+    ("Bantuan PKH saya otomatis dihentikan tanpa pemberitahuan", Help(HelpReason.UNREADABLE), None),
+    # the keyword first: the citizen's complaint, whatever it quotes
+    ("Pesan saya dibalas otomatis terus, tidak ada petugas yang jawab", Help(HelpReason.UNREADABLE), None),
+    ("Kantor camat ditelepon, yang jawab pesan otomatis saja", Help(HelpReason.UNREADABLE), None),
+    ("NTT terima kasih telah menghubungi kami, itu saja jawaban dinas", NewTicket(
+        "terima kasih telah menghubungi kami, itu saja jawaban dinas"), AutoReply()),
+    ("Terima kasih pak", Thanks(), Thanks()),
+])
+def test_a_citizens_words_are_no_auto_reply(text, sms, free):
+    assert parse(text, "NTT") == sms
+    assert parse(text, None) == (free or NewTicket(text))
 
 
 @pytest.mark.parametrize("text", [

@@ -427,13 +427,71 @@ def test_text_without_the_keyword_later_or_after_review_gets_help(gateway):
 
 
 def test_an_auto_responder_gets_one_help_text_not_a_loop(gateway):
-    # A machine answering each of our replies with its own line: every message it sends is unreadable.
+    # A machine answering each of our replies with its own line. Its first message, with nothing of
+    # ours before it, reads as someone's words (help); the rest answer that help text: kept, unanswered.
     replies = [replies_to(gateway, "Maaf, nomor yang Anda tuju sedang tidak aktif") for _ in range(4)]
     assert [len(r) for r in replies] == [1, 0, 0, 0]
     with gateway.session() as s:
-        assert s.scalars(select(InboundMessage.intent)).all() == ["Help"] * 4  # every message kept
+        assert s.scalars(select(InboundMessage.intent)).all() == ["Help"] + ["AutoReply"] * 3  # every message kept
+    assert held_replies(gateway) == []  # no reply written for a machine at all
+
+
+def test_unreadable_text_gets_one_help_text_not_a_loop(gateway):
+    replies = [replies_to(gateway, "Tes satu dua tiga empat") for _ in range(4)]
+    assert [len(r) for r in replies] == [1, 0, 0, 0]
     held = held_replies(gateway)
     assert len(held) == 3 and all("petunjuk baru saja dikirim" in m.error_message for m in held)
+
+
+AWAY = "Terima kasih telah menghubungi Toko Berkah Jaya. Saat ini kami sedang tidak aktif, akan segera kami balas."
+
+
+@pytest.mark.parametrize("channel", ["sms", "whatsapp"])
+def test_a_phones_auto_reply_to_the_acknowledgement_stays_off_the_request(gateway, channel):
+    """A WhatsApp Business away message (or a carrier's notice) answering our acknowledgement: before,
+    it was added to the request's text as its rest and confirmed in a paid reply."""
+    send = gateway.sms if channel == "sms" else gateway.whatsapp
+    body = "NTT jalan di Oesapa rusak parah" if channel == "sms" else "Mohon data penerima BLT Kelurahan Oebobo"
+    send(body)
+    gateway.drain()
+    before = len(gateway.twilio.messages)
+    send(AWAY)
+    gateway.drain()
+    assert len(gateway.twilio.messages) == before and held_replies(gateway) == []
+    ticket = only_ticket(gateway)
+    assert ticket.body == body.removeprefix("NTT ")
+    with gateway.session() as s:
+        rows = s.execute(select(InboundMessage.intent, InboundMessage.ticket_id).order_by(InboundMessage.id)).all()
+        last_inbound = s.scalar(select(InboundMessage.received_at).order_by(InboundMessage.id).limit(1))
+    assert rows[-1] == ("AutoReply", ticket.id)  # on the conversation, for officers to see
+    assert ticket.last_inbound_at == last_inbound  # not news from the citizen: the queue marks nothing
+    send("lokasinya depan SD Inpres")  # the citizen's own rest of it still joins the request
+    gateway.drain()
+    assert only_ticket(gateway).body.endswith("\nlokasinya depan SD Inpres")
+
+
+@pytest.mark.parametrize("channel", ["sms", "whatsapp"])
+def test_an_auto_reply_to_an_officers_question_is_not_the_answer(gateway, channel):
+    send = gateway.sms if channel == "sms" else gateway.whatsapp
+    send("NTT jalan di Oesapa rusak parah" if channel == "sms" else "Mohon data penerima BLT Kelurahan Oebobo")
+    gateway.drain()
+    with gateway.session() as s, s.begin():  # an officer asked where
+        s.execute(update(Ticket).values(state="ditunda", held_state="ditelaah"))
+    before = len(gateway.twilio.messages)
+    send("[Pesan otomatis] Halo! Kami akan membalas secepatnya.")
+    gateway.drain()
+    assert len(gateway.twilio.messages) == before
+    assert only_ticket(gateway).state == "ditunda"  # still waiting for the citizen
+    send("Di RT 5 Kelurahan Oebobo pak")
+    gateway.drain()
+    assert only_ticket(gateway).state == "ditelaah"
+
+
+def test_words_like_a_machines_with_nothing_of_ours_before_them_are_the_citizens(gateway):
+    """A machine answers and never writes first: a first message that reads like one is taken as written."""
+    gateway.whatsapp(AWAY)
+    gateway.drain()
+    assert only_ticket(gateway).body == AWAY and "Kode:" in gateway.twilio.messages[-1].body
 
 
 def test_help_for_unreadable_text_comes_again_after_half_an_hour_three_times_a_day(gateway):
