@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import click
 from flask import Flask, jsonify, redirect, url_for
@@ -19,12 +19,22 @@ from gateway.ingest import Ingestor, backfill
 from gateway.provider import SandboxProvider, TwilioProvider
 from gateway.sender import Sender
 from handlers import runtime
+from handlers.outbox import resend_failed
 from handlers.sweeper import failed_sends, given_up, given_up_count, retry_given_up, sweep
 from parsers.phone import mask
 from replies.render import WITA
 from store.db import Database
 from store.queues import Queues
 from store.tickets import seed_counts
+
+
+def _moment(_ctx, param, value: str) -> datetime:
+    """A --since option's time, WITA unless it gives an offset."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use the form '2026-11-22 08:00'", param_hint=f"--{param.name}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=WITA)
 
 
 def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
@@ -106,19 +116,35 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
         """Queue stored work that Redis lost, once."""
         click.echo(repr(sweep(services)))
 
+    since_option = click.option("--since", required=True, metavar="'2026-11-22 08:00'", callback=_moment,
+                                help="When the outage began: WITA unless an offset is given (+00:00 for UTC).")
+
     @app.cli.command("backfill")
-    @click.option("--since", required=True, metavar="'2026-11-22 08:00'",
-                  help="When the outage began: WITA unless an offset is given (+00:00 for UTC).")
-    def backfill_command(since: str) -> None:
+    @since_option
+    def backfill_command(since: datetime) -> None:
         """Store and queue what citizens sent since then that the webhook did not take (after an outage)."""
+        listed, stored = backfill(app.extensions["ingestor"], services.sender.provider, since)
+        click.echo(f"{listed} message(s) received since {since:%Y-%m-%d %H:%M %z}; {stored} had not been stored"
+                   " and are now queued")
+
+    @app.cli.command("resend-failed")
+    @since_option
+    @click.option("--code", "codes", required=True, multiple=True, metavar="20003",
+                  help="The provider's error code they failed with, as the worker logged it (repeatable).")
+    def resend_failed_command(since: datetime, codes: tuple[str, ...]) -> None:
+        """Send again the automatic replies (acknowledgements, status) that failed since then with
+        that code, once the cause is mended: the provider refused the account (20003: a wrong auth
+        token; a suspended account, a spent balance)."""
+        with db.transaction() as s:
+            new = resend_failed(s, since.astimezone(timezone.utc).replace(tzinfo=None), codes)
+        queued = 0
         try:
-            moment = datetime.fromisoformat(since)
-        except ValueError:
-            raise click.BadParameter("use the form '2026-11-22 08:00'", param_hint="--since") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=WITA)
-        listed, stored = backfill(app.extensions["ingestor"], services.sender.provider, moment)
-        click.echo(f"{listed} message(s) received since {since}; {stored} had not been stored and are now queued")
+            for outbound_id in new:
+                services.queues.send(outbound_id)
+                queued += 1
+        except RedisError:
+            click.echo("Redis is down: the sweeper sends the rest once it is back")
+        click.echo(f"{len(new)} automatic reply(ies) written again, {queued} queued for sending")
 
     @app.cli.command("unprocessed")
     @click.option("--retry", is_flag=True, help="Let the sweeper queue them again (after fixing the cause).")

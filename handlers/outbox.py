@@ -1,6 +1,9 @@
 """Write outbound messages as rows before anything is sent."""
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,3 +45,18 @@ def release_held(s: Session, *, to: str, from_: str) -> list[OutboundMessage]:
         row.status, row.updated_at = DeliveryStatus.PENDING.value, now()
     s.flush()
     return list(rows)
+
+
+def resend_failed(s: Session, since: datetime, codes: Collection[str]) -> list[int]:
+    """Write again, once each, the automatic replies that failed since then with one of these error
+    codes (the provider refused the account: a wrong auth token, a suspended account); return the
+    new rows' ids, pending. Officers' messages are not among them: the inbox sends those again."""
+    failed = s.scalars(select(OutboundMessage).where(
+        OutboundMessage.status == DeliveryStatus.FAILED.value, OutboundMessage.error_code.in_(list(codes)),
+        OutboundMessage.created_at >= since, OutboundMessage.inbound_id.is_not(None)).order_by(OutboundMessage.id)).all()
+    done = set(s.scalars(select(OutboundMessage.idempotency_key).where(
+        OutboundMessage.idempotency_key.in_([f"resend:{row.id}" for row in failed]))))
+    return [write(s, key=f"resend:{row.id}", purpose=row.purpose, channel=row.channel, to=row.to_address,
+                  from_=row.from_address, body=row.body, ticket_id=row.ticket_id, inbound_id=row.inbound_id,
+                  content_sid=row.content_sid, content_variables=row.content_variables).id
+            for row in failed if f"resend:{row.id}" not in done]

@@ -505,3 +505,34 @@ def test_messages_received_while_the_webhook_was_down_are_backfilled(gateway):
 def test_backfill_refuses_a_time_it_cannot_read(gateway):
     result = gateway.app.test_cli_runner().invoke(args=["backfill", "--since", "kemarin"])
     assert result.exit_code != 0 and "2026-11-22 08:00" in result.output
+
+
+def test_acknowledgements_refused_with_the_account_are_sent_again_once_it_is_mended(gateway):
+    """A wrong auth token (401, 20003) fails every reply for good, each a citizen left without a code:
+    before, only an officer's answer could be sent again (from the inbox)."""
+    gateway.twilio.fail_next(Failure(401, 20003, "Authenticate"), Failure(401, 20003, "Authenticate"))
+    gateway.sms("NTT air PDAM keruh di Oebobo")
+    gateway.whatsapp("Mohon data penerima BLT Kelurahan Oebobo")
+    gateway.sms("NTT lampu jalan mati", frm="+6285333444555")  # this one went out
+    gateway.drain()
+    assert len(gateway.twilio.messages) == 1
+    with gateway.session() as s:
+        assert sorted(s.scalars(select(OutboundMessage.error_code)).all()) == ["", "20003", "20003"]
+    runner = gateway.app.test_cli_runner()
+    since = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    result = runner.invoke(args=["resend-failed", "--since", since, "--code", "20003"])
+    assert result.exit_code == 0, result.output
+    assert "2 automatic reply(ies) written again, 2 queued" in result.output
+    gateway.drain()
+    assert sorted(m.to for m in gateway.twilio.messages[1:]) == [CITIZEN, "whatsapp:" + CITIZEN]
+    assert all("diterima. Kode:" in m.body for m in gateway.twilio.messages)
+    # Once: what was sent again is not sent a third time; other codes and later times are left alone.
+    assert "0 automatic" in runner.invoke(args=["resend-failed", "--since", since, "--code", "20003"]).output
+    later = (datetime.now(timezone.utc) + timedelta(minutes=1)).isoformat()
+    gateway.twilio.fail_next(Failure(401, 20003, "Authenticate"))
+    gateway.sms("NTT jalan berlubang di Oesapa")
+    gateway.drain()
+    assert "0 automatic" in runner.invoke(args=["resend-failed", "--since", since, "--code", "21211"]).output
+    assert "0 automatic" in runner.invoke(args=["resend-failed", "--since", later, "--code", "20003"]).output
+    assert runner.invoke(args=["resend-failed", "--since", "kemarin", "--code", "20003"]).exit_code != 0
+
