@@ -261,6 +261,9 @@ _AUTO_REPLY = re.compile("|".join((
     r"\bthanks?(?: you)? for (?:contacting|your message|reaching out)\b",
     r"\bautomated (?:message|reply|response)\b|\bautomatic reply\b|\bout of (?:the )?office\b",
     r"\bwe(?:'ll| will) (?:get back|reply|respond)\b",
+    # a WhatsApp Business greeting message, sent to a new contact: our acknowledgement is one
+    r"^\W*(?:(?:halo|hallo|hai|hi|hello)\W+)?(?:selamat datang di|welcome to)\b",
+    r"\bada yang bisa (?:kami|saya) bantu\b|\bhow (?:can|may) (?:we|i) help\b",
 )), re.I)
 _SPACES = re.compile(r"\s+")
 # Anything that is neither a letter, a digit nor a space: punctuation, emoji, symbols.

@@ -447,6 +447,10 @@ def test_yes_or_no_alone_is_no_request(text):
     "Thank you for contacting us! We will get back to you as soon as possible.",
     "Hi, thanks for your message. I am out of office until Monday.",
     "This is an automated message, please do not reply",
+    # greeting messages, sent by WhatsApp Business to a new contact (our acknowledgement is one)
+    "Halo! Selamat datang di Apotek Sehat Kupang. Ada yang bisa kami bantu?",
+    "Selamat datang di Bengkel Motor Jaya 🙏 Silakan tinggalkan pesan",
+    "Hi, welcome to Kupang Printing! How can we help you today?",
     # a carrier's or a phone's notice
     "Maaf, nomor yang Anda tuju sedang tidak aktif",
     "Nomor yang anda hubungi sedang berada di luar jangkauan",
@@ -466,6 +470,8 @@ def test_a_machines_answer_is_an_auto_reply(text):
     # the keyword first: the citizen's complaint, whatever it quotes
     ("Pesan saya dibalas otomatis terus, tidak ada petugas yang jawab", Help(HelpReason.UNREADABLE), None),
     ("Kantor camat ditelepon, yang jawab pesan otomatis saja", Help(HelpReason.UNREADABLE), None),
+    ("Tugu selamat datang di perbatasan Kota Kupang rusak, catnya mengelupas", Help(HelpReason.UNREADABLE), None),
+    ("Ada yang bisa bantu?", Help(HelpReason.GREETING), Help(HelpReason.GREETING)),  # asking for help: an opener
     ("NTT terima kasih telah menghubungi kami, itu saja jawaban dinas", NewTicket(
         "terima kasih telah menghubungi kami, itu saja jawaban dinas"), AutoReply()),
     ("Terima kasih pak", Thanks(), Thanks()),
