@@ -257,7 +257,7 @@ _AUTO_REPLY = re.compile("|".join((
     r"\b(?:terima ?kasih|terimakasih|trima ?kasih|makasih) (?:telah|sudah|sdh|udah) menghubungi"
     r" (?!(?:saya|sy|sya|aku|beta)\b)\w",
     r"\b(?:kami akan (?:segera )?(?:membalas|merespon|menghubungi anda)|akan (?:segera )?kami (?:balas|respon|jawab))\b",
-    r"\bnomor yang anda (?:tuju|hubungi)\b",
+    r"\b(?:nomor|pelanggan) yang anda (?:tuju|hubungi)\b",
     r"\bthanks?(?: you)? for (?:contacting|your message|reaching out)\b",
     r"\bautomated (?:message|reply|response)\b|\bautomatic reply\b|\bout of (?:the )?office\b",
     r"\bwe(?:'ll| will) (?:get back|reply|respond)\b",

@@ -454,6 +454,7 @@ def test_yes_or_no_alone_is_no_request(text):
     # a carrier's or a phone's notice
     "Maaf, nomor yang Anda tuju sedang tidak aktif",
     "Nomor yang anda hubungi sedang berada di luar jangkauan",
+    "Pelanggan yang Anda tuju tidak dapat menerima SMS saat ini",
 ])
 def test_a_machines_answer_is_an_auto_reply(text):
     assert parse(text, None) == AutoReply()
