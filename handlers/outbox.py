@@ -53,7 +53,8 @@ def resend_failed(s: Session, since: datetime, codes: Collection[str]) -> list[i
     new rows' ids, pending. Officers' messages are not among them: the inbox sends those again."""
     failed = s.scalars(select(OutboundMessage).where(
         OutboundMessage.status == DeliveryStatus.FAILED.value, OutboundMessage.error_code.in_(list(codes)),
-        OutboundMessage.created_at >= since, OutboundMessage.inbound_id.is_not(None)).order_by(OutboundMessage.id)).all()
+        OutboundMessage.created_at >= since, OutboundMessage.inbound_id.is_not(None),
+    ).order_by(OutboundMessage.id)).all()
     done = set(s.scalars(select(OutboundMessage.idempotency_key).where(
         OutboundMessage.idempotency_key.in_([f"resend:{row.id}" for row in failed]))))
     return [write(s, key=f"resend:{row.id}", purpose=row.purpose, channel=row.channel, to=row.to_address,

@@ -94,8 +94,8 @@ class OptIn:
     pass
 
 
-Intent = (NewTicket | StatusCheck | MyTickets | Reminder | Withdrawal | KeepTicket | FollowUp | InvalidCode | Help | Thanks
-          | AutoReply | OptOut | OptIn)
+Intent = (NewTicket | StatusCheck | MyTickets | Reminder | Withdrawal | KeepTicket | FollowUp | InvalidCode | Help
+          | Thanks | AutoReply | OptOut | OptIn)
 
 STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT", "UNREG"}
 START_WORDS = {"START", "MULAI", "UNSTOP", "SUBSCRIBE", "REG"}
@@ -256,7 +256,8 @@ _AUTO_REPLY = re.compile("|".join((
     r"\bpesan ini dibalas (?:secara )?otomatis\b",
     r"\b(?:terima ?kasih|terimakasih|trima ?kasih|makasih) (?:telah|sudah|sdh|udah) menghubungi"
     r" (?!(?:saya|sy|sya|aku|beta)\b)\w",
-    r"\b(?:kami akan (?:segera )?(?:membalas|merespon|menghubungi anda)|akan (?:segera )?kami (?:balas|respon|jawab))\b",
+    r"\bkami akan (?:segera )?(?:membalas|merespon|menghubungi anda)\b",
+    r"\bakan (?:segera )?kami (?:balas|respon|jawab)\b",
     r"\b(?:nomor|pelanggan) yang anda (?:tuju|hubungi)\b",
     r"\bthanks?(?: you)? for (?:contacting|your message|reaching out)\b",
     r"\bautomated (?:message|reply|response)\b|\bautomatic reply\b|\bout of (?:the )?office\b",
