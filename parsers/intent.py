@@ -252,7 +252,7 @@ _REPORT_HEADING = re.compile(r"^(?:LAPORAN|PENGADUAN|ADUAN)\s*[:.#\-]+\s*(?P<res
 _AUTO_REPLY = re.compile("|".join((
     r"^\W*(?:pesan|balasan|jawaban) otomatis\b",
     r"^\W*auto[\s-]?(?:reply|respon(?:se|der)?)\b",
-    r"\b(?:ini|pesan ini) (?:adalah |merupakan )?(?:pesan|balasan|jawaban) otomatis\b",
+    r"(?<!apakah )\b(?:ini|pesan ini) (?:adalah|merupakan) (?:pesan|balasan|jawaban) otomatis\b",
     r"\bpesan ini dibalas (?:secara )?otomatis\b",
     r"\b(?:terima ?kasih|terimakasih|trima ?kasih|makasih) (?:telah|sudah|sdh|udah) menghubungi"
     r" (?!(?:saya|sy|sya|aku|beta)\b)\w",

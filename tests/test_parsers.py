@@ -472,6 +472,8 @@ def test_a_machines_answer_is_an_auto_reply(text):
     ("Pesan saya dibalas otomatis terus, tidak ada petugas yang jawab", Help(HelpReason.UNREADABLE), None),
     ("Kantor camat ditelepon, yang jawab pesan otomatis saja", Help(HelpReason.UNREADABLE), None),
     ("Tugu selamat datang di perbatasan Kota Kupang rusak, catnya mengelupas", Help(HelpReason.UNREADABLE), None),
+    ("Ini balasan otomatis ya pak?", Help(HelpReason.UNREADABLE), None),  # asking about our acknowledgement
+    ("Apakah ini adalah pesan otomatis?", Help(HelpReason.UNREADABLE), None),
     ("Ada yang bisa bantu?", Help(HelpReason.GREETING), Help(HelpReason.GREETING)),  # asking for help: an opener
     ("NTT terima kasih telah menghubungi kami, itu saja jawaban dinas", NewTicket(
         "terima kasih telah menghubungi kami, itu saja jawaban dinas"), AutoReply()),
