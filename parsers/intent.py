@@ -247,8 +247,8 @@ _REPORT_HEADING = re.compile(r"^(?:LAPORAN|PENGADUAN|ADUAN)\s*[:.#\-]+\s*(?P<res
 
 # What machines say and citizens do not: a label or a sentence about the message itself, thanks for
 # contacting "us" (or a shop: anyone but the one thanking), a promise to reply, a carrier's notice.
-# Citizens complaining of an auto-responder name it inside their text ("yang jawab pesan otomatis saja"):
-# the labels count only at the start, or said of the message itself.
+# Citizens complaining of an auto-responder quote it inside their text ("yang jawab pesan otomatis saja",
+# "ditelepon selalu 'nomor yang anda tuju tidak aktif'"): labels and notices count only at the start.
 _AUTO_REPLY = re.compile("|".join((
     r"^\W*(?:pesan|balasan|jawaban) otomatis\b",
     r"^\W*auto[\s-]?(?:reply|respon(?:se|der)?)\b",
@@ -256,9 +256,9 @@ _AUTO_REPLY = re.compile("|".join((
     r"\bpesan ini dibalas (?:secara )?otomatis\b",
     r"\b(?:terima ?kasih|terimakasih|trima ?kasih|makasih) (?:telah|sudah|sdh|udah) menghubungi"
     r" (?!(?:saya|sy|sya|aku|beta)\b)\w",
-    r"\bkami akan (?:segera )?(?:membalas|merespon|menghubungi anda)\b",
-    r"\bakan (?:segera )?kami (?:balas|respon|jawab)\b",
-    r"\b(?:nomor|pelanggan) yang anda (?:tuju|hubungi)\b",
+    r"\bkami akan (?:segera )?(?:(?:membalas|merespon) pesan anda|menghubungi anda)\b",
+    r"\bpesan anda akan (?:segera )?kami (?:balas|respon|jawab)\b",
+    r"^\W*(?:mohon )?(?:maaf\W+)?(?:nomor|pelanggan) yang anda (?:tuju|hubungi)\b",
     r"\bthanks?(?: you)? for (?:contacting|your message|reaching out)\b",
     r"\bautomated (?:message|reply|response)\b|\bautomatic reply\b|\bout of (?:the )?office\b",
     r"\bwe(?:'ll| will) (?:get back|reply|respond)\b",

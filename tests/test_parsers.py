@@ -473,6 +473,8 @@ def test_a_machines_answer_is_an_auto_reply(text):
     ("Kantor camat ditelepon, yang jawab pesan otomatis saja", Help(HelpReason.UNREADABLE), None),
     ("Tugu selamat datang di perbatasan Kota Kupang rusak, catnya mengelupas", Help(HelpReason.UNREADABLE), None),
     ("Ini balasan otomatis ya pak?", Help(HelpReason.UNREADABLE), None),  # asking about our acknowledgement
+    ("Puskesmas ditelepon selalu 'nomor yang anda tuju sedang tidak aktif'", Help(HelpReason.UNREADABLE), None),
+    ("Kata pak lurah kami akan segera membalas, tapi sampai sekarang belum", Help(HelpReason.UNREADABLE), None),
     ("Apakah ini adalah pesan otomatis?", Help(HelpReason.UNREADABLE), None),
     ("Ada yang bisa bantu?", Help(HelpReason.GREETING), Help(HelpReason.GREETING)),  # asking for help: an opener
     ("NTT terima kasih telah menghubungi kami, itu saja jawaban dinas", NewTicket(
