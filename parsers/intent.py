@@ -248,22 +248,24 @@ _REPORT_HEADING = re.compile(r"^(?:LAPORAN|PENGADUAN|ADUAN)\s*[:.#\-]+\s*(?P<res
 # What machines say and citizens do not: a label or a sentence about the message itself, thanks for
 # contacting "us" (or a shop: anyone but the one thanking), a promise to reply, a carrier's notice.
 # Citizens complaining of an auto-responder quote it inside their text ("yang jawab pesan otomatis saja",
-# "ditelepon selalu 'nomor yang anda tuju tidak aktif'"): labels and notices count only at the start.
+# "ditelepon selalu 'nomor yang anda tuju tidak aktif'"): labels, notices and thanks count only at the
+# start (after a greeting), a promise to reply only to "pesan Anda".
+_OPENING = r"^\W*(?:(?:halo|hallo|hai|hi|hello|selamat \w+)\W+(?:\w+\W+)?)?"  # "Halo kak, ", "Selamat pagi! "
 _AUTO_REPLY = re.compile("|".join((
     r"^\W*(?:pesan|balasan|jawaban) otomatis\b",
     r"^\W*auto[\s-]?(?:reply|respon(?:se|der)?)\b",
     r"(?<!apakah )\b(?:ini|pesan ini) (?:adalah|merupakan) (?:pesan|balasan|jawaban) otomatis\b",
     r"\bpesan ini dibalas (?:secara )?otomatis\b",
-    r"\b(?:terima ?kasih|terimakasih|trima ?kasih|makasih) (?:telah|sudah|sdh|udah) menghubungi"
+    _OPENING + r"(?:terima ?kasih|terimakasih|trima ?kasih|makasih) (?:telah|sudah|sdh|udah) menghubungi"
     r" (?!(?:saya|sy|sya|aku|beta)\b)\w",
     r"\bkami akan (?:segera )?(?:(?:membalas|merespon) pesan anda|menghubungi anda)\b",
     r"\bpesan anda akan (?:segera )?kami (?:balas|respon|jawab)\b",
     r"^\W*(?:mohon )?(?:maaf\W+)?(?:nomor|pelanggan) yang anda (?:tuju|hubungi)\b",
-    r"\bthanks?(?: you)? for (?:contacting|your message|reaching out)\b",
+    _OPENING + r"thanks?(?: you)? for (?:contacting|your message|reaching out)\b",
     r"\bautomated (?:message|reply|response)\b|\bautomatic reply\b|\bout of (?:the )?office\b",
     r"\bwe(?:'ll| will) (?:get back|reply|respond)\b",
     # a WhatsApp Business greeting message, sent to a new contact: our acknowledgement is one
-    r"^\W*(?:(?:halo|hallo|hai|hi|hello)\W+)?(?:selamat datang di|welcome to)\b",
+    _OPENING + r"(?:selamat datang di|welcome to)\b",
     r"\bada yang bisa (?:kami|saya) bantu\b|\bhow (?:can|may) (?:we|i) help\b",
 )), re.I)
 _SPACES = re.compile(r"\s+")

@@ -451,6 +451,7 @@ def test_yes_or_no_alone_is_no_request(text):
     "Halo! Selamat datang di Apotek Sehat Kupang. Ada yang bisa kami bantu?",
     "Selamat datang di Bengkel Motor Jaya 🙏 Silakan tinggalkan pesan",
     "Hi, welcome to Kupang Printing! How can we help you today?",
+    "Selamat pagi kak, terima kasih sudah menghubungi Salon Cantik. Mohon tunggu ya",
     # a carrier's or a phone's notice
     "Maaf, nomor yang Anda tuju sedang tidak aktif",
     "Nomor yang anda hubungi sedang berada di luar jangkauan",
@@ -475,10 +476,12 @@ def test_a_machines_answer_is_an_auto_reply(text):
     ("Ini balasan otomatis ya pak?", Help(HelpReason.UNREADABLE), None),  # asking about our acknowledgement
     ("Puskesmas ditelepon selalu 'nomor yang anda tuju sedang tidak aktif'", Help(HelpReason.UNREADABLE), None),
     ("Kata pak lurah kami akan segera membalas, tapi sampai sekarang belum", Help(HelpReason.UNREADABLE), None),
+    ("Telepon ke dinas cuma dijawab 'terima kasih telah menghubungi kami', lalu putus", Help(HelpReason.UNREADABLE),
+     None),
     ("Apakah ini adalah pesan otomatis?", Help(HelpReason.UNREADABLE), None),
     ("Ada yang bisa bantu?", Help(HelpReason.GREETING), Help(HelpReason.GREETING)),  # asking for help: an opener
     ("NTT terima kasih telah menghubungi kami, itu saja jawaban dinas", NewTicket(
-        "terima kasih telah menghubungi kami, itu saja jawaban dinas"), AutoReply()),
+        "terima kasih telah menghubungi kami, itu saja jawaban dinas"), None),
     ("Terima kasih pak", Thanks(), Thanks()),
 ])
 def test_a_citizens_words_are_no_auto_reply(text, sms, free):
