@@ -11,11 +11,13 @@ from config import Deadline
 
 @lru_cache(maxsize=8)
 def _holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("ID", years=year)
+    # "government": the joint leave days (cuti bersama) the ministers set each year beside the public
+    # holidays, on which government offices are closed too (Christmas Eve, the days around Idulfitri).
+    return holidays.country_holidays("ID", years=year, categories=("public", "government"))
 
 
 def is_working_day(day: date) -> bool:
-    """Tell whether offices are open: not a weekend, not an Indonesian public holiday."""
+    """Tell whether government offices are open: not a weekend, a public holiday or cuti bersama."""
     return day.weekday() < 5 and day not in _holidays(day.year)
 
 
