@@ -2,8 +2,8 @@
 import pytest
 
 from parsers import codes
-from parsers.intent import (AutoReply, FollowUp, Help, HelpReason, InvalidCode, KeepTicket, MyTickets, NewTicket, OptIn, OptOut,
-                            Reminder, StatusCheck, Thanks, Withdrawal, location_text, parse)
+from parsers.intent import (AutoReply, FollowUp, Help, HelpReason, InvalidCode, KeepTicket, MyTickets, NewTicket,
+                            OptIn, OptOut, Reminder, StatusCheck, Thanks, Withdrawal, location_text, parse)
 from parsers.phone import address_for, mask, national, split_address, to_e164
 
 VALID = "12345671"  # Damm check digit of 1234567 is 1
@@ -469,7 +469,7 @@ def test_a_machines_answer_is_an_auto_reply(text):
     ("Puskesmas tutup di luar jam kerja, kami warga kesulitan berobat", Help(HelpReason.UNREADABLE), None),
     ("Petugas bilang nomor yang saya hubungi tidak aktif", Help(HelpReason.UNREADABLE), None),
     ("Bantuan PKH saya otomatis dihentikan tanpa pemberitahuan", Help(HelpReason.UNREADABLE), None),
-    # the keyword first: the citizen's complaint, whatever it quotes
+    # an auto-responder or a notice quoted inside the citizen's own text, or asked about
     ("Pesan saya dibalas otomatis terus, tidak ada petugas yang jawab", Help(HelpReason.UNREADABLE), None),
     ("Kantor camat ditelepon, yang jawab pesan otomatis saja", Help(HelpReason.UNREADABLE), None),
     ("Tugu selamat datang di perbatasan Kota Kupang rusak, catnya mengelupas", Help(HelpReason.UNREADABLE), None),
@@ -480,6 +480,7 @@ def test_a_machines_answer_is_an_auto_reply(text):
      None),
     ("Apakah ini adalah pesan otomatis?", Help(HelpReason.UNREADABLE), None),
     ("Ada yang bisa bantu?", Help(HelpReason.GREETING), Help(HelpReason.GREETING)),  # asking for help: an opener
+    # the keyword first: the citizen's complaint, whatever it quotes
     ("NTT terima kasih telah menghubungi kami, itu saja jawaban dinas", NewTicket(
         "terima kasih telah menghubungi kami, itu saja jawaban dinas"), None),
     ("Terima kasih pak", Thanks(), Thanks()),
