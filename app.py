@@ -78,6 +78,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     app.extensions["ingestor"] = Ingestor(db, services.queues)
 
     app.register_blueprint(webhook.bp)
+    app.wsgi_app = webhook.InboundWebhook(app)
     if settings.sandbox:
         app.register_blueprint(sandbox.bp)
     inbox.init_app(app)

@@ -590,6 +590,37 @@ def test_tampered_body_is_refused(gateway):
     assert gateway.post("/webhooks/twilio/messages", params, signature=signature).status_code == 403
 
 
+def test_the_signature_covers_the_query_string(gateway):
+    """A webhook URL configured with a query (a line's name, say) is signed with it, as Twilio signs it."""
+    params = {"MessageSid": new_sid(), "From": CITIZEN, "To": SMS_LINE, "Body": "NTT tes"}
+    url = PUBLIC_BASE_URL + "/webhooks/twilio/messages"
+    without = gateway.validator.compute_signature(url, params)
+    assert gateway.post("/webhooks/twilio/messages", params, query="jalur=sms", signature=without).status_code == 403
+    assert gateway.post("/webhooks/twilio/messages", params, query="jalur=sms").status_code == 200
+    assert count(gateway, InboundMessage) == 1
+
+
+def test_the_webhook_takes_only_posts_within_the_size_limit(gateway):
+    assert gateway.client.get("/webhooks/twilio/messages").status_code == 405
+    params = {"MessageSid": new_sid(), "From": CITIZEN, "To": SMS_LINE, "Body": "x" * (1024 * 1024)}
+    assert gateway.post("/webhooks/twilio/messages", params).status_code == 413
+    assert count(gateway, InboundMessage) == 0
+
+
+def test_a_message_that_cannot_be_stored_is_answered_500_and_logged_without_its_content(gateway, caplog, monkeypatch):
+    """Twilio then calls the number's fallback URL, if one is set; the log names the message, not its sender."""
+    def not_in_time(params):
+        raise TimeoutError("inbound message not stored in time")
+
+    monkeypatch.setattr(gateway.app.extensions["ingestor"], "ingest", not_in_time)
+    sid = new_sid()
+    response = gateway.sms("NTT jalan di Oesapa rusak parah", sid=sid)
+    assert response.status_code == 500
+    logged = caplog.text
+    assert sid in logged and "TimeoutError" in logged
+    assert "Oesapa" not in logged and CITIZEN[3:] not in logged
+
+
 def test_whatsapp_request_with_photo_and_document(gateway):
     photo = gateway.twilio.add_media("ME1", b"\xff\xd8\xff\xe0fakejpeg", "image/jpeg")
     doc = gateway.twilio.add_media("ME2", b"%PDF-1.4 fake", "application/pdf")
