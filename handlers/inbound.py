@@ -152,7 +152,11 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     attachments = _keep_media(s, msg, ticket)
     held = _held(s, msg, reply[0], intent) if reply else None
     outbound = _reply(s, msg, reply, ticket, held) if reply else None
-    to_send = [row.id for row in released] + ([outbound.id] if outbound and not held else [])
+    resent = []
+    if isinstance(intent, intents.OptIn):  # what STOP withheld goes after the confirmation
+        withheld = outbox.withheld_by_stop(s, to=address_for(msg.channel, msg.phone), from_=msg.to_address)
+        resent = outbox.write_again(s, withheld, "start")
+    to_send = [row.id for row in released + ([outbound] if outbound and not held else []) + resent]
     claims = tuple(c for c in (services.sender.claim(s, oid) for oid in to_send) if c is not None)
     log.info("inbound %s from %s: %s", msg.message_sid, mask(msg.phone), msg.intent)
     return Outcome(claims=claims, attachment_ids=tuple(a.id for a in attachments))
@@ -235,9 +239,10 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
         case intents.OptOut():
             set_opt_out(s, msg.phone, True)
             return ("opted_out", render("opted_out")), None
-        case intents.OptIn():
+        case intents.OptIn():  # what STOP withheld goes too, after this (_process)
             set_opt_out(s, msg.phone, False)
-            return ("opted_in", render("opted_in")), None
+            withheld = outbox.withheld_by_stop(s, to=address_for(msg.channel, msg.phone), from_=msg.to_address)
+            return ("opted_in", render("opted_in_withheld" if withheld else "opted_in")), None
         case intents.Thanks():
             return None, None  # kept, unanswered: a thank-you is no request and not worth a paid reply
         case intents.AutoReply():

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.db import now
-from store.models import DeliveryStatus, OutboundMessage
+from store.models import OPTED_OUT_CODE, DeliveryStatus, OutboundMessage
+
+# What START sends again of the messages STOP withheld: a request's code and what officers wrote about
+# it (not the answers to commands sent meanwhile, which would be stale); within a month, five at most.
+RESENT_ON_START = ("ack", "answer", "question", "forwarded")
+WITHHELD_RESENT_FOR = timedelta(days=30)
+WITHHELD_RESENT_MAX = 5
 
 
 def write(s: Session, *, key: str, purpose: str, channel: str, to: str, from_: str, body: str,
@@ -47,6 +53,34 @@ def release_held(s: Session, *, to: str, from_: str) -> list[OutboundMessage]:
     return list(rows)
 
 
+def withheld_by_stop(s: Session, *, to: str, from_: str) -> list[OutboundMessage]:
+    """The messages about the citizen's tickets from this number that were not sent because they had
+    sent STOP (or the provider refused them for it), not sent again yet: for each ticket its first
+    acknowledgement (a resend's says only "sudah kami terima sebelumnya") and the latest of each
+    officer's kind, oldest first."""
+    rows = s.scalars(select(OutboundMessage).where(
+        OutboundMessage.to_address == to, OutboundMessage.from_address == from_,
+        OutboundMessage.error_code == OPTED_OUT_CODE, OutboundMessage.purpose.in_(RESENT_ON_START),
+        OutboundMessage.ticket_id.is_not(None), OutboundMessage.created_at >= now() - WITHHELD_RESENT_FOR,
+    ).order_by(OutboundMessage.id)).all()
+    chosen: dict[tuple[int, str], OutboundMessage] = {}
+    for row in rows:
+        if row.purpose != "ack" or (row.ticket_id, row.purpose) not in chosen:
+            chosen[row.ticket_id, row.purpose] = row
+    latest = list(chosen.values())
+    done = set(s.scalars(select(OutboundMessage.idempotency_key).where(
+        OutboundMessage.idempotency_key.in_([f"start:{row.id}" for row in latest]))))
+    pending = sorted((row for row in latest if f"start:{row.id}" not in done), key=lambda row: row.id)
+    return pending[-WITHHELD_RESENT_MAX:]
+
+
+def write_again(s: Session, rows: list[OutboundMessage], key: str) -> list[OutboundMessage]:
+    """A pending copy of each row, keyed key:<its id> (once each)."""
+    return [write(s, key=f"{key}:{row.id}", purpose=row.purpose, channel=row.channel, to=row.to_address,
+                  from_=row.from_address, body=row.body, ticket_id=row.ticket_id, inbound_id=row.inbound_id,
+                  content_sid=row.content_sid, content_variables=row.content_variables) for row in rows]
+
+
 def resend_failed(s: Session, since: datetime, codes: Collection[str]) -> list[int]:
     """Write again, once each, the automatic replies that failed since then with one of these error
     codes (the provider refused the account: a wrong auth token, a suspended account); return the
@@ -57,7 +91,4 @@ def resend_failed(s: Session, since: datetime, codes: Collection[str]) -> list[i
     ).order_by(OutboundMessage.id)).all()
     done = set(s.scalars(select(OutboundMessage.idempotency_key).where(
         OutboundMessage.idempotency_key.in_([f"resend:{row.id}" for row in failed]))))
-    return [write(s, key=f"resend:{row.id}", purpose=row.purpose, channel=row.channel, to=row.to_address,
-                  from_=row.from_address, body=row.body, ticket_id=row.ticket_id, inbound_id=row.inbound_id,
-                  content_sid=row.content_sid, content_variables=row.content_variables).id
-            for row in failed if f"resend:{row.id}" not in done]
+    return [row.id for row in write_again(s, [row for row in failed if f"resend:{row.id}" not in done], "resend")]

@@ -62,6 +62,11 @@ TEMPLATES: dict[str, str] = {
         "Kirim START untuk mengaktifkan kembali."
     ),
     "opted_in": "Pesan dari layanan ini aktif kembali. Kirim INFO untuk bantuan.",
+    # START after messages about the citizen's tickets were withheld: they follow this one.
+    "opted_in_withheld": (
+        "Pesan dari layanan ini aktif kembali. Pesan untuk laporan Anda yang tertahan selama berhenti "
+        "kami kirim sesudah ini."
+    ),
     # A ticket forwarded to another agency (bukan wewenang): the citizen's CEK would otherwise say
     # "menunggu ditelaah" again with no reason.
     "forwarded": (

@@ -173,6 +173,20 @@ def test_an_answer_to_a_citizen_who_sent_stop_is_not_sent_and_the_queue_says_so(
     act(lia, desk.code, "selesai", catatan="disampaikan lewat telepon")  # answered another way
 
 
+def test_start_sends_the_answer_that_stop_withheld(desk):
+    lia = approved_answer(desk)
+    desk.converse("STOP")
+    act(lia, desk.code, "kirim")
+    desk.drain()
+    before = len(desk.twilio.messages)
+    assert desk.sms("START").status_code == 200
+    desk.drain()
+    confirmed, answer = desk.twilio.messages[before:]
+    assert "tertahan" in confirmed.body
+    assert (answer.to, answer.body) == (CITIZEN, "Perbaikan jalan dijadwalkan minggu depan.")
+    assert "pesan ke warga gagal" not in lia.get("/inbox/?status=terkirim").get_data(as_text=True)
+
+
 def test_citizen_reply_lands_on_the_waiting_ticket(desk):
     lia = client_for(desk, "lia")
     act(lia, desk.code, "tunda", pertanyaan="Di RT berapa tepatnya?")

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from handlers import inbound
 from parsers import codes
+from replies.render import render
 from store.models import Attachment, Contact, InboundMessage, OutboundMessage, Ticket, TicketEvent
 from tests.conftest import CITIZEN, PUBLIC_BASE_URL, SMS_LINE, WA_LINE, new_sid
 
@@ -318,6 +319,19 @@ def test_stop_then_nothing_until_start(gateway):
         assert last.status == "suppressed" and "STOP" in last.error_message
     assert "aktif kembali" in gateway.converse("MULAI")
     assert gateway.converse(f"CEK {code}").startswith(f"Kode {code}:")
+
+
+def test_start_sends_the_codes_that_stop_withheld(gateway):
+    """A citizen who sent STOP and then a complaint never learnt its code: START brings it, once."""
+    assert "tidak akan menerima pesan lagi" in gateway.converse("STOP")
+    for body in ("NTT lampu jalan di Oesapa mati", "NTT lampu jalan di Oesapa mati", "CEK"):  # a resend, a command
+        assert replies_to(gateway, body) == []
+    with gateway.session() as s:
+        code = codes.display(s.scalar(select(Ticket.code)))
+    confirmed, ack = replies_to(gateway, "START")
+    assert "aktif kembali" in confirmed and "tertahan" in confirmed
+    assert ack.startswith(f"Pengaduan Anda diterima. Kode: {code}.")  # the first acknowledgement, not CEK's answer
+    assert replies_to(gateway, "START") == [render("opted_in")]  # sent once
 
 
 def replies_to(gateway, body: str, **kw) -> list[str]:
