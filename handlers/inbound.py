@@ -249,7 +249,7 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
             return None, s.get(Ticket, msg.ticket_id) if msg.ticket_id else None
         case intents.Help(reason=why):
             text = intents.clean(msg.body)
-            if why is intents.HelpReason.UNREADABLE and line.keyword and text:
+            if why is intents.HelpReason.UNREADABLE and line.keyword and text and not intents.another_request(text):
                 started = _being_written(s, msg, line)
                 if started is not None:  # the rest of a complaint, sent as an SMS of its own without the keyword
                     return _continue(s, service, msg, started, text)
@@ -347,9 +347,10 @@ def _new_ticket(s: Session, service: Service, msg: Message, line: Line, text: st
             msg.intent = "Resend"
             return ("ack", render("ack_duplicate", code=codes.display(earlier.code),
                                   due=date(earlier.due_at))), earlier
-    if not line.keyword:
+    if not line.keyword and not intents.another_request(text):
         # On a free-text line people write one request in several messages ("Selamat pagi",
-        # "saya mau tanya", "bantuan PKH saya belum cair", a photo): one ticket, not one each.
+        # "saya mau tanya", "bantuan PKH saya belum cair", a photo): one ticket, not one each;
+        # unless the message says it is another ("Sy mau lapor lagi, ...").
         started = _being_written(s, msg, line)
         if started is not None:
             return _continue(s, service, msg, started, text)

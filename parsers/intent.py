@@ -268,6 +268,12 @@ _AUTO_REPLY = re.compile("|".join((
     _OPENING + r"(?:selamat datang di|welcome to)\b",
     r"\bada yang bisa (?:kami|saya) bantu\b|\bhow (?:can|may) (?:we|i) help\b",
 )), re.I)
+# A message that says it is another request ("Sy mau lapor lagi", "Ada laporan lain pak"), in its first
+# few words: just after a request it begins one of its own instead of continuing that one.
+_ANOTHER_REQUEST = re.compile(_OPENING + r"(?:\w+\W+){0,4}?(?:"
+                              r"(?:lapor|melapor|mengadu)\W+(?:lagi|lg|hal lain|yang lain|yg lain)"
+                              r"|(?:laporan|pengaduan|aduan|permintaan|keluhan)\W+(?:lain|lainnya|baru|kedua)"
+                              r"(?:\W+(?:lagi|lg))?(?:\W|$)(?!saya|sy|sya|kami|yang|yg))", re.I)
 _SPACES = re.compile(r"\s+")
 # Anything that is neither a letter, a digit nor a space: punctuation, emoji, symbols.
 _TRIM = re.compile(r"^[^\w?]+|[^\w?]+$")
@@ -286,6 +292,7 @@ _CODE_IN_TEXT = re.compile(r"(?<!\d)(?<!\d[\-.])\d{4}\s*[\-.]?\s*\d{4}(?![\-.]?\
 # "NTT (spasi) isi", "CEK spasi 1234-5671" (its opening bracket may be taken as the separator).
 # Whom the complaint addresses, set off before it: "NTT pak, jalan rusak", "Lapor bu. Lampu mati". Not
 # "NTT Pak RT minta pungutan": without the comma the word is who the complaint is about.
+_AGAIN = re.compile(r"^(?:lagi|lg|hal lain|yang lain|yg lain)(?:\W+|$)", re.I)
 _VOCATIVE = re.compile(r"^(?:pak|bapak|bpk|bu|ibu|kak|min|admin)\s*[,.!:]+\s*(?=\w)", re.I)
 _SPACE_WORD = re.compile(r"^\s*[(<\[]?\s*spasi(?:\s*[)>\]]|\b)\s*", re.I)
 _LAUGHTER = re.compile(r"(?:(?:HE){2,}|(?:HA){2,}|(?:WK){2,})[HW]?")  # "HEHE", "HAHAHA", "WKWKWK"
@@ -305,6 +312,11 @@ def clean(text: str) -> str:
     """Normalize unicode, collapse runs of whitespace and strip the ends."""
     text = unicodedata.normalize("NFKC", text or "")
     return _SPACES.sub(" ", text).strip()
+
+
+def another_request(text: str) -> bool:
+    """Whether the text says, in its first words, that it is a request other than the one before."""
+    return bool(_ANOTHER_REQUEST.search(clean(text)))
 
 
 def location_text(params: Mapping[str, str]) -> str:
@@ -479,8 +491,8 @@ def _after_report(body: str) -> str | None:
         lead = _word(body[:report.start()]) if report else ""
         if report is None or (lead and not _is_greeting(lead)):
             return None
-    rest = report.group("rest")
-    return None if _is_greeting(_word(rest)) else rest
+    rest = _AGAIN.sub("", report.group("rest"))  # "Saya mau lapor lagi pak, ...": another complaint
+    return None if not rest or _is_greeting(_word(rest)) else rest
 
 
 def _is_command(inner: Intent, rest: str) -> bool:

@@ -2,7 +2,7 @@
 import pytest
 
 from parsers import codes
-from parsers.intent import (AutoReply, FollowUp, Help, HelpReason, InvalidCode, KeepTicket, MyTickets, NewTicket,
+from parsers.intent import (AutoReply, another_request, FollowUp, Help, HelpReason, InvalidCode, KeepTicket, MyTickets, NewTicket,
                             OptIn, OptOut, Reminder, StatusCheck, Thanks, Withdrawal, location_text, parse)
 from parsers.phone import address_for, mask, national, split_address, to_e164
 
@@ -488,6 +488,42 @@ def test_a_machines_answer_is_an_auto_reply(text):
 def test_a_citizens_words_are_no_auto_reply(text, sms, free):
     assert parse(text, "NTT") == sms
     assert parse(text, None) == (free or NewTicket(text))
+
+
+@pytest.mark.parametrize("text, sms", [
+    ("Sy mau lapor lagi pak, lampu jalan di Oesapa mati", NewTicket("lampu jalan di Oesapa mati")),
+    ("Lapor lagi: jembatan Liliba retak", NewTicket("jembatan Liliba retak")),
+    ("Selamat malam, saya mau lapor yang lain, air mati", NewTicket("air mati")),
+    ("Saya mau lapor lagi", Help(HelpReason.UNREADABLE)),  # no text yet: the format, not the request before
+])
+def test_lapor_lagi_is_the_report_verb_without_its_again(text, sms):
+    assert parse(text, "NTT") == sms
+
+
+@pytest.mark.parametrize("text", [
+    "Halo, sy mau lapor lagi, bantuan sembako tdk sampai ke RT kami",
+    "Saya juga mau melapor hal lain pak: lampu jalan di Oebufu mati",
+    "mau lapor lg bu",
+    "Ada laporan lain pak, jalan ke Fatukoa putus",
+    "Pengaduan baru: air PDAM tidak mengalir",
+    "Selamat siang ibu, ada permintaan lain, data penerima PKH kelurahan Oesapa",
+    "Permisi pak, sy ada keluhan lain lg",
+])
+def test_a_message_that_says_it_is_another_request(text):
+    """Said just after a request, it begins one of its own instead of continuing that one."""
+    assert another_request(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Satu lagi pak, rumah saya di RT 05",  # one more detail of the same request
+    "Sy mau tanya lagi, kapan dicairkan?",
+    "Selain itu, KKS saya juga hilang",
+    "Bantuan sembako tidak sampai ke RT kami",
+    "Saya belum dapat jawaban atas laporan lain saya yang kemarin",
+    "Jalan ini sudah sering dilaporkan lagi dan lagi",
+])
+def test_a_message_that_goes_on_with_the_request(text):
+    assert not another_request(text)
 
 
 @pytest.mark.parametrize("text", [

@@ -784,6 +784,29 @@ def test_a_request_written_in_several_whatsapp_messages_is_one_ticket(gateway):
         assert s.scalar(select(Attachment.ticket_id)) == ticket.id
 
 
+def test_a_message_that_says_it_is_another_request_is_not_added_to_the_one_before(gateway):
+    gateway.whatsapp("Kenapa nama saya tidak ada lagi di daftar penerima BLT bulan ini?")
+    gateway.drain()
+    first = CODE.search(gateway.twilio.messages[-1].body).group(1)
+    gateway.whatsapp("Sy mau lapor lagi bu, bantuan sembako tdk sampai ke RT kami")
+    gateway.drain()
+    second = CODE.search(gateway.twilio.messages[-1].body).group(1)  # an acknowledgement of its own
+    assert second != first
+    gateway.whatsapp("RT 05 RW 02 Kelurahan Oebufu")  # and what follows goes on with that one
+    gateway.drain()
+    assert f"kode {second} sudah kami terima" in gateway.twilio.messages[-1].body
+    # On SMS "lapor" stands for the keyword; without either, saying it is another one gets the format.
+    gateway.sms("NTT jalan di Oesapa rusak parah")
+    gateway.drain()
+    assert "NTT (spasi) isi" in replies_to(gateway, "Ada laporan lain pak, lampu jalan di Oesapa mati")[0]
+    assert CODE.search(replies_to(gateway, "Sy mau lapor lagi pak, lampu jalan di Oesapa mati")[0])
+    with gateway.session() as s:
+        assert s.scalars(select(Ticket.body).order_by(Ticket.id)).all() == [
+            "Kenapa nama saya tidak ada lagi di daftar penerima BLT bulan ini?",
+            "Sy mau lapor lagi bu, bantuan sembako tdk sampai ke RT kami\nRT 05 RW 02 Kelurahan Oebufu",
+            "jalan di Oesapa rusak parah", "lampu jalan di Oesapa mati"]
+
+
 def test_a_later_or_reviewed_request_is_a_ticket_of_its_own(gateway):
     gateway.whatsapp("Mohon data penerima BLT Kelurahan Oebobo")
     gateway.drain()
