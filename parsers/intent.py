@@ -271,9 +271,11 @@ _AUTO_REPLY = re.compile("|".join((
 # A message that says it is another request ("Sy mau lapor lagi", "Ada laporan lain pak"), in its first
 # few words: just after a request it begins one of its own instead of continuing that one.
 _ANOTHER_REQUEST = re.compile(_OPENING + r"(?:\w+\W+){0,4}?(?:"
-                              r"(?:lapor|melapor|mengadu)\W+(?:lagi|lg|hal lain|yang lain|yg lain)"
+                              r"(?:lapor|melapor|mengadu)\W+(?:lagi|lg|hal lain|yang lain|yg lain)\b"
                               r"|(?:laporan|pengaduan|aduan|permintaan|keluhan)\W+(?:lain|lainnya|baru|kedua)"
                               r"(?:\W+(?:lagi|lg))?(?:\W|$)(?!saya|sy|sya|kami|yang|yg))", re.I)
+# "lagi" after "lapor" ("Saya mau lapor lagi pak, lampu mati"): another complaint, not its first word.
+_AGAIN = re.compile(r"^(?:lagi|lg|hal lain|yang lain|yg lain)(?:\W+|$)", re.I)
 _SPACES = re.compile(r"\s+")
 # Anything that is neither a letter, a digit nor a space: punctuation, emoji, symbols.
 _TRIM = re.compile(r"^[^\w?]+|[^\w?]+$")
@@ -292,7 +294,6 @@ _CODE_IN_TEXT = re.compile(r"(?<!\d)(?<!\d[\-.])\d{4}\s*[\-.]?\s*\d{4}(?![\-.]?\
 # "NTT (spasi) isi", "CEK spasi 1234-5671" (its opening bracket may be taken as the separator).
 # Whom the complaint addresses, set off before it: "NTT pak, jalan rusak", "Lapor bu. Lampu mati". Not
 # "NTT Pak RT minta pungutan": without the comma the word is who the complaint is about.
-_AGAIN = re.compile(r"^(?:lagi|lg|hal lain|yang lain|yg lain)(?:\W+|$)", re.I)
 _VOCATIVE = re.compile(r"^(?:pak|bapak|bpk|bu|ibu|kak|min|admin)\s*[,.!:]+\s*(?=\w)", re.I)
 _SPACE_WORD = re.compile(r"^\s*[(<\[]?\s*spasi(?:\s*[)>\]]|\b)\s*", re.I)
 _LAUGHTER = re.compile(r"(?:(?:HE){2,}|(?:HA){2,}|(?:WK){2,})[HW]?")  # "HEHE", "HAHAHA", "WKWKWK"

@@ -521,6 +521,7 @@ def test_a_message_that_says_it_is_another_request(text):
     "Bantuan sembako tidak sampai ke RT kami",
     "Saya belum dapat jawaban atas laporan lain saya yang kemarin",
     "Jalan ini sudah sering dilaporkan lagi dan lagi",
+    "Mau lapor lagian takut, jalan di depan rumah pejabat",
 ])
 def test_a_message_that_goes_on_with_the_request(text):
     assert not another_request(text)
