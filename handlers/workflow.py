@@ -17,10 +17,12 @@ from config import Service
 from handlers import outbox
 from handlers.deadlines import due_at
 from parsers import codes
+from parsers.intent import clean, location_text
 from parsers.phone import address_for, to_e164
-from replies.render import render
+from replies.render import date, render
 from store.db import now
-from store.models import DeliveryStatus, Officer, OutboundMessage, Role, Ticket, TicketEvent, TicketState as S
+from store.models import (Attachment, DeliveryStatus, InboundMessage, Officer, OutboundMessage, Role, Ticket,
+                          TicketEvent, TicketState as S)
 from store.queries import last_on_whatsapp
 from store.tickets import add_ticket, set_state, unused_code
 
@@ -77,6 +79,7 @@ ACTIONS = (
     Action("arsipkan", "Arsipkan (tidak jelas / spam)", Role.LIAISON, (S.BARU, S.DITELAAH)),
     Action("teruskan", "Bukan wewenang: teruskan", Role.LIAISON, (S.BARU, S.DITELAAH)),
     Action("batalkan", "Tutup: dibatalkan atas permintaan warga", Role.LIAISON, UNANSWERED),
+    Action("pisahkan", "Jadikan tiket baru", Role.LIAISON, (S.BARU, S.DITELAAH)),
 )
 BY_NAME = {a.name: a for a in ACTIONS}
 
@@ -435,6 +438,46 @@ def teruskan(s: Session, officer: Officer, ticket: Ticket, service: Service, age
     told = _to_citizen(s, ticket, service, render("forwarded", code=codes.display(ticket.code),
                                                   agency=service.agencies[agency].name),
                        "forwarded", f"forwarded:{ticket.id}:{_event_count(s, ticket)}")
+    return _done(ticket, told)
+
+
+def added_messages(s: Session, ticket: Ticket) -> list[InboundMessage]:
+    """The citizen's messages that were added to the ticket after the one that began it (a phone's
+    automatic answers aside): what pisahkan may make a ticket of its own."""
+    rows = s.scalars(select(InboundMessage).where(InboundMessage.ticket_id == ticket.id)
+                     .order_by(InboundMessage.id)).all()
+    return [m for m in rows[1:] if m.intent != "AutoReply"]
+
+
+def pisahkan(s: Session, officer: Officer, ticket: Ticket, service: Service, inbound_id: int) -> Done:
+    """A message added to this request is another one (a second problem sent just after the first):
+    it becomes a ticket of its own, received when the message was, with its text and attachments;
+    the citizen is told its code as a request is acknowledged."""
+    _check(officer, ticket, "pisahkan")
+    msg = next((m for m in added_messages(s, ticket) if m.id == inbound_id), None)
+    if msg is None:
+        raise WorkflowError("Pilih pesan warga yang ditambahkan ke tiket ini (bukan pesan pertamanya).")
+    location = location_text(msg.params or {})
+    text = clean(f"{msg.body}\n{location}" if location and msg.body.strip() else location or msg.body)
+    lines = ticket.body.split("\n")
+    for i in range(len(lines) - 1, 0, -1):  # the line it added to the ticket's text (never the first)
+        if lines[i] == text:
+            ticket.body = "\n".join(lines[:i] + lines[i + 1:])
+            break
+    line = service.line(ticket.line_id)
+    new = add_ticket(s, Ticket(
+        code=unused_code(s), agency=ticket.agency, line_id=ticket.line_id, channel=ticket.channel, kind=ticket.kind,
+        phone=ticket.phone, citizen_address=ticket.citizen_address, line_address=ticket.line_address,
+        citizen_name=ticket.citizen_name, body=text, created_at=msg.received_at,
+        due_at=due_at(msg.received_at, line.deadline), last_inbound_at=msg.received_at))
+    msg.ticket_id = new.id
+    for attachment in s.scalars(select(Attachment).where(Attachment.inbound_id == msg.id)):
+        attachment.ticket_id = new.id
+    _event(s, ticket, officer, "pisahkan", ticket.state, f"pesan warga dipindah ke tiket {codes.display(new.code)}")
+    _event(s, new, officer, "pisahkan", new.state, f"dari tiket {codes.display(ticket.code)}")
+    template = "ack_information" if new.kind == "informasi" else "ack_complaint"
+    told = _to_citizen(s, new, service, render(template, code=codes.display(new.code), due=date(new.due_at)),
+                       "ack", f"split:{msg.id}")
     return _done(ticket, told)
 
 

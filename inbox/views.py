@@ -179,6 +179,7 @@ def ticket(code: str):
         late_route = workflow.late_route(s, t, service)
         opted_out = bool(t.phone) and is_opted_out(s, t.phone)
         actions = {a.name for a in workflow.allowed(officer, t)}
+        added = workflow.added_messages(s, t) if "pisahkan" in actions else []
     conversation = sorted(
         [{"dir": "in", "at": m.received_at, "channel": m.channel, "auto": m.intent == "AutoReply",
           "body": "\n".join(part for part in (m.body, location_text(m.params or {})) if part)} for m in inbound]
@@ -190,7 +191,7 @@ def ticket(code: str):
     moment = now()
     return render_template(
         "ticket.html", t=t, display=codes.display(t.code), conversation=conversation, files=files,
-        events=events, people=people, actions=actions,
+        events=events, people=people, actions=actions, added=added,
         officials=[o for o in people.values() if o.agency == officer.agency and o.active and o.has(Role.OFFICIAL)],
         agencies=[a for a in service.agencies.values() if a.code != officer.agency], canned=canned,
         left=time_left(t.due_at, t.is_open, moment), age=span(moment - t.created_at),
@@ -242,6 +243,8 @@ def act(code: str, action: str):
                     done = workflow.batalkan(s, officer, t, note)
                 case "teruskan":
                     done = workflow.teruskan(s, officer, t, service, form.get("instansi", ""), note)
+                case "pisahkan":
+                    done = workflow.pisahkan(s, officer, t, service, form.get("pesan", type=int) or 0)
     except workflow.NotFound:
         abort(404)
     except workflow.Forbidden as exc:

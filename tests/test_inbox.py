@@ -12,8 +12,8 @@ from sqlalchemy import func, select, update
 from inbox.views import DELIVERY_LABELS, ROLE_LABELS
 from parsers import codes
 from store.db import now
-from store.models import (Attachment, DeliveryStatus, Officer, OutboundMessage, Role, Ticket, TicketEvent, TicketState,
-                          WhatsAppWindow)
+from store.models import (Attachment, DeliveryStatus, InboundMessage, Officer, OutboundMessage, Role, Ticket,
+                          TicketEvent, TicketState, WhatsAppWindow)
 from tests.conftest import CITIZEN, WA_LINE
 from tests.inbox_helpers import PASSWORD, act, add_officer, login, token
 
@@ -185,6 +185,43 @@ def test_start_sends_the_answer_that_stop_withheld(desk):
     assert "tertahan" in confirmed.body
     assert (answer.to, answer.body) == (CITIZEN, "Perbaikan jalan dijadwalkan minggu depan.")
     assert "pesan ke warga gagal" not in lia.get("/inbox/?status=terkirim").get_data(as_text=True)
+
+
+def test_a_message_added_to_a_request_is_made_a_ticket_of_its_own(gateway):
+    """Another problem sent just after a request was added to it: the liaison moves it to a new ticket,
+    with its photo, and the citizen gets that ticket's code."""
+    add_officer(gateway, "wati", Role.LIAISON, agency="dinsos-kupang")
+    gateway.whatsapp("Nama saya tidak ada lagi di daftar penerima BLT bulan ini")
+    gateway.drain()
+    first = CODE.search(gateway.twilio.messages[-1].body).group(1)
+    photo = gateway.twilio.add_media("ME9", b"jpeg", "image/jpeg")
+    gateway.whatsapp("bantuan sembako juga tidak sampai ke RT kami", NumMedia="1", MediaUrl0=photo,
+                     MediaContentType0="image/jpeg")
+    gateway.drain()
+    wati = client_for(gateway, "wati")
+    page = wati.get(f"/inbox/t/{first}").get_data(as_text=True)
+    with gateway.session() as s:
+        first_id, second_id = s.scalars(select(InboundMessage.id).order_by(InboundMessage.id)).all()
+    assert f'<option value="{second_id}">' in page and f'<option value="{first_id}">' not in page
+    assert act(wati, first, "pisahkan", pesan=str(first_id)).status_code == 303  # the request itself stays
+    assert "Pilih pesan warga" in wati.get(f"/inbox/t/{first}").get_data(as_text=True)
+    before = len(gateway.twilio.messages)
+    act(wati, first, "pisahkan", pesan=str(second_id))
+    gateway.drain()
+    [ack] = gateway.twilio.messages[before:]
+    second = CODE.search(ack.body).group(1)
+    assert second != first and ack.body.startswith("Permintaan Anda diterima.")
+    with gateway.session() as s:
+        old, new = s.scalars(select(Ticket).order_by(Ticket.id)).all()
+        assert old.body == "Nama saya tidak ada lagi di daftar penerima BLT bulan ini"
+        assert (new.body, new.state, new.agency, new.phone) == (
+            "bantuan sembako juga tidak sampai ke RT kami", "baru", old.agency, old.phone)
+        assert s.scalar(select(InboundMessage.ticket_id).where(InboundMessage.id == second_id)) == new.id
+        assert s.scalar(select(Attachment.ticket_id)) == new.id
+        assert [e.action for e in s.scalars(select(TicketEvent).order_by(TicketEvent.id))] == ["pisahkan"] * 2
+    page = wati.get(f"/inbox/t/{first}").get_data(as_text=True)
+    assert "bantuan sembako" not in page.split("Riwayat")[0] and f"ke tiket {second}" in page
+    assert "bantuan sembako" in wati.get(f"/inbox/t/{second}").get_data(as_text=True)
 
 
 def test_citizen_reply_lands_on_the_waiting_ticket(desk):

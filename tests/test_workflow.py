@@ -13,7 +13,7 @@ from handlers.deadlines import due_at
 from handlers.workflow import ACTIONS, Forbidden, NotFound, WorkflowError
 from parsers import codes
 from store.db import Database, now
-from store.models import OutboundMessage, Role, Ticket, TicketEvent, TicketState as S
+from store.models import InboundMessage, OutboundMessage, Role, Ticket, TicketEvent, TicketState as S
 from store.queries import saw_on_whatsapp, state_counts
 from store.tickets import add_ticket, seed_counts, set_state
 
@@ -69,6 +69,9 @@ def run(s, name: str, officer, ticket, assignee=None):
         case "arsipkan": return workflow.arsipkan(s, officer, ticket, "spam")
         case "teruskan": return workflow.teruskan(s, officer, ticket, SERVICE, "bppd", "urusan perbatasan")
         case "batalkan": return workflow.batalkan(s, officer, ticket)
+        case "pisahkan":
+            added = workflow.added_messages(s, ticket)
+            return workflow.pisahkan(s, officer, ticket, SERVICE, added[0].id if added else 0)
     raise AssertionError(name)
 
 
@@ -82,6 +85,13 @@ def prepared(world, action, officer):
         t.approved_by_id = officer.id
     if action.name == "batalkan":
         workflow.minta_batal(world.s, t)
+    if action.name == "pisahkan":  # the request, then another problem added to it
+        t.body = "jalan rusak\nlampu jalan mati"
+        for body in ("NTT jalan rusak", "lampu jalan mati"):
+            world.s.add(InboundMessage(message_sid=f"SM{world.n}{body[:4]}", channel="sms", from_address=t.phone,
+                                       phone=t.phone, to_address="+621708", body=body, params={},
+                                       received_at=now(), ticket_id=t.id))
+        world.s.flush()
     return t
 
 
@@ -97,6 +107,8 @@ def test_allowed(db, action):
         done = run(s, action.name, me, t, assignee=official)
         if action.name == "kirim_ulang":  # the state stays: the answer goes out again
             assert done.outbound_ids and done.ticket.state == S.TERKIRIM.value
+        elif action.name == "pisahkan":  # the state stays: the message leaves for a ticket of its own
+            assert done.outbound_ids and t.body == "jalan rusak" and workflow.added_messages(s, t) == []
         else:
             assert (done.ticket.state, done.ticket.agency) != (action.states[0].value, "biro-organisasi")
         event = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)
