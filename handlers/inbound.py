@@ -1,9 +1,7 @@
 """Apply what a citizen's message asks for: new ticket, follow-up, status, help, stop, start."""
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
@@ -22,7 +20,7 @@ from replies.texts import EXAMPLE_CODE
 from store.db import now
 from store.models import Attachment, DeliveryStatus, InboundMessage, OutboundMessage, Ticket, TicketEvent, TicketState
 from store.queries import contact, lock_phone, saw_on_whatsapp, set_opt_out
-from store.tickets import add_ticket, unused_code
+from store.tickets import add_ticket, text_hash, unused_code
 
 log = logging.getLogger(__name__)
 RESEND_WINDOW = timedelta(hours=24)
@@ -50,7 +48,6 @@ TOLD_STATE = {"ack", "status", "continued", "followup_ok"}
 # A machine's answer (an away message, a carrier's notice) comes after a message of ours within this time;
 # a phone switched off answers once it is on again.
 MACHINE_ANSWER_WINDOW = timedelta(hours=24)
-_NOT_WORDS = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)
@@ -58,11 +55,6 @@ class Outcome:
     """What processing one message produced, for the job to act on after commit."""
     claims: tuple = ()  # replies claimed for sending in the same transaction (gateway.sender.Claim)
     attachment_ids: tuple[int, ...] = ()
-
-
-def text_hash(text: str) -> str:
-    """Hash a complaint so that a resend with other spacing, case or punctuation matches."""
-    return hashlib.sha256(_NOT_WORDS.sub(" ", text.lower()).strip().encode()).hexdigest()
 
 
 class Message(SimpleNamespace):

@@ -24,7 +24,7 @@ from store.db import now
 from store.models import (Attachment, DeliveryStatus, InboundMessage, Officer, OutboundMessage, Role, Ticket,
                           TicketEvent, TicketState as S)
 from store.queries import last_on_whatsapp
-from store.tickets import add_ticket, set_state, unused_code
+from store.tickets import add_ticket, set_state, text_hash, unused_code
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 # The most characters one message to a phone may hold: Twilio refuses a longer body (21617).
@@ -468,8 +468,8 @@ def pisahkan(s: Session, officer: Officer, ticket: Ticket, service: Service, inb
     new = add_ticket(s, Ticket(
         code=unused_code(s), agency=ticket.agency, line_id=ticket.line_id, channel=ticket.channel, kind=ticket.kind,
         phone=ticket.phone, citizen_address=ticket.citizen_address, line_address=ticket.line_address,
-        citizen_name=ticket.citizen_name, body=text, created_at=msg.received_at,
-        due_at=due_at(msg.received_at, line.deadline), last_inbound_at=msg.received_at))
+        citizen_name=ticket.citizen_name, body=text, body_hash=text_hash(text) if text else "",
+        created_at=msg.received_at, due_at=due_at(msg.received_at, line.deadline), last_inbound_at=msg.received_at))
     msg.ticket_id = new.id
     for attachment in s.scalars(select(Attachment).where(Attachment.inbound_id == msg.id)):
         attachment.ticket_id = new.id

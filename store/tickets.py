@@ -1,6 +1,9 @@
 """The only places a ticket is created or changes state, so the per-state counts stay true."""
 from __future__ import annotations
 
+import hashlib
+import re
+
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -10,11 +13,17 @@ from parsers import codes
 from store.models import OPEN_STATES, StateCount, Ticket, TicketState
 
 
+_NOT_WORDS = re.compile(r"[\W_]+")
 _COUNTS = StateCount.__table__
 # Built once: every new ticket and every transition runs these.
 _BUMP = (update(_COUNTS).where(_COUNTS.c.agency == bindparam("a"), _COUNTS.c.state == bindparam("st"))
          .values(n=_COUNTS.c.n + bindparam("d")))
 _CODE_TAKEN = select(Ticket.__table__.c.id).where(Ticket.__table__.c.code == bindparam("code"))
+
+
+def text_hash(text: str) -> str:
+    """Hash a complaint so that a resend with other spacing, case or punctuation matches."""
+    return hashlib.sha256(_NOT_WORDS.sub(" ", text.lower()).strip().encode()).hexdigest()
 
 
 def _bump(s: Session, agency: str, state: str, delta: int) -> None:

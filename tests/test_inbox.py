@@ -222,6 +222,9 @@ def test_a_message_added_to_a_request_is_made_a_ticket_of_its_own(gateway):
     page = wati.get(f"/inbox/t/{first}").get_data(as_text=True)
     assert "bantuan sembako" not in page.split("Riwayat")[0] and f"ke tiket {second}" in page
     assert "bantuan sembako" in wati.get(f"/inbox/t/{second}").get_data(as_text=True)
+    gateway.whatsapp("Bantuan sembako juga tidak sampai ke RT kami!")  # sent again: the new ticket's code again
+    gateway.drain()
+    assert f"Kode: {second}" in gateway.twilio.messages[-1].body
 
 
 def test_citizen_reply_lands_on_the_waiting_ticket(desk):
