@@ -457,6 +457,9 @@ def pisahkan(s: Session, officer: Officer, ticket: Ticket, service: Service, inb
     msg = next((m for m in added_messages(s, ticket) if m.id == inbound_id), None)
     if msg is None:
         raise WorkflowError("Pilih pesan warga yang ditambahkan ke tiket ini (bukan pesan pertamanya).")
+    line = service.line(ticket.line_id)
+    if line is None:
+        raise WorkflowError(f"Layanan {ticket.line_id} tidak ada lagi (service.toml): catat laporan itu dengan tangan.")
     location = location_text(msg.params or {})
     text = clean(f"{msg.body}\n{location}" if location and msg.body.strip() else location or msg.body)
     lines = ticket.body.split("\n")
@@ -464,7 +467,6 @@ def pisahkan(s: Session, officer: Officer, ticket: Ticket, service: Service, inb
         if lines[i] == text:
             ticket.body = "\n".join(lines[:i] + lines[i + 1:])
             break
-    line = service.line(ticket.line_id)
     new = add_ticket(s, Ticket(
         code=unused_code(s), agency=ticket.agency, line_id=ticket.line_id, channel=ticket.channel, kind=ticket.kind,
         phone=ticket.phone, citizen_address=ticket.citizen_address, line_address=ticket.line_address,

@@ -588,3 +588,16 @@ def test_what_became_of_a_ticket_against_its_deadline(state, answered_after_hour
                    received + timedelta(hours=due_in_hours) if answered else now() + timedelta(hours=due_in_hours),
                    answered, None, forwarded_to)
     assert outcome(row, now()) == expected
+
+
+def test_a_message_of_a_line_no_longer_configured_is_not_split(db):
+    """Its deadline rule is gone with the line: the liaison is told to register it by hand."""
+    action = workflow.BY_NAME["pisahkan"]
+    with db.transaction() as s:
+        w = World(s)
+        me = w.officer(Role.LIAISON)
+        t = prepared(w, action, me)
+        t.line_id = "sms-lama"
+        with pytest.raises(WorkflowError, match="tidak ada lagi"):
+            run(s, "pisahkan", me, t)
+        assert t.body == "jalan rusak\nlampu jalan mati"
