@@ -142,12 +142,14 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
     else:
         reply, ticket = _apply(s, services.settings.service, msg, line, intent)
     attachments = _keep_media(s, msg, ticket)
+    withheld = []
+    if isinstance(intent, intents.OptIn):  # what STOP withheld follows the confirmation, which says so
+        withheld = outbox.withheld_by_stop(s, to=address_for(msg.channel, msg.phone), from_=msg.to_address)
+        if withheld:
+            reply = ("opted_in", render("opted_in_withheld"))
     held = _held(s, msg, reply[0], intent) if reply else None
     outbound = _reply(s, msg, reply, ticket, held) if reply else None
-    resent = []
-    if isinstance(intent, intents.OptIn):  # what STOP withheld goes after the confirmation
-        withheld = outbox.withheld_by_stop(s, to=address_for(msg.channel, msg.phone), from_=msg.to_address)
-        resent = outbox.write_again(s, withheld, "start")
+    resent = outbox.write_again(s, withheld, "start")
     to_send = [row.id for row in released + ([outbound] if outbound and not held else []) + resent]
     claims = tuple(c for c in (services.sender.claim(s, oid) for oid in to_send) if c is not None)
     log.info("inbound %s from %s: %s", msg.message_sid, mask(msg.phone), msg.intent)
@@ -156,10 +158,7 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
 
 def _read(msg: Message, line: Line) -> intents.Intent:
     """What the message asks for: its text parsed, a shared location read as text, its media weighed."""
-    text = msg.body
-    location = intents.location_text(msg.params)
-    if location:  # a location pin carries no text: where it points is what the citizen says
-        text = f"{text}\n{location}" if text.strip() else location
+    text = intents.text_with_location(msg.body, msg.params)  # where a pin points is what the citizen says
     intent = intents.parse(text, line.keyword or None)
     if _stickers_only(msg) and not text.strip():
         return intents.Thanks()  # a sticker alone is a reaction, as a thumbs-up is
@@ -231,10 +230,9 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
         case intents.OptOut():
             set_opt_out(s, msg.phone, True)
             return ("opted_out", render("opted_out")), None
-        case intents.OptIn():  # what STOP withheld goes too, after this (_process)
+        case intents.OptIn():  # what STOP withheld goes too, after the confirmation (_process)
             set_opt_out(s, msg.phone, False)
-            withheld = outbox.withheld_by_stop(s, to=address_for(msg.channel, msg.phone), from_=msg.to_address)
-            return ("opted_in", render("opted_in_withheld" if withheld else "opted_in")), None
+            return ("opted_in", render("opted_in")), None
         case intents.Thanks():
             return None, None  # kept, unanswered: a thank-you is no request and not worth a paid reply
         case intents.AutoReply():

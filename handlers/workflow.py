@@ -17,7 +17,7 @@ from config import Service
 from handlers import outbox
 from handlers.deadlines import due_at
 from parsers import codes
-from parsers.intent import clean, location_text
+from parsers.intent import clean, text_with_location
 from parsers.phone import address_for, to_e164
 from replies.render import date, render
 from store.db import now
@@ -460,8 +460,7 @@ def pisahkan(s: Session, officer: Officer, ticket: Ticket, service: Service, inb
     line = service.line(ticket.line_id)
     if line is None:
         raise WorkflowError(f"Layanan {ticket.line_id} tidak ada lagi (service.toml): catat laporan itu dengan tangan.")
-    location = location_text(msg.params or {})
-    text = clean(f"{msg.body}\n{location}" if location and msg.body.strip() else location or msg.body)
+    text = clean(text_with_location(msg.body, msg.params or {}))  # as it was added to the ticket's text
     lines = ticket.body.split("\n")
     for i in range(len(lines) - 1, 0, -1):  # the line it added to the ticket's text (never the first)
         if lines[i] == text:

@@ -320,6 +320,15 @@ def another_request(text: str) -> bool:
     return bool(_ANOTHER_REQUEST.search(clean(text)))
 
 
+def text_with_location(body: str, params: Mapping[str, str]) -> str:
+    """A message's text as it is read: a shared location pin, which carries no text, as the text it
+    stands for, after the body when there is one."""
+    location = location_text(params)
+    if not location:
+        return body
+    return f"{body}\n{location}" if body.strip() else location
+
+
 def location_text(params: Mapping[str, str]) -> str:
     """A location pin shared on WhatsApp (Latitude, Longitude, Label, Address; no Body) as the
     text it stands for: "Lokasi: -10.1566, 123.6070 (Kantor Lurah Oesapa)"; "" when there is none."""
