@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
+from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
 from app import create_app
@@ -139,6 +141,27 @@ def test_worker_burst_drains_the_queues(make_gateway, tmp_path):
     assert gateway.twilio.messages[0].body.startswith("Pengaduan Anda diterima")
     assert "lampu jalan" not in done.stderr  # the worker's log never carries a message body
     assert "+6281234567890" not in done.stderr and "+6281***890" in done.stderr  # masked, not absent
+
+
+def _until(check, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_a_worker_stops_at_once_though_its_listener_read_the_unsubscribe_first(redis_conn):
+    """RQ's worker listens for commands on a thread that waits up to 60 s; when that thread reads
+    the reply to the unsubscribe before the stop, redis 8.2.0 waits for it to the end (every test
+    drain and every worker shutdown risked a minute: CI took 26 min), hence redis<8.2 in pyproject."""
+    worker = SimpleWorker([Queue("x", connection=redis_conn)], connection=redis_conn)
+    worker.subscribe()
+    _until(lambda: worker.pubsub.subscribed)
+    worker.pubsub.unsubscribe()
+    _until(lambda: not worker.pubsub.subscribed)
+    started = time.monotonic()
+    worker.unsubscribe()
+    assert time.monotonic() - started < 5
 
 
 def _start_after(barrier, env, errors) -> None:
