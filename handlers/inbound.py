@@ -239,8 +239,10 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
             return None, s.get(Ticket, msg.ticket_id) if msg.ticket_id else None
         case intents.Help(reason=why):
             text = intents.clean(msg.body)
-            if why is intents.HelpReason.UNREADABLE and line.keyword and text and not intents.another_request(text):
-                started = _being_written(s, msg, line)
+            if why is intents.HelpReason.UNREADABLE and line.keyword and text:
+                if _announced(s, msg, line):  # "Saya mau lapor" got the format: this is the complaint
+                    return _new_ticket(s, service, msg, line, text)
+                started = None if intents.another_request(text) else _being_written(s, msg, line)
                 if started is not None:  # the rest of a complaint, sent as an SMS of its own without the keyword
                     return _continue(s, service, msg, started, text)
             if line.keyword and why is intents.HelpReason.EMPTY:
@@ -374,6 +376,24 @@ def _being_written(s: Session, msg: Message, line: Line) -> Ticket | None:
                Ticket.last_inbound_at >= msg.received_at - BURST_WINDOW)
         .order_by(Ticket.id.desc()).limit(1)
     )
+
+
+def _announced(s: Session, msg: Message, line: Line) -> bool:
+    """Whether the phone's latest reply, less than BURST_WINDOW before this message, was the format
+    sent for a greeting or an opener alone ("Selamat pagi, saya mau lapor", "Izin lapor pak") or for
+    saying another complaint was coming ("Saya mau lapor lagi"): text without the keyword now is the
+    complaint announced. Not after the format sent for unreadable text, which may be a machine's."""
+    latest = s.execute(
+        select(OutboundMessage.purpose, InboundMessage.body)
+        .outerjoin(InboundMessage, OutboundMessage.inbound_id == InboundMessage.id)
+        .where(OutboundMessage.to_address == address_for(msg.channel, msg.phone),
+               OutboundMessage.created_at >= msg.received_at - BURST_WINDOW)
+        .order_by(OutboundMessage.created_at.desc(), OutboundMessage.id.desc()).limit(1)
+    ).first()
+    if latest is None or latest.purpose != "help" or latest.body is None:
+        return False
+    said = intents.parse(latest.body, line.keyword)
+    return said == intents.Help(intents.HelpReason.GREETING) or intents.another_request(latest.body)
 
 
 def _status(ticket: Ticket) -> tuple[str, str]:
