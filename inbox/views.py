@@ -13,7 +13,7 @@ from handlers import officers as officer_store
 from handlers import workflow
 from handlers.deadlines import due_at
 from parsers import codes
-from parsers.intent import location_text
+from parsers.intent import text_with_location
 from parsers.phone import national
 from replies.render import WITA
 from replies.segments import count as segment_count
@@ -182,7 +182,7 @@ def ticket(code: str):
         added = workflow.added_messages(s, t) if "pisahkan" in actions else []
     conversation = sorted(
         [{"dir": "in", "at": m.received_at, "channel": m.channel, "auto": m.intent == "AutoReply",
-          "body": "\n".join(part for part in (m.body, location_text(m.params or {})) if part)} for m in inbound]
+          "body": text_with_location(m.body, m.params or {})} for m in inbound]
         + [{"dir": "out", "at": m.created_at, "body": m.body, "channel": m.channel, "status": m.status,
             "error": m.error_message, "purpose": m.purpose} for m in outbound],
         key=lambda item: item["at"])
