@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -212,13 +213,12 @@ class Ingestor:
         for last_try in (False, True):
             if self._conn is None:
                 self._conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            cursor = self._conn.connection.cursor()
             try:
-                with self.db.write_lock:
+                with closing(self._conn.connection.cursor()) as cursor, self.db.write_lock:
                     cursor.execute(*statement)
                     return {sid: row_id for row_id, sid in cursor.fetchall()}
             except dialect.loaded_dbapi.Error as exc:
-                if not dialect.is_disconnect(exc, self._conn.connection.dbapi_connection, cursor):
+                if not dialect.is_disconnect(exc, self._conn.connection.dbapi_connection, None):
                     raise
                 self._conn.invalidate()
                 self._conn.close()
@@ -226,8 +226,6 @@ class Ingestor:
                 if last_try:
                     raise
                 log.warning("inbound: database connection lost, writing the batch again on a new one")
-            finally:
-                cursor.close()
 
     def _write(self, batch: list[_Pending]) -> None:
         try:
