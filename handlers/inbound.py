@@ -380,9 +380,10 @@ def _being_written(s: Session, msg: Message, line: Line) -> Ticket | None:
 
 def _announced(s: Session, msg: Message, line: Line) -> bool:
     """Whether the phone's latest reply, less than BURST_WINDOW before this message, was the format
-    sent for a greeting or an opener alone ("Selamat pagi, saya mau lapor", "Izin lapor pak") or for
-    saying another complaint was coming ("Saya mau lapor lagi"): text without the keyword now is the
-    complaint announced. Not after the format sent for unreadable text, which may be a machine's."""
+    sent for the keyword alone ("NTT"), a greeting or an opener alone ("Selamat pagi, saya mau lapor",
+    "Izin lapor pak") or for saying another complaint was coming ("Saya mau lapor lagi"): text without
+    the keyword now is the complaint announced. Not after the format sent for unreadable text, which
+    may be a machine's."""
     latest = s.execute(
         select(OutboundMessage.purpose, InboundMessage.body)
         .outerjoin(InboundMessage, OutboundMessage.inbound_id == InboundMessage.id)
@@ -393,7 +394,10 @@ def _announced(s: Session, msg: Message, line: Line) -> bool:
     if latest is None or latest.purpose != "help" or latest.body is None:
         return False
     said = intents.parse(latest.body, line.keyword)
-    return said == intents.Help(intents.HelpReason.GREETING) or intents.another_request(latest.body)
+    return said in _ANNOUNCING or intents.another_request(latest.body)
+
+
+_ANNOUNCING = (intents.Help(intents.HelpReason.EMPTY), intents.Help(intents.HelpReason.GREETING))
 
 
 def _status(ticket: Ticket) -> tuple[str, str]:

@@ -807,15 +807,15 @@ def test_a_message_that_says_it_is_another_request_is_not_added_to_the_one_befor
             "jalan di Oesapa rusak parah", "lampu jalan di Oesapa mati"]
 
 
-@pytest.mark.parametrize("announced", ["Selamat pagi pak, saya mau lapor", "Izin lapor pak", "Sy mau lapor lagi"])
+@pytest.mark.parametrize("announced", ["Selamat pagi pak, saya mau lapor", "Izin lapor pak", "Sy mau lapor lagi", "NTT"])
 def test_text_without_the_keyword_just_after_saying_a_complaint_comes_is_that_complaint(gateway, announced):
-    """On SMS, "Saya mau lapor" alone gets the format; the complaint that follows without the keyword
-    is that complaint: before, it was added to the complaint sent just before, or got no reply at
-    all (a second help text within 30 minutes is not sent)."""
+    """On SMS, "Saya mau lapor" or "NTT" alone gets the format; the complaint that follows without the
+    keyword is that complaint: before, it was added to the complaint sent just before, or got no reply
+    at all (a second help text within 30 minutes is not sent)."""
     first = CODE.search(gateway.converse("NTT jalan di Oesapa rusak parah")).group(1)
     gateway.move_back(Ticket.last_inbound_at, timedelta(minutes=3))
-    if announced != "Sy mau lapor lagi":  # a greeting alone while the first is written joins it unanswered:
-        gateway.move_back(Ticket.last_inbound_at, timedelta(minutes=8))  # so the first is older here
+    if announced.startswith(("Selamat", "Izin")):  # a greeting alone while the first is written joins it
+        gateway.move_back(Ticket.last_inbound_at, timedelta(minutes=8))  # unanswered: so the first is older here
     assert "NTT (spasi) isi" in gateway.converse(announced)
     reply = gateway.converse("lampu jalan di depan SD Inpres Oesapa mati sudah 2 minggu")
     assert reply.startswith("Pengaduan Anda diterima") and CODE.search(reply).group(1) != first
