@@ -380,10 +380,10 @@ def _being_written(s: Session, msg: Message, line: Line) -> Ticket | None:
 
 def _announced(s: Session, msg: Message, line: Line) -> bool:
     """Whether the phone's latest reply, less than BURST_WINDOW before this message, was the format
-    sent for the keyword alone ("NTT"), a greeting or an opener alone ("Selamat pagi, saya mau lapor",
-    "Izin lapor pak") or for saying another complaint was coming ("Saya mau lapor lagi"): text without
-    the keyword now is the complaint announced. Not after the format sent for unreadable text, which
-    may be a machine's."""
+    sent for the keyword alone ("NTT"), INFO, a greeting or an opener alone ("Selamat pagi, saya mau
+    lapor", "Izin lapor pak") or for saying another complaint was coming ("Saya mau lapor lagi"): text
+    without the keyword now is the complaint, sent as the citizen understood the format. Not after the
+    format sent for unreadable text, which may be a machine's answering ours."""
     latest = s.execute(
         select(OutboundMessage.purpose, InboundMessage.body)
         .outerjoin(InboundMessage, OutboundMessage.inbound_id == InboundMessage.id)
@@ -397,7 +397,8 @@ def _announced(s: Session, msg: Message, line: Line) -> bool:
     return said in _ANNOUNCING or intents.another_request(latest.body)
 
 
-_ANNOUNCING = (intents.Help(intents.HelpReason.EMPTY), intents.Help(intents.HelpReason.GREETING))
+_ANNOUNCING = tuple(intents.Help(why) for why in (intents.HelpReason.EMPTY, intents.HelpReason.ASKED,
+                                                   intents.HelpReason.GREETING))
 
 
 def _status(ticket: Ticket) -> tuple[str, str]:

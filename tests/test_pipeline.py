@@ -807,9 +807,9 @@ def test_a_message_that_says_it_is_another_request_is_not_added_to_the_one_befor
             "jalan di Oesapa rusak parah", "lampu jalan di Oesapa mati"]
 
 
-@pytest.mark.parametrize("announced", ["Selamat pagi pak, saya mau lapor", "Izin lapor pak", "Sy mau lapor lagi", "NTT"])
+@pytest.mark.parametrize("announced", ["Selamat pagi pak, saya mau lapor", "Izin lapor pak", "Sy mau lapor lagi", "NTT", "INFO"])
 def test_text_without_the_keyword_just_after_saying_a_complaint_comes_is_that_complaint(gateway, announced):
-    """On SMS, "Saya mau lapor" or "NTT" alone gets the format; the complaint that follows without the
+    """On SMS, "Saya mau lapor", "NTT" or "INFO" alone gets the format; the complaint that follows without the
     keyword is that complaint: before, it was added to the complaint sent just before, or got no reply
     at all (a second help text within 30 minutes is not sent)."""
     first = CODE.search(gateway.converse("NTT jalan di Oesapa rusak parah")).group(1)
