@@ -67,11 +67,15 @@ def withheld_by_stop(s: Session, *, to: str, from_: str) -> list[OutboundMessage
     for row in rows:
         if row.purpose != "ack" or (row.ticket_id, row.purpose) not in chosen:
             chosen[row.ticket_id, row.purpose] = row
-    latest = list(chosen.values())
-    done = set(s.scalars(select(OutboundMessage.idempotency_key).where(
-        OutboundMessage.idempotency_key.in_([f"start:{row.id}" for row in latest]))))
-    pending = sorted((row for row in latest if f"start:{row.id}" not in done), key=lambda row: row.id)
+    pending = sorted(_not_written_again(s, list(chosen.values()), "start"), key=lambda row: row.id)
     return pending[-WITHHELD_RESENT_MAX:]
+
+
+def _not_written_again(s: Session, rows: list[OutboundMessage], key: str) -> list[OutboundMessage]:
+    """The rows that write_again has not copied under this key yet."""
+    done = set(s.scalars(select(OutboundMessage.idempotency_key).where(
+        OutboundMessage.idempotency_key.in_([f"{key}:{row.id}" for row in rows]))))
+    return [row for row in rows if f"{key}:{row.id}" not in done]
 
 
 def write_again(s: Session, rows: list[OutboundMessage], key: str) -> list[OutboundMessage]:
@@ -89,6 +93,4 @@ def resend_failed(s: Session, since: datetime, codes: Collection[str]) -> list[i
         OutboundMessage.status == DeliveryStatus.FAILED.value, OutboundMessage.error_code.in_(list(codes)),
         OutboundMessage.created_at >= since, OutboundMessage.inbound_id.is_not(None),
     ).order_by(OutboundMessage.id)).all()
-    done = set(s.scalars(select(OutboundMessage.idempotency_key).where(
-        OutboundMessage.idempotency_key.in_([f"resend:{row.id}" for row in failed]))))
-    return [row.id for row in write_again(s, [row for row in failed if f"resend:{row.id}" not in done], "resend")]
+    return [row.id for row in write_again(s, _not_written_again(s, failed, "resend"), "resend")]
