@@ -118,9 +118,12 @@ def _process(services: Services, s: Session, msg: Message) -> Outcome:
         if open_ticket is not None:
             intent = type(intent)(open_ticket.code)
         elif isinstance(intent, intents.Reminder):
-            # Nothing to remind of: the text is what it would be without that reading.
-            intent = (intents.Help(intents.HelpReason.UNREADABLE) if line.keyword
-                      else intents.NewTicket(intents.clean(msg.body)))
+            closed = _latest(s, msg, line, open_only=False)
+            if closed is not None:  # "Ada kabar?" after the answer: where it stands, not opened again by a question
+                intent = intents.StatusCheck(closed.code)
+            else:  # nothing to remind of: the text is what it would be without that reading
+                intent = (intents.Help(intents.HelpReason.UNREADABLE) if line.keyword
+                          else intents.NewTicket(intents.clean(msg.body)))
         else:
             intent = intents.Thanks()  # nothing to take back ("Maaf salah kirim" after a help text): kept, unanswered
     if isinstance(intent, intents.AutoReply):

@@ -162,7 +162,7 @@ YES_OR_NO = {
 THANKS_FILLERS = {
     "YOU", "BANYAK", "ATAS", "YA", "YAA", "YAH", "NYA", "BANTUANNYA", "INFONYA", "INFORMASINYA",
     "RESPONNYA", "JAWABANNYA", "TANGGAPANNYA", "TUHAN", "YESUS", "SUDAH", "SDH", "UDAH", "UDH",
-    "KABARNYA", "SAYA", "SY",
+    "KABARNYA", "KABAR", "BAIKNYA", "ADA", "SAYA", "SY",  # "Siap, ditunggu kabar baiknya", "sudah ada kabar"
     "DIJAWAB", "DITANGGAPI", "DIRESPON", "DIPROSES", "DIBANTU", "DIBALAS",  # "Terima kasih, sudah dijawab"
     "DEH", "BNYK", "BYK", "U", "LAKSANAKAN",  # "Makasih bnyk", "Thx u", "Siap laksanakan"
 }
@@ -202,10 +202,19 @@ REMINDER_WORDS = {
     "TINDAKLANJUT", "TINDAK", "JAWABAN", "TANGGAPAN", "RESPON", "RESPONS", "KEPASTIAN", "BALASAN", "BALASANNYA",
     "DIBALAS", "BALAS",
 }
+# Or asking after its progress, days later ("Ada kabar pak?", "Bagaimana perkembangannya?", "Sudah
+# sampai mana?"): one of these, or "sampai mana" / "sejauh mana", with something that asks besides.
+PROGRESS_WORDS = {
+    "KABAR", "KABARNYA", "PERKEMBANGAN", "PERKEMBANGANNYA", "KELANJUTAN", "KELANJUTANNYA", "PROGRES",
+    "PROGRESNYA", "PROGRESS", "HASILNYA", "KEJELASAN", "KEJELASANNYA",
+}
 REMINDER_FILLERS = {
     "KAPAN", "SEGERA", "BELUM", "BLM", "ADA", "KOK", "MASIH", "MENUNGGU", "NUNGGU", "LAMA", "SEKARANG",
     "LANJUT", "LANJUTNYA", "INI", "JUGA", "CEPAT", "KAMI", "DARI", "PIHAK", "DINAS", "KENAPA", "MENGAPA", "TIDAK",
     "TDK", "GAK",
+    # how long it has waited: "Sudah seminggu belum ada kabar", "sudah berbulan-bulan"
+    "HARI", "MINGGU", "BULAN", "TAHUN", "SEHARI", "SEMINGGU", "SEBULAN", "SETAHUN", "BERHARI", "BERMINGGU",
+    "BERBULAN", "BERTAHUN",
 }
 # Taking a ticket back: one of these words ("Batal", "Mohon dibatalkan", "Laporan saya dicabut saja"),
 # or "tidak jadi" ("never mind") or "salah kirim" ("sent by mistake"), with only the words below, those
@@ -546,11 +555,13 @@ def _asks_for_the_code(word: str) -> bool:
 
 
 def _asks_for_the_answer(word: str) -> bool:
-    """Asking for the answer and nothing else: "Mohon ditindaklanjuti", "Kok belum ada tanggapan pak?"
-    ("Jalan belum diperbaiki, mohon ditindaklanjuti" says what: a request)."""
+    """Asking for the answer or after its progress, and nothing else: "Mohon ditindaklanjuti", "Kok belum
+    ada tanggapan pak?", "Ada kabar pak?" ("Jalan belum diperbaiki, mohon ditindaklanjuti" says what: a
+    request; "Terima kasih, sudah ada kabar" asks nothing: thanks)."""
     words = set(_words(word))
-    return bool(words & REMINDER_WORDS) and bool(words & _URGING or "?" in word) \
-        and words <= REMINDER_WORDS | REMINDER_FILLERS | _ABOUT_CODE
+    progress = words & PROGRESS_WORDS or "MANA" in words and words & {"SAMPAI", "SEJAUH"}
+    return bool(words & REMINDER_WORDS or progress) and bool(words & (_URGING - PROGRESS_WORDS) or "?" in word) \
+        and words <= REMINDER_WORDS | PROGRESS_WORDS | REMINDER_FILLERS | _ABOUT_CODE
 
 
 def _asks_what_this_is(word: str) -> bool:

@@ -350,10 +350,23 @@ def test_cek_with_no_code_typed_is_no_status_check(text):
     "Mohon tindak lanjutnya, terima kasih", "Pengaduan saya sudah lama belum ada jawaban",
     "mohon segera diproses 🙏", "Kapan ada tanggapan dari pihak dinas?",
     "Kenapa tidak ada balasan?", "Kenapa belum dibalas pak?", "Mengapa laporan saya tidak ditanggapi?",
+    # Asking after its progress, days later, without naming it: on WhatsApp each was a new request
+    "Apakah sudah ada kabar?", "Ada kabar pak?", "Sudah ada kabar belum bu?", "Kabarnya gimana kak 🙏",
+    "Gimana pak perkembangannya?", "Bagaimana perkembangannya bu?", "Ada perkembangan?",
+    "Bagaimana kelanjutannya?", "Gimana progresnya min?", "Bagaimana hasilnya pak?",
+    "Sudah sampai mana pak?", "sejauh mana prosesnya?", "Sudah seminggu belum ada kabar",
+    "Sudah berbulan-bulan belum ada kejelasan",
 ])
 def test_asking_for_the_answer_without_a_code(text):
     assert parse(text, None) == Reminder()
     assert parse(text, "NTT") == Reminder()
+
+
+@pytest.mark.parametrize("text", ["Terima kasih, sudah ada kabar", "Siap, ditunggu kabar baiknya",
+                                  "ok pak ditunggu kabarnya", "Makasih bu, sudah ada kabarnya 🙏"])
+def test_thanks_for_the_news_or_waiting_for_it_asks_nothing(text):
+    assert parse(text, None) == Thanks()
+    assert parse(text, "NTT") == Thanks()
 
 
 @pytest.mark.parametrize("text, sms", [
@@ -361,6 +374,10 @@ def test_asking_for_the_answer_without_a_code(text):
     ("Kapan bantuan PKH cair?", Help(HelpReason.UNREADABLE)),
     ("Jalan belum diperbaiki, mohon ditindaklanjuti", Help(HelpReason.UNREADABLE)),
     ("Mohon tindak pungli di kantor desa", Help(HelpReason.UNREADABLE)),
+    ("Ada kabar bantuan PKH bulan ini?", Help(HelpReason.UNREADABLE)),
+    ("Apakah ada perkembangan data DTKS saya?", Help(HelpReason.UNREADABLE)),
+    ("Sampai mana batas Kelurahan Oesapa?", Help(HelpReason.UNREADABLE)),
+    ("Bagaimana hasil seleksi penerima BPNT?", Help(HelpReason.UNREADABLE)),
 ])
 def test_a_request_that_asks_for_action_is_a_request(text, sms):
     assert parse(text, None) == NewTicket(text)

@@ -185,6 +185,34 @@ def test_asking_for_the_answer_without_a_code_goes_to_the_open_ticket(gateway):
     assert "Gratis" in gateway.converse("Kapan dijawab?", frm="+6285333444555")  # no ticket: the help text
 
 
+def test_asking_after_progress_days_later_gets_the_state_not_a_new_request(gateway):
+    """'Ada kabar pak?' or 'Sudah sampai mana?' on WhatsApp days after the request was a new request
+    with a new code; on SMS the help text. Now it is the phone's open ticket's state, or, with only a
+    closed one, that one's (not opened again by a question); the thanks for the news asks nothing."""
+    gateway.whatsapp("Bantuan PKH saya belum cair sejak Agustus")
+    gateway.drain()
+    code = CODE.search(gateway.twilio.messages[-1].body).group(1)
+    gateway.move_back(InboundMessage.received_at, timedelta(days=3))  # not the rest of the request
+    gateway.move_back(OutboundMessage.created_at, timedelta(days=3))
+    gateway.whatsapp("Ada kabar pak?")
+    gateway.drain()
+    assert gateway.twilio.messages[-1].body.startswith(f"Kode {code}: diterima, menunggu ditelaah petugas.")
+    ticket = only_ticket(gateway)
+    assert ticket.body == "Bantuan PKH saya belum cair sejak Agustus"  # the question is no part of the request
+    with gateway.session() as s, s.begin():
+        s.execute(update(Ticket).values(state="selesai", is_open=False))
+    gateway.move_back(OutboundMessage.created_at, timedelta(days=3))
+    before = len(gateway.twilio.messages)
+    gateway.whatsapp("Sudah sampai mana bu?")
+    gateway.drain()
+    assert gateway.twilio.messages[-1].body == f"Kode {code}: selesai. Bila masih ada masalah, kirim {code} (spasi) isi."
+    assert (only_ticket(gateway).state, only_ticket(gateway).is_open) == ("selesai", False)
+    gateway.whatsapp("Siap, ditunggu kabar baiknya")
+    gateway.drain()
+    assert len(gateway.twilio.messages) == before + 1  # thanks: kept, no reply
+    assert count(gateway, Ticket) == 1
+
+
 def test_taking_a_complaint_back_without_a_code(gateway):
     """'Batal' or 'Maaf salah kirim' lands on the phone's open ticket, for an officer to close; on
     WhatsApp it was a request of its own with a new code, on SMS a help text."""
