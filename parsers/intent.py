@@ -296,6 +296,8 @@ _CODE_ONLY = re.compile(r"^(?P<code>\d[\d\s\-.]*\d)$")
 # A code at the start of a message, its halves joined by nothing, a hyphen or a dot, or spaces.
 _LEADING_CODE = re.compile(r"^(?P<code>\d{4}\s*[\-.]?\s*\d{4})(?![\-.]?\d)\s*[:.,#\-]?\s*(?P<text>.*)$", re.S)
 _LETTERS = re.compile(r"[^\W\d_]+")
+# How long it has waited, in numbers ("sudah 2 minggu", "3 hari", "1 bln"): no number that says what.
+_WAITED = re.compile(r"(?<!\d)\d{1,3}\s*(?:HARI|HR|MINGGU|MGG|BULAN|BLN|TAHUN|THN)(?![^\W\d_])", re.I)
 _LEADING_MARKS = re.compile(r"^[^\w]+")
 # Not the part of a longer number written in groups: "0812-3456-7890", a NIK "5371-0123-4567-0001".
 _CODE_IN_TEXT = re.compile(r"(?<!\d)(?<!\d[\-.])\d{4}\s*[\-.]?\s*\d{4}(?![\-.]?\d)")
@@ -558,7 +560,7 @@ def _asks_for_the_answer(word: str) -> bool:
     """Asking for the answer or after its progress, and nothing else: "Mohon ditindaklanjuti", "Kok belum
     ada tanggapan pak?", "Ada kabar pak?" ("Jalan belum diperbaiki, mohon ditindaklanjuti" says what: a
     request; "Terima kasih, sudah ada kabar" asks nothing: thanks)."""
-    words = set(_words(word))
+    words = set(_words(_WAITED.sub(" ", word)))
     progress = words & PROGRESS_WORDS or "MANA" in words and words & {"SAMPAI", "SEJAUH"}
     return bool(words & REMINDER_WORDS or progress) and bool(words & (_URGING - PROGRESS_WORDS) or "?" in word) \
         and words <= REMINDER_WORDS | PROGRESS_WORDS | REMINDER_FILLERS | _ABOUT_CODE

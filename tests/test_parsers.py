@@ -177,7 +177,8 @@ def test_sms_line(text, expected):
     ("cek ??", MyTickets()),
     ("1234-5671 jalannya tambah parah setelah hujan", FollowUp(VALID, "jalannya tambah parah setelah hujan")),
     ("12345671 ada foto di WA", FollowUp(VALID, "ada foto di WA")),
-    ("1234-5671: sudah 2 minggu belum ada kabar", FollowUp(VALID, "sudah 2 minggu belum ada kabar")),
+    ("1234-5671: sudah 2 minggu air belum mengalir", FollowUp(VALID, "sudah 2 minggu air belum mengalir")),
+    ("1234-5671: sudah 2 minggu belum ada kabar", Reminder(VALID)),  # asks for the answer, says nothing new
     ("12345672 jalannya tambah parah", InvalidCode("12345672")),
     ("1234567 ", InvalidCode("1234567")),
     # Spaces where the hyphen goes, as people type it
@@ -355,7 +356,8 @@ def test_cek_with_no_code_typed_is_no_status_check(text):
     "Gimana pak perkembangannya?", "Bagaimana perkembangannya bu?", "Ada perkembangan?",
     "Bagaimana kelanjutannya?", "Gimana progresnya min?", "Bagaimana hasilnya pak?",
     "Sudah sampai mana pak?", "sejauh mana prosesnya?", "Sudah seminggu belum ada kabar",
-    "Sudah berbulan-bulan belum ada kejelasan",
+    "Sudah berbulan-bulan belum ada kejelasan", "Sudah 2 minggu belum ada tanggapan", "sdh 3 hari blm dibalas",
+    "Sudah 1 bln belum ada kabar pak",
 ])
 def test_asking_for_the_answer_without_a_code(text):
     assert parse(text, None) == Reminder()
@@ -378,6 +380,8 @@ def test_thanks_for_the_news_or_waiting_for_it_asks_nothing(text):
     ("Apakah ada perkembangan data DTKS saya?", Help(HelpReason.UNREADABLE)),
     ("Sampai mana batas Kelurahan Oesapa?", Help(HelpReason.UNREADABLE)),
     ("Bagaimana hasil seleksi penerima BPNT?", Help(HelpReason.UNREADABLE)),
+    ("Sudah 3 bulan bantuan PKH belum cair", Help(HelpReason.UNREADABLE)),
+    ("Sudah 2 minggu air PDAM belum mengalir, mohon ditindaklanjuti", Help(HelpReason.UNREADABLE)),
 ])
 def test_a_request_that_asks_for_action_is_a_request(text, sms):
     assert parse(text, None) == NewTicket(text)
