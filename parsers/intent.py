@@ -437,8 +437,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
             return InvalidCode(typed)
         if _is_thanks(_word(rest)):
             return Thanks()  # "1234-5671 terima kasih pak": thanks, not news (a follow-up opens a closed ticket)
-        if not _TRIM.sub("", rest).strip("?") or _only_code_words(rest):
-            return StatusCheck(digits)  # "1234-5671?", "1234-5671 bagaimana?": where it stands
+        if not _TRIM.sub("", rest).strip("?") or _only_code_words(rest) or _asks_after_progress(_word(rest)):
+            return StatusCheck(digits)  # "1234-5671?", "1234-5671 ada kabar?": where it stands
         if _asks_for_the_answer(_word(rest)):
             return Reminder(digits)  # "1234-5671 kok belum dijawab?"
         taking_back = _taking_back(_word(rest), digits)  # "1234-5671 batal"
@@ -455,7 +455,7 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         named, around = found[0], _word(_CODE_IN_TEXT.sub(" ", body))
         digits = codes.normalize(named)
         asks_for_answer, taking_back = _asks_for_the_answer(around), _taking_back(around, digits)
-        if asks_for_answer or taking_back or _only_code_words(around):
+        if asks_for_answer or taking_back or _only_code_words(around) or _asks_after_progress(around):
             if codes.is_valid(digits):
                 return Reminder(digits) if asks_for_answer else taking_back or StatusCheck(digits)
             if not named.replace(" ", "").isdigit() or " " not in named:
@@ -463,8 +463,8 @@ def parse(text: str, keyword: str | None = None) -> Intent:
 
     if _asks_after_tickets(word) or _asks_for_the_code(word):
         return MyTickets()
-    if _asks_for_the_answer(word):
-        return Reminder()
+    if _asks_for_the_answer(word) or _asks_after_progress(word):
+        return Reminder()  # the phone's open ticket, or where its latest stands (handlers/inbound.py)
     if _asks_what_this_is(word):
         return Help(HelpReason.ASKED)
     taking_back = _taking_back(word)
@@ -557,13 +557,29 @@ def _asks_for_the_code(word: str) -> bool:
 
 
 def _asks_for_the_answer(word: str) -> bool:
-    """Asking for the answer or after its progress, and nothing else: "Mohon ditindaklanjuti", "Kok belum
-    ada tanggapan pak?", "Ada kabar pak?" ("Jalan belum diperbaiki, mohon ditindaklanjuti" says what: a
-    request; "Terima kasih, sudah ada kabar" asks nothing: thanks)."""
-    words = set(_words(_WAITED.sub(" ", word)))
+    """Asking for the answer and nothing else: "Mohon ditindaklanjuti", "Kok belum ada tanggapan pak?",
+    "Sudah 2 minggu belum dijawab" ("Jalan belum diperbaiki, mohon ditindaklanjuti" says what: a request)."""
+    words = _reminding(word)
+    return bool(words & REMINDER_WORDS) and _asks_or_urges(words, word)
+
+
+def _asks_after_progress(word: str) -> bool:
+    """Asking after a request's progress and nothing else: "Ada kabar pak?", "Bagaimana perkembangannya?",
+    "Sudah sampai mana?" ("Terima kasih, sudah ada kabar" asks nothing: thanks)."""
+    words = _reminding(word)
     progress = words & PROGRESS_WORDS or "MANA" in words and words & {"SAMPAI", "SEJAUH"}
-    return bool(words & REMINDER_WORDS or progress) and bool(words & (_URGING - PROGRESS_WORDS) or "?" in word) \
-        and words <= REMINDER_WORDS | PROGRESS_WORDS | REMINDER_FILLERS | _ABOUT_CODE
+    return bool(progress) and _asks_or_urges(words, word)
+
+
+def _reminding(word: str) -> set[str]:
+    """The words of a text that may ask for the answer or after progress (how long it waited, in
+    numbers, left out); none when another word says what."""
+    words = set(_words(_WAITED.sub(" ", word)))
+    return words if words <= REMINDER_WORDS | PROGRESS_WORDS | REMINDER_FILLERS | _ABOUT_CODE else set()
+
+
+def _asks_or_urges(words: set[str], word: str) -> bool:
+    return bool(words & (_URGING - PROGRESS_WORDS) or "?" in word)
 
 
 def _asks_what_this_is(word: str) -> bool:

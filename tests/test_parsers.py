@@ -178,7 +178,9 @@ def test_sms_line(text, expected):
     ("1234-5671 jalannya tambah parah setelah hujan", FollowUp(VALID, "jalannya tambah parah setelah hujan")),
     ("12345671 ada foto di WA", FollowUp(VALID, "ada foto di WA")),
     ("1234-5671: sudah 2 minggu air belum mengalir", FollowUp(VALID, "sudah 2 minggu air belum mengalir")),
-    ("1234-5671: sudah 2 minggu belum ada kabar", Reminder(VALID)),  # asks for the answer, says nothing new
+    ("1234-5671: sudah 2 minggu belum ada kabar", StatusCheck(VALID)),  # asks where it stands, says nothing new
+    ("Tiket 1234-5671 kok belum ada kabar", StatusCheck(VALID)),
+    ("Halo pak, sy mau tanya laporan sy 1234-5671 sdh sampai mana?", StatusCheck(VALID)),
     ("12345672 jalannya tambah parah", InvalidCode("12345672")),
     ("1234567 ", InvalidCode("1234567")),
     # Spaces where the hyphen goes, as people type it
