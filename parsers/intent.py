@@ -200,7 +200,7 @@ _ABOUT_CODE = CODE_WORDS | TICKET_WORDS | ASKING_WORDS | GREETING_TAILS | _GREET
 REMINDER_WORDS = {
     "DIJAWAB", "DITANGGAPI", "DIRESPON", "DIRESPONS", "DIPROSES", "DITINDAKLANJUTI", "TINDAKLANJUTI",
     "TINDAKLANJUT", "TINDAK", "JAWABAN", "TANGGAPAN", "RESPON", "RESPONS", "KEPASTIAN", "BALASAN", "BALASANNYA",
-    "DIBALAS", "BALAS",
+    "DIBALAS", "BALAS", "DIPERCEPAT", "PERCEPAT",
 }
 # Or asking after its progress, days later ("Ada kabar pak?", "Bagaimana perkembangannya?", "Sudah
 # sampai mana?"): one of these, or "sampai mana" / "sejauh mana", with something that asks besides.

@@ -359,7 +359,7 @@ def test_cek_with_no_code_typed_is_no_status_check(text):
     "Bagaimana kelanjutannya?", "Gimana progresnya min?", "Bagaimana hasilnya pak?",
     "Sudah sampai mana pak?", "sejauh mana prosesnya?", "Sudah seminggu belum ada kabar",
     "Sudah berbulan-bulan belum ada kejelasan", "Sudah 2 minggu belum ada tanggapan", "sdh 3 hari blm dibalas",
-    "Sudah 1 bln belum ada kabar pak",
+    "Sudah 1 bln belum ada kabar pak", "Mohon dipercepat", "Tolong dipercepat prosesnya pak",
 ])
 def test_asking_for_the_answer_without_a_code(text):
     assert parse(text, None) == Reminder()
@@ -383,6 +383,7 @@ def test_thanks_for_the_news_or_waiting_for_it_asks_nothing(text):
     ("Sampai mana batas Kelurahan Oesapa?", Help(HelpReason.UNREADABLE)),
     ("Bagaimana hasil seleksi penerima BPNT?", Help(HelpReason.UNREADABLE)),
     ("Sudah 3 bulan bantuan PKH belum cair", Help(HelpReason.UNREADABLE)),
+    ("Mohon dipercepat pencairan BLT", Help(HelpReason.UNREADABLE)),
     ("Sudah 2 minggu air PDAM belum mengalir, mohon ditindaklanjuti", Help(HelpReason.UNREADABLE)),
 ])
 def test_a_request_that_asks_for_action_is_a_request(text, sms):
