@@ -441,12 +441,10 @@ def teruskan(s: Session, officer: Officer, ticket: Ticket, service: Service, age
     return _done(ticket, told)
 
 
-def added_messages(s: Session, ticket: Ticket) -> list[InboundMessage]:
-    """The citizen's messages that were added to the ticket after the one that began it (a phone's
-    automatic answers aside): what pisahkan may make a ticket of its own."""
-    rows = s.scalars(select(InboundMessage).where(InboundMessage.ticket_id == ticket.id)
-                     .order_by(InboundMessage.id)).all()
-    return [m for m in rows[1:] if m.intent != "AutoReply"]
+def added_messages(messages: list[InboundMessage]) -> list[InboundMessage]:
+    """Of a ticket's messages in the order they came (by id), those added after the one that began it
+    (a phone's automatic answers aside): what pisahkan may make a ticket of its own."""
+    return [m for m in messages[1:] if m.intent != "AutoReply"]
 
 
 def pisahkan(s: Session, officer: Officer, ticket: Ticket, service: Service, inbound_id: int) -> Done:
@@ -454,7 +452,9 @@ def pisahkan(s: Session, officer: Officer, ticket: Ticket, service: Service, inb
     it becomes a ticket of its own, received when the message was, with its text and attachments;
     the citizen is told its code as a request is acknowledged."""
     _check(officer, ticket, "pisahkan")
-    msg = next((m for m in added_messages(s, ticket) if m.id == inbound_id), None)
+    messages = s.scalars(select(InboundMessage).where(InboundMessage.ticket_id == ticket.id)
+                         .order_by(InboundMessage.id)).all()
+    msg = next((m for m in added_messages(messages) if m.id == inbound_id), None)
     if msg is None:
         raise WorkflowError("Pilih pesan warga yang ditambahkan ke tiket ini (bukan pesan pertamanya).")
     line = service.line(ticket.line_id)

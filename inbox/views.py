@@ -167,7 +167,8 @@ def ticket(code: str):
     service = _services().settings.service
     with _session() as s:
         t = _ticket_or_404(s, code)
-        inbound = s.scalars(select(InboundMessage).where(InboundMessage.ticket_id == t.id)).all()
+        inbound = s.scalars(select(InboundMessage).where(InboundMessage.ticket_id == t.id)
+                            .order_by(InboundMessage.id)).all()
         outbound = s.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == t.id)).all()
         files = s.scalars(select(Attachment).where(Attachment.ticket_id == t.id).order_by(Attachment.id)).all()
         events = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)
@@ -179,7 +180,7 @@ def ticket(code: str):
         late_route = workflow.late_route(s, t, service)
         opted_out = bool(t.phone) and is_opted_out(s, t.phone)
         actions = {a.name for a in workflow.allowed(officer, t)}
-        added = workflow.added_messages(s, t) if "pisahkan" in actions else []
+        added = workflow.added_messages(inbound) if "pisahkan" in actions else []
     conversation = sorted(
         [{"dir": "in", "at": m.received_at, "channel": m.channel, "auto": m.intent == "AutoReply",
           "body": text_with_location(m.body, m.params or {})} for m in inbound]
