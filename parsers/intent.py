@@ -203,15 +203,16 @@ REMINDER_WORDS = {
     "DIBALAS", "BALAS", "DIPERCEPAT", "PERCEPAT",
 }
 # Or asking after its progress, days later ("Ada kabar pak?", "Bagaimana perkembangannya?", "Sudah
-# sampai mana?"): one of these, or "sampai mana" / "sejauh mana", with something that asks besides.
+# sampai mana?", "Kok lama sekali?"): one of these, or "sampai mana" / "sejauh mana", with something
+# that asks besides.
 PROGRESS_WORDS = {
     "KABAR", "KABARNYA", "PERKEMBANGAN", "PERKEMBANGANNYA", "KELANJUTAN", "KELANJUTANNYA", "PROGRES",
-    "PROGRESNYA", "PROGRESS", "HASILNYA", "KEJELASAN", "KEJELASANNYA",
+    "PROGRESNYA", "PROGRESS", "HASILNYA", "KEJELASAN", "KEJELASANNYA", "LAMA", "LAMANYA", "LAMBAT",
 }
 REMINDER_FILLERS = {
     "KAPAN", "SEGERA", "BELUM", "BLM", "ADA", "KOK", "MASIH", "MENUNGGU", "NUNGGU", "LAMA", "SEKARANG",
     "LANJUT", "LANJUTNYA", "INI", "JUGA", "CEPAT", "KAMI", "DARI", "PIHAK", "DINAS", "KENAPA", "MENGAPA", "TIDAK",
-    "TDK", "GAK",
+    "TDK", "GAK", "SEKALI", "BANGET", "BGT", "AMAT",
     # how long it has waited: "Sudah seminggu belum ada kabar", "sudah berbulan-bulan"
     "HARI", "MINGGU", "BULAN", "TAHUN", "SEHARI", "SEMINGGU", "SEBULAN", "SETAHUN", "BERHARI", "BERMINGGU",
     "BERBULAN", "BERTAHUN",

@@ -360,6 +360,7 @@ def test_cek_with_no_code_typed_is_no_status_check(text):
     "Sudah sampai mana pak?", "sejauh mana prosesnya?", "Sudah seminggu belum ada kabar",
     "Sudah berbulan-bulan belum ada kejelasan", "Sudah 2 minggu belum ada tanggapan", "sdh 3 hari blm dibalas",
     "Sudah 1 bln belum ada kabar pak", "Mohon dipercepat", "Tolong dipercepat prosesnya pak",
+    "Kenapa lama sekali?", "Kok lama banget ya pak", "Lama sekali pak?",
 ])
 def test_asking_for_the_answer_without_a_code(text):
     assert parse(text, None) == Reminder()
@@ -384,6 +385,7 @@ def test_thanks_for_the_news_or_waiting_for_it_asks_nothing(text):
     ("Bagaimana hasil seleksi penerima BPNT?", Help(HelpReason.UNREADABLE)),
     ("Sudah 3 bulan bantuan PKH belum cair", Help(HelpReason.UNREADABLE)),
     ("Mohon dipercepat pencairan BLT", Help(HelpReason.UNREADABLE)),
+    ("Kenapa pelayanan di kantor lurah lama sekali?", Help(HelpReason.UNREADABLE)),
     ("Sudah 2 minggu air PDAM belum mengalir, mohon ditindaklanjuti", Help(HelpReason.UNREADABLE)),
 ])
 def test_a_request_that_asks_for_action_is_a_request(text, sms):
