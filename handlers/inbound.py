@@ -303,7 +303,8 @@ def _awaiting_reply(s: Session, service: Service, msg: Message, line: Line, inte
     the citizen has written a request since the officer wrote: text goes on with that request.
     A reply that ended a ticket's wait is followed by the rest of it, within BURST_WINDOW of it.
     """
-    free_text = isinstance(intent, intents.NewTicket) and not line.keyword
+    # "Sy mau lapor lagi, ..." is no answer to the officer's question: another request.
+    free_text = isinstance(intent, intents.NewTicket) and not line.keyword and not intents.another_request(msg.body)
     unreadable = isinstance(intent, intents.Help) and intent.reason is intents.HelpReason.UNREADABLE \
         and line.keyword and msg.body.strip()
     greeting = intent == intents.Help(intents.HelpReason.GREETING)
@@ -342,10 +343,10 @@ def _new_ticket(s: Session, service: Service, msg: Message, line: Line, text: st
             msg.intent = "Resend"
             return ("ack", render("ack_duplicate", code=codes.display(earlier.code),
                                   due=date(earlier.due_at))), earlier
-    if not line.keyword and not intents.another_request(text):
+    if not line.keyword and not intents.another_request(msg.body):
         # On a free-text line people write one request in several messages ("Selamat pagi",
         # "saya mau tanya", "bantuan PKH saya belum cair", a photo): one ticket, not one each;
-        # unless the message says it is another ("Sy mau lapor lagi, ...").
+        # unless the message says it is another ("Sy mau lapor lagi, ...", its text without those words).
         started = _being_written(s, msg, line)
         if started is not None:
             return _continue(s, service, msg, started, text)

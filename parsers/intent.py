@@ -500,7 +500,17 @@ def parse(text: str, keyword: str | None = None) -> Intent:
         return Thanks()  # before greetings: "Ada" is an answer, "Ada yang bisa bantu?" an opener
     if _is_greeting(word):
         return Help(HelpReason.GREETING)
-    return NewTicket(body)
+    return NewTicket(_after_announcement(body))
+
+
+def _after_announcement(body: str) -> str:
+    """The request without the words that say it is another one ("Sy mau lapor lagi bu, bantuan sembako
+    ..." is "bantuan sembako ..."); "" when they are all it says."""
+    said = _ANOTHER_REQUEST.search(body)
+    if said is None:
+        return body
+    rest = _VOCATIVE.sub("", _LEADING_MARKS.sub("", body[said.end():]))
+    return "" if not _TRIM.sub("", rest) or _is_greeting(_word(rest)) else rest
 
 
 def _after_report(body: str) -> str | None:

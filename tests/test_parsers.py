@@ -540,6 +540,18 @@ def test_a_message_that_says_it_is_another_request(text):
     assert another_request(text)
 
 
+@pytest.mark.parametrize("text, asked", [
+    ("Halo, sy mau lapor lagi, bantuan sembako tdk sampai ke RT kami", "bantuan sembako tdk sampai ke RT kami"),
+    ("Saya juga mau melapor hal lain pak: lampu jalan di Oebufu mati", "lampu jalan di Oebufu mati"),
+    ("Pengaduan baru: air PDAM tidak mengalir", "air PDAM tidak mengalir"),
+    ("Selamat siang ibu, ada permintaan lain, data penerima PKH kelurahan Oesapa",
+     "data penerima PKH kelurahan Oesapa"),
+    ("mau lapor lg bu", ""), ("Permisi pak, sy ada keluhan lain lg", ""), ("Saya mau lapor lagi 🙏", ""),
+])
+def test_on_whatsapp_another_request_is_its_text_without_saying_so(text, asked):
+    assert parse(text, None) == NewTicket(asked)
+
+
 @pytest.mark.parametrize("text", [
     "Satu lagi pak, rumah saya di RT 05",  # one more detail of the same request
     "Sy mau tanya lagi, kapan dicairkan?",

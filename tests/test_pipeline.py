@@ -831,8 +831,32 @@ def test_a_message_that_says_it_is_another_request_is_not_added_to_the_one_befor
     with gateway.session() as s:
         assert s.scalars(select(Ticket.body).order_by(Ticket.id)).all() == [
             "Kenapa nama saya tidak ada lagi di daftar penerima BLT bulan ini?",
-            "Sy mau lapor lagi bu, bantuan sembako tdk sampai ke RT kami\nRT 05 RW 02 Kelurahan Oebufu",
+            "bantuan sembako tdk sampai ke RT kami\nRT 05 RW 02 Kelurahan Oebufu",  # not its "lapor lagi"
             "jalan di Oesapa rusak parah", "lampu jalan di Oesapa mati"]
+
+
+def test_on_whatsapp_saying_another_request_comes_begins_it_without_those_words(gateway):
+    """'Sy mau lapor lagi' alone began a ticket whose text was that line, the request below it; and
+    after an officer's question, 'Ada laporan lain bu, ...' was taken for the answer to it."""
+    gateway.whatsapp("Mohon data penerima BLT Kelurahan Oebobo")
+    gateway.drain()
+    first = CODE.search(gateway.twilio.messages[-1].body).group(1)
+    with gateway.session() as s, s.begin():  # an officer asks the citizen something
+        s.execute(update(Ticket).values(state="ditunda", held_state="ditelaah"))
+    gateway.whatsapp("Sy mau lapor lagi bu 🙏")
+    gateway.drain()
+    second = CODE.search(gateway.twilio.messages[-1].body).group(1)  # a request of its own, acknowledged
+    gateway.whatsapp("Bantuan sembako tdk sampai ke RT kami")
+    gateway.drain()
+    assert f"kode {second} sudah kami terima" in gateway.twilio.messages[-1].body
+    gateway.whatsapp("Ada laporan lain bu, jalan ke Fatukoa putus")
+    gateway.drain()
+    third = CODE.search(gateway.twilio.messages[-1].body).group(1)
+    assert len({first, second, third}) == 3
+    with gateway.session() as s:
+        assert s.execute(select(Ticket.body, Ticket.state).order_by(Ticket.id)).all() == [
+            ("Mohon data penerima BLT Kelurahan Oebobo", "ditunda"),  # its question still waits
+            ("Bantuan sembako tdk sampai ke RT kami", "baru"), ("jalan ke Fatukoa putus", "baru")]
 
 
 @pytest.mark.parametrize("announced", ["Selamat pagi pak, saya mau lapor", "Izin lapor pak", "Sy mau lapor lagi", "NTT", "INFO"])
