@@ -608,7 +608,7 @@ def test_a_voice_note_plays_on_the_ticket_page(make_gateway):
     with gateway.session() as s:
         code, attachment_id = s.execute(select(Ticket.code, Attachment.id).join(Attachment)).one()
     dinsos = client_for(gateway, "dinsos")
-    assert "(hanya lampiran, tanpa teks)" in dinsos.get("/inbox/").get_data(as_text=True)  # not a blank cell
+    assert "(tanpa teks: lihat lampiran dan percakapan)" in dinsos.get("/inbox/").get_data(as_text=True)  # not a blank cell
     page = dinsos.get(f"/inbox/t/{code[:4]}-{code[4:]}").get_data(as_text=True)
     assert f'<audio controls preload="none" src="/inbox/lampiran/{attachment_id}">' in page
     sound = dinsos.get(f"/inbox/lampiran/{attachment_id}")
