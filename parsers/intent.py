@@ -203,12 +203,13 @@ REMINDER_WORDS = {
     "DIBALAS", "BALAS", "DIPERCEPAT", "PERCEPAT",
 }
 # Or asking after its progress, days later ("Ada kabar pak?", "Bagaimana perkembangannya?", "Sudah
-# sampai mana?", "Kok lama sekali?"): one of these, or "sampai mana" / "sejauh mana", with something
-# that asks besides.
+# sampai mana?"): one of these, or "sampai mana" / "sejauh mana", with something that asks besides;
+# or why it takes so long ("Kok lama sekali?", not "Ditunggu bantuannya sudah lama").
 PROGRESS_WORDS = {
     "KABAR", "KABARNYA", "PERKEMBANGAN", "PERKEMBANGANNYA", "KELANJUTAN", "KELANJUTANNYA", "PROGRES",
-    "PROGRESNYA", "PROGRESS", "HASILNYA", "KEJELASAN", "KEJELASANNYA", "LAMA", "LAMANYA", "LAMBAT",
+    "PROGRESNYA", "PROGRESS", "HASILNYA", "KEJELASAN", "KEJELASANNYA",
 }
+_SLOW = {"LAMA", "LAMANYA", "LAMBAT"}
 REMINDER_FILLERS = {
     "KAPAN", "SEGERA", "BELUM", "BLM", "ADA", "KOK", "MASIH", "MENUNGGU", "NUNGGU", "LAMA", "SEKARANG",
     "LANJUT", "LANJUTNYA", "INI", "JUGA", "CEPAT", "KAMI", "DARI", "PIHAK", "DINAS", "KENAPA", "MENGAPA", "TIDAK",
@@ -579,18 +580,20 @@ def _asks_after_progress(word: str) -> bool:
     "Sudah sampai mana?" ("Terima kasih, sudah ada kabar" asks nothing: thanks)."""
     words = _reminding(word)
     progress = words & PROGRESS_WORDS or "MANA" in words and words & {"SAMPAI", "SEJAUH"}
-    return bool(progress) and _asks_or_urges(words, word)
+    slow = words & _SLOW and (words & {"KENAPA", "MENGAPA", "KOK"} or "?" in word)
+    return bool(progress or slow) and _asks_or_urges(words, word)
 
 
 def _reminding(word: str) -> set[str]:
     """The words of a text that may ask for the answer or after progress (how long it waited, in
     numbers, left out); none when another word says what."""
     words = set(_words(_WAITED.sub(" ", word)))
-    return words if words <= REMINDER_WORDS | PROGRESS_WORDS | REMINDER_FILLERS | _ABOUT_CODE else set()
+    return words if words <= REMINDER_WORDS | PROGRESS_WORDS | _SLOW | REMINDER_FILLERS | _ABOUT_CODE else set()
 
 
 def _asks_or_urges(words: set[str], word: str) -> bool:
-    return bool(words & (_URGING - PROGRESS_WORDS) or "?" in word)
+    # Naming the news is not asking for it: "Terima kasih, sudah ada kabar" is thanks.
+    return bool(words & (_URGING - (PROGRESS_WORDS & ASKING_WORDS)) or "?" in word)
 
 
 def _asks_what_this_is(word: str) -> bool:
