@@ -577,11 +577,12 @@ def _asks_for_the_answer(word: str) -> bool:
 
 def _asks_after_progress(word: str) -> bool:
     """Asking after a request's progress and nothing else: "Ada kabar pak?", "Bagaimana perkembangannya?",
-    "Sudah sampai mana?" ("Terima kasih, sudah ada kabar" asks nothing: thanks)."""
+    "Sudah sampai mana?", "Ada kabar" ("Terima kasih, sudah ada kabar" asks nothing: thanks)."""
     words = _reminding(word)
     progress = words & PROGRESS_WORDS or "MANA" in words and words & {"SAMPAI", "SEJAUH"}
     slow = words & _SLOW and (words & {"KENAPA", "MENGAPA", "KOK"} or "?" in word)
-    return bool(progress or slow) and _asks_or_urges(words, word)
+    # Said with thanks, the news must be asked for: "Siap, ditunggu kabarnya" waits; "Ada kabar" asks.
+    return bool(progress or slow) and (_asks_or_urges(words, word) or not words & THANKS_WORDS)
 
 
 def _reminding(word: str) -> set[str]:

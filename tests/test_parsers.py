@@ -360,7 +360,8 @@ def test_cek_with_no_code_typed_is_no_status_check(text):
     "Sudah sampai mana pak?", "sejauh mana prosesnya?", "Sudah seminggu belum ada kabar",
     "Sudah berbulan-bulan belum ada kejelasan", "Sudah 2 minggu belum ada tanggapan", "sdh 3 hari blm dibalas",
     "Sudah 1 bln belum ada kabar pak", "Mohon dipercepat", "Tolong dipercepat prosesnya pak",
-    "Kenapa lama sekali?", "Kok lama banget ya pak", "Lama sekali pak?", "Lama dijawab",
+    "Kenapa lama sekali?", "Kok lama banget ya pak", "Lama sekali pak?", "Lama dijawab", "Ada kabar pak",
+    "Bagaimana perkembangannya",
 ])
 def test_asking_for_the_answer_without_a_code(text):
     assert parse(text, None) == Reminder()
