@@ -589,12 +589,16 @@ def _reminding(word: str) -> set[str]:
     """The words of a text that may ask for the answer or after progress (how long it waited, in
     numbers, left out); none when another word says what."""
     words = set(_words(_WAITED.sub(" ", word)))
-    return words if words <= REMINDER_WORDS | PROGRESS_WORDS | _SLOW | REMINDER_FILLERS | _ABOUT_CODE else set()
+    return words if words <= _REMINDING else set()
+
+
+_REMINDING = REMINDER_WORDS | PROGRESS_WORDS | _SLOW | REMINDER_FILLERS | _ABOUT_CODE
+# Naming the news is not asking for it: "Terima kasih, sudah ada kabar" is thanks.
+_ASKS_OR_URGES = _URGING - (PROGRESS_WORDS & ASKING_WORDS)
 
 
 def _asks_or_urges(words: set[str], word: str) -> bool:
-    # Naming the news is not asking for it: "Terima kasih, sudah ada kabar" is thanks.
-    return bool(words & (_URGING - (PROGRESS_WORDS & ASKING_WORDS)) or "?" in word)
+    return bool(words & _ASKS_OR_URGES or "?" in word)
 
 
 def _asks_what_this_is(word: str) -> bool:
