@@ -441,6 +441,12 @@ def teruskan(s: Session, officer: Officer, ticket: Ticket, service: Service, age
     return _done(ticket, told)
 
 
+def messages_of(s: Session, ticket: Ticket) -> list[InboundMessage]:
+    """The citizen's messages on the ticket's conversation, in the order they came."""
+    return list(s.scalars(select(InboundMessage).where(InboundMessage.ticket_id == ticket.id)
+                          .order_by(InboundMessage.id)))
+
+
 def added_messages(messages: list[InboundMessage]) -> list[InboundMessage]:
     """Of a ticket's messages in the order they came (by id), those added after the one that began it
     (a phone's automatic answers aside): what pisahkan may make a ticket of its own."""
@@ -452,9 +458,7 @@ def pisahkan(s: Session, officer: Officer, ticket: Ticket, service: Service, inb
     it becomes a ticket of its own, received when the message was, with its text and attachments;
     the citizen is told its code as a request is acknowledged."""
     _check(officer, ticket, "pisahkan")
-    messages = s.scalars(select(InboundMessage).where(InboundMessage.ticket_id == ticket.id)
-                         .order_by(InboundMessage.id)).all()
-    msg = next((m for m in added_messages(messages) if m.id == inbound_id), None)
+    msg = next((m for m in added_messages(messages_of(s, ticket)) if m.id == inbound_id), None)
     if msg is None:
         raise WorkflowError("Pilih pesan warga yang ditambahkan ke tiket ini (bukan pesan pertamanya).")
     line = service.line(ticket.line_id)

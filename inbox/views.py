@@ -17,7 +17,7 @@ from parsers.intent import text_with_location
 from parsers.phone import national
 from replies.render import WITA
 from replies.segments import count as segment_count
-from store.models import (Attachment, CannedReply, InboundMessage, Officer, OutboundMessage, Role, Ticket,
+from store.models import (Attachment, CannedReply, Officer, OutboundMessage, Role, Ticket,
                           TicketEvent, TicketState)
 from store.db import now
 from store.queries import (QueueFilter, citizen_wrote_since, is_opted_out, officers_message_not_read, queue_page,
@@ -167,8 +167,7 @@ def ticket(code: str):
     service = _services().settings.service
     with _session() as s:
         t = _ticket_or_404(s, code)
-        inbound = s.scalars(select(InboundMessage).where(InboundMessage.ticket_id == t.id)
-                            .order_by(InboundMessage.id)).all()
+        inbound = workflow.messages_of(s, t)
         outbound = s.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == t.id)).all()
         files = s.scalars(select(Attachment).where(Attachment.ticket_id == t.id).order_by(Attachment.id)).all()
         events = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)

@@ -76,8 +76,7 @@ def run(s, name: str, officer, ticket, assignee=None):
 
 
 def _added(s, ticket) -> list[InboundMessage]:
-    return workflow.added_messages(s.scalars(select(InboundMessage).where(InboundMessage.ticket_id == ticket.id)
-                                             .order_by(InboundMessage.id)).all())
+    return workflow.added_messages(workflow.messages_of(s, ticket))
 
 
 def prepared(world, action, officer):
