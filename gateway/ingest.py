@@ -22,17 +22,22 @@ from datetime import datetime, timezone
 
 from redis.exceptions import RedisError
 from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Connection
 
 from gateway.provider import Provider
 from parsers.phone import mask, split_address
-from store.db import Database, now
+from store.db import Database, as_int, now
 from store.models import InboundMessage
 from store.queues import Queues
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 64
 WAIT_SECONDS = 10.0
+
+
+class DatabaseUnreachable(Exception):
+    """The database dropped the writer's connection and a new one failed too: no row of the batch is stored."""
 
 
 @dataclass(frozen=True)
@@ -53,15 +58,12 @@ def inbound_row(params: Mapping[str, str], received_at: datetime | None = None) 
     """Turn a provider's form fields into an inbound_messages row (all fields kept in params);
     received_at: when the provider received it, for a message stored late (naive UTC; default now).
 
-    NUL characters, which no phone sends as text and PostgreSQL's text cannot hold, are dropped.
+    NUL characters, which no phone sends as text and PostgreSQL's text cannot hold, are dropped,
+    from names and values alike; a NumMedia that is no count of files (or too large to store) is absent.
     """
-    if any("\x00" in value for value in params.values()):
+    if any("\x00" in name or "\x00" in value for name, value in params.items()):
         params = {name.replace("\x00", ""): value.replace("\x00", "") for name, value in params.items()}
     sender = params.get("From", "")
-    try:
-        num_media = int(params.get("NumMedia") or 0)
-    except ValueError:
-        num_media = 0
     stamp = now()
     return dict(
         message_sid=(params.get("MessageSid") or params.get("SmsMessageSid") or "")[:64],
@@ -70,7 +72,7 @@ def inbound_row(params: Mapping[str, str], received_at: datetime | None = None) 
         from_address=sender[:64],
         to_address=params.get("To", "")[:64],
         body=params.get("Body", ""),
-        num_media=num_media,
+        num_media=as_int(params.get("NumMedia")) or 0,
         profile_name=params.get("ProfileName", "")[:120],
         params=dict(params),
         received_at=received_at or stamp,
@@ -212,7 +214,10 @@ class Ingestor:
         dialect = self.db.engine.dialect
         for last_try in (False, True):
             if self._conn is None:
-                self._conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                try:
+                    self._conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                except DBAPIError as exc:
+                    raise DatabaseUnreachable(type(exc.orig).__name__) from exc
             try:
                 with closing(self._conn.connection.cursor()) as cursor, self.db.write_lock:
                     cursor.execute(*statement)
@@ -224,13 +229,15 @@ class Ingestor:
                 self._conn.close()
                 self._conn = None
                 if last_try:
-                    raise
+                    raise DatabaseUnreachable(type(exc).__name__) from exc
                 log.warning("inbound: database connection lost, writing the batch again on a new one")
 
     def _write(self, batch: list[_Pending]) -> None:
         try:
             stored = self._store([p.row for p in batch])
-        except self.db.engine.dialect.loaded_dbapi.DataError:
+        except DatabaseUnreachable:
+            raise
+        except Exception:  # the driver's or the database's refusal of a value (SQLite: OverflowError)
             if len(batch) == 1:
                 raise
             # A row the database refuses must not cost the others theirs: each is written alone,

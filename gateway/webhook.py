@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import get_input_stream
 
 from config import Settings
+from store.db import as_int
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
@@ -78,6 +79,10 @@ class InboundWebhook:
         if not _signed(self.settings, MESSAGES_PATH, environ.get("QUERY_STRING", ""),
                        environ.get("HTTP_X_TWILIO_SIGNATURE", ""), form):
             return "403 Forbidden", [("Content-Type", "text/plain")], b"Forbidden\n"
+        if not (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip("\x00"):
+            # Without its id a message cannot be stored once and only once: no message at all.
+            log.warning("webhook: no MessageSid, refused")
+            return "400 Bad Request", [("Content-Type", "text/plain")], b"MessageSid missing\n"
         try:
             self.extensions["ingestor"].ingest(form)
         except Exception:  # Twilio sees the failure and calls the line's fallback URL, if one is set
@@ -93,10 +98,13 @@ def status() -> Response:
     if not _signed(services.settings, request.path, request.query_string.decode("latin-1"),
                    request.headers.get("X-Twilio-Signature", ""), form):
         abort(403)
-    outbound_id = request.args.get("o", type=int)
-    sid = form.get("MessageSid", "")
-    state = form.get("MessageStatus") or form.get("SmsStatus") or ""
-    matched = services.sender.apply_status(outbound_id, sid, state, form.get("ErrorCode", ""))
+    outbound_id = as_int(request.args.get("o"))  # a number no row has is absent: the sid is matched
+    # Only Twilio signs, but its fields still go to the database as values that fit (no NUL, no excess).
+    field = {name: form.get(name, "").replace("\x00", "")[:64]
+             for name in ("MessageSid", "MessageStatus", "SmsStatus", "ErrorCode")}
+    sid = field["MessageSid"]
+    state = field["MessageStatus"] or field["SmsStatus"]
+    matched = services.sender.apply_status(outbound_id, sid, state, field["ErrorCode"])
     if not matched:
         log.info("status %s: no outbound message matches, ignored", sid or "-")
     return Response("", status=200)

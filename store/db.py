@@ -21,6 +21,21 @@ from sqlalchemy.schema import CreateIndex
 log = logging.getLogger(__name__)
 
 
+# The largest value of the schema's INTEGER columns (ids, counts) on every database: a number
+# from outside (a form field, a URL) beyond it is no row's and no count's, and PostgreSQL and SQLite
+# would refuse it in a query.
+INT_MAX = 2**31 - 1
+
+
+def as_int(value: str | None) -> int | None:
+    """Read a non-negative whole number that fits an INTEGER column; None for anything else."""
+    try:
+        number = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # ValueError too for a string of more than 4,300 digits
+        return None
+    return number if 0 <= number <= INT_MAX else None
+
+
 def now() -> datetime:
     """Return the current UTC time, naive, as every timestamp is stored."""
     return datetime.now(timezone.utc).replace(tzinfo=None)

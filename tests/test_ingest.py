@@ -169,3 +169,66 @@ def test_close_stops_the_writer_and_returns_its_connection(gateway):
     assert pool.checkedout() == 0
     assert gateway.sms("NTT air PDAM mati").status_code == 200  # a writer starts again on first use
     assert pool.checkedout() == 1
+
+
+HOSTILE_FIELDS = [
+    {"NumMedia": "99999999999999999999"},       # SQLite: OverflowError, and its whole batch answered 500
+    {"NumMedia": str(2**31)},                   # PostgreSQL: out of range for integer
+    {"NumMedia": "-3"},
+    {"NumMedia": "tiga"},
+    {"NumMedia": "9" * 5000},                   # more digits than int() reads
+    {"Num\x00Media": "1", "Body": "NTT jalan\x00 rusak"},
+    {"Media\x00Url0": "https://example.org/a.jpg"},  # NUL in a name alone: PostgreSQL refused the row
+    {"Body": "NTT " + "\u202e\ufffd\U0001f64f\x07\x1b" * 1000},
+    {"From": "whatsapp:" + "9" * 200, "To": "x" * 500},
+    {"From": "", "To": ""},
+    {"ProfileName": "🙏" * 500},
+]
+
+
+@pytest.mark.parametrize("fields", HOSTILE_FIELDS)
+def test_no_field_value_fails_a_message(gateway, fields):
+    """A value the columns cannot take is stored as text in the raw form, a number that does not fit
+    is absent; the message is answered 200, stored once, and the worker reads it without failing."""
+    sid = new_sid()
+    assert gateway.inbound("NTT lampu jalan mati", sid=sid, **fields).status_code == 200
+    gateway.drain()
+    with gateway.session() as s:
+        stored = s.scalars(select(InboundMessage)).one()
+    assert stored.message_sid == sid and stored.processed_at is not None
+    assert 0 <= stored.num_media <= 10 or fields.get("NumMedia") is None
+    assert all("\x00" not in name + value for name, value in stored.params.items())
+
+
+def test_a_value_the_database_refuses_costs_no_other_row_its_place(gateway):
+    """The refused row fails alone; the rows written in the same batch are stored and queued."""
+    rows = [inbound_row({"MessageSid": new_sid(), "From": CITIZEN, "To": SMS_LINE, "Body": f"NTT jalan rusak {i}"})
+            for i in range(3)]
+    rows[1]["num_media"] = 10**20  # past inbound_row, which no longer lets such a number through
+    batch = [_Pending(row) for row in rows]
+    gateway.app.extensions["ingestor"]._write(batch)
+    assert batch[1].error is not None
+    assert [p.error for p in (batch[0], batch[2])] == [None, None]
+    assert batch[0].result.queued and batch[2].result.queued
+    with gateway.session() as s:
+        assert [m.body for m in s.scalars(select(InboundMessage).order_by(InboundMessage.id))] == \
+            ["NTT jalan rusak 0", "NTT jalan rusak 2"]
+
+
+def test_a_form_without_a_message_sid_is_no_message(gateway):
+    params = {"AccountSid": ACCOUNT_SID, "From": CITIZEN, "To": SMS_LINE, "Body": "NTT jalan rusak"}
+    assert gateway.post("/webhooks/twilio/messages", params).status_code == 400
+    assert gateway.post("/webhooks/twilio/messages", {**params, "MessageSid": "\x00"}).status_code == 400
+    with gateway.session() as s:
+        assert s.scalars(select(InboundMessage)).all() == []
+
+
+@pytest.mark.parametrize("query, fields", [
+    ("o=99999999999999999999", {}),
+    ("o=2147483648", {"ErrorCode": "9" * 40}),
+    ("o=-1", {"MessageSid": "SM" + "9" * 5000}),
+    ("", {"MessageSid": "SM\x00x", "MessageStatus": "deliv\x00ered", "ErrorCode": "\x00"}),
+])
+def test_a_status_callback_with_odd_values_is_answered_200(gateway, query, fields):
+    params = {"MessageSid": new_sid(), "MessageStatus": "delivered", "AccountSid": ACCOUNT_SID, **fields}
+    assert gateway.post("/webhooks/twilio/status", params, query=query).status_code == 200
