@@ -1,14 +1,18 @@
-"""Officers: create, list, disable, check passwords. Used by the command line and the admin page."""
+"""Officers: create, list, disable, check passwords, their signed-in browsers. Used by the command line and the admin page."""
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from config import Service
-from store.models import Officer, Role
+from store.db import now
+from store.models import LoginSession, Officer, Role
 
 MIN_PASSWORD = 10
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -56,7 +60,33 @@ def set_active(s: Session, username: str, active: bool, agency: str | None = Non
     if officer is None or (agency is not None and officer.agency != agency):
         raise OfficerError(f"Petugas {username} tidak ditemukan.")
     officer.active = active
+    if not active:
+        s.execute(delete(LoginSession).where(LoginSession.officer_id == officer.id))
     return officer
+
+
+def open_session(s: Session, officer: Officer, lifetime: timedelta) -> str:
+    """Record a new signed-in browser of the officer (dropping their expired ones); return its token."""
+    s.execute(delete(LoginSession).where(LoginSession.officer_id == officer.id,
+                                         LoginSession.created_at < now() - lifetime))
+    token = secrets.token_urlsafe(32)
+    s.add(LoginSession(token_hash=_hash(token), officer_id=officer.id))
+    return token
+
+
+def session_officer(s: Session, token: str, lifetime: timedelta) -> Officer | None:
+    """The active officer whose browser holds this token, unless it was closed or has expired."""
+    return s.scalar(select(Officer).join(LoginSession, LoginSession.officer_id == Officer.id).where(
+        LoginSession.token_hash == _hash(token), LoginSession.created_at >= now() - lifetime,
+        Officer.active.is_(True)))
+
+
+def close_session(s: Session, token: str) -> None:
+    s.execute(delete(LoginSession).where(LoginSession.token_hash == _hash(token)))
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def authenticate(s: Session, username: str, password: str) -> Officer | None:

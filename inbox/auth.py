@@ -12,7 +12,6 @@ from flask.sessions import SecureCookieSessionInterface
 from redis.exceptions import RedisError
 
 from handlers import officers
-from store.models import Officer
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -59,13 +58,12 @@ def template_globals() -> dict:
 def login_required(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        officer_id = session.get("officer_id")
-        db = current_app.extensions["gateway"].db
+        token = session.get("token")
         officer = None
-        if officer_id is not None:
-            with db.sessions() as s:
-                officer = s.get(Officer, officer_id)
-        if officer is None or not officer.active:
+        if isinstance(token, str):
+            with current_app.extensions["gateway"].db.sessions() as s:
+                officer = officers.session_officer(s, token, current_app.permanent_session_lifetime)
+        if officer is None:
             session.clear()
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         g.officer = officer
@@ -116,9 +114,11 @@ def login():
             _record_failure(username)
             flash("Nama pengguna atau kata sandi salah.", "error")
             return render_template("login.html"), 401
+        with db.transaction() as s:
+            token = officers.open_session(s, officer, current_app.permanent_session_lifetime)
         session.clear()
         session.permanent = True
-        session["officer_id"] = officer.id
+        session["token"] = token
         log.info("officer %s logged in", officer.id)
         target = request.args.get("next", "")
         return redirect(target if target.startswith("/inbox") else url_for("inbox.queue"))
@@ -127,5 +127,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """End the session on the server too: a copy of the cookie opens nothing afterwards."""
+    if isinstance(session.get("token"), str):
+        with current_app.extensions["gateway"].db.transaction() as s:
+            officers.close_session(s, session["token"])
     session.clear()
     return redirect(url_for("auth.login"))

@@ -57,7 +57,10 @@ def _period() -> tuple[date, date, datetime, datetime]:
     def utc(day: date) -> datetime:
         return datetime.combine(day, datetime.min.time(), WITA).astimezone(timezone.utc).replace(tzinfo=None)
 
-    return first, last, utc(first), utc(last + timedelta(days=1))
+    try:
+        return first, last, utc(first), utc(last + timedelta(days=1))
+    except OverflowError:  # the first or the last day the calendar has
+        abort(400, "Tanggal di luar jangkauan.")
 
 
 @bp.get("/rekap")
@@ -117,9 +120,9 @@ def _cells(number: int, row: RecapRow, lines: dict[str, str], agencies: dict[str
             lines.get(row.line_id, "-"), "Permintaan informasi" if row.kind == "informasi" else "Pengaduan",
             _typed(row.citizen_name), national(row.phone) if row.phone else "", _typed(row.citizen_home),
             _typed(row.body), state, "-" if row.forwarded_to else local(row.due_at),
-            local(row.answered_at) if row.answered_at else "-", OUTCOMES[outcome(row, moment)], row.assignee or "-"]
+            local(row.answered_at) if row.answered_at else "-", OUTCOMES[outcome(row, moment)], _typed(row.assignee) if row.assignee else "-"]
 
 
 def _typed(text: str) -> str:
     """What a citizen or an officer typed, kept as text where a spreadsheet would run it as a formula."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text

@@ -19,7 +19,7 @@ from replies.render import WITA
 from replies.segments import count as segment_count
 from store.models import (Attachment, CannedReply, Officer, OutboundMessage, Role, Ticket,
                           TicketEvent, TicketState)
-from store.db import now
+from store.db import INT_MAX, as_int, now
 from store.queries import (QueueFilter, citizen_wrote_since, is_opted_out, officers_message_not_read, queue_page,
                            state_counts)
 from inbox.auth import login_required
@@ -121,17 +121,19 @@ bp.add_app_template_global(ROLE_LABELS, "ROLE_LABELS")
 def queue():
     officer: Officer = g.officer
     args = request.args
-    assignee = args.get("petugas", type=int)
+    assignee = args.get("petugas", type=as_int)
     if args.get("petugas") == "saya":
         assignee = officer.id
     f = QueueFilter(agency=officer.agency, state=args.get("status", ""), channel=args.get("saluran", ""),
                     line=args.get("layanan", ""), assignee_id=assignee, q=args.get("q", "")[:100])
     after = None
     if args.get("setelah"):
+        stamp, _, row_id = args["setelah"].rpartition("_")
         try:
-            stamp, _, row_id = args["setelah"].rpartition("_")
-            after = (datetime.fromisoformat(stamp), int(row_id))
+            after = (datetime.fromisoformat(stamp), as_int(row_id))
         except ValueError:
+            abort(400)
+        if after[1] is None:
             abort(400)
     with _session() as s:
         rows = queue_page(s, f, after, PAGE_SIZE + 1)
@@ -217,7 +219,7 @@ def act(code: str, action: str):
                 case "telaah":
                     done = workflow.telaah(s, officer, t, note)
                 case "disposisi":
-                    done = workflow.disposisi(s, officer, t, form.get("petugas", type=int) or 0,
+                    done = workflow.disposisi(s, officer, t, form.get("petugas", type=as_int) or 0,
                                               form.get("arahan", ""))
                 case "draf":
                     done = workflow.draf(s, officer, t, form.get("jawaban", ""))
@@ -244,7 +246,7 @@ def act(code: str, action: str):
                 case "teruskan":
                     done = workflow.teruskan(s, officer, t, service, form.get("instansi", ""), note)
                 case "pisahkan":
-                    done = workflow.pisahkan(s, officer, t, service, form.get("pesan", type=int) or 0)
+                    done = workflow.pisahkan(s, officer, t, service, form.get("pesan", type=as_int) or 0)
     except workflow.NotFound:
         abort(404)
     except workflow.Forbidden as exc:
@@ -272,7 +274,7 @@ def _queue_sends(outbound_ids) -> None:
             return
 
 
-@bp.get("/lampiran/<int:attachment_id>")
+@bp.get(f"/lampiran/<int(max={INT_MAX}):attachment_id>")
 @login_required
 def attachment(attachment_id: int):
     """Serve evidence to officers of the ticket's agency; images and sound inline, anything else as a download."""
@@ -332,7 +334,7 @@ def canned():
     if request.method == "POST":
         form = request.form
         with db.transaction() as s:
-            reply = s.get(CannedReply, form.get("id", type=int) or 0)
+            reply = s.get(CannedReply, form.get("id", type=as_int) or 0)
             if reply is not None and reply.agency != admin.agency:
                 abort(404)
             if form.get("hapus") and reply is not None:

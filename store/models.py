@@ -224,6 +224,16 @@ class Officer(Base):
         return Role(role) in self.role_set
 
 
+class LoginSession(Base):
+    """A browser an officer signed in with: its cookie carries the token, and logging out (or the
+    officer being disabled) deletes the row, so a copy of the cookie opens nothing afterwards."""
+    __tablename__ = "login_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the cookie's token
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
 class TicketEvent(Base):
     """The audit trail: who did what to a ticket, when, with what note."""
     __tablename__ = "ticket_events"

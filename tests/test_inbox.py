@@ -721,3 +721,62 @@ def test_the_recap_book_sums_up_a_period_and_downloads_as_a_spreadsheet(desk):
     other = client_for(desk, "orangbppd").get(f"/inbox/rekap.csv?dari={start}").get_data(as_text=True)
     [(_, only)] = [line.split(";")[:2] for line in other.splitlines()[1:]]
     assert only == border and ";Baru;" in other  # the forwarded ticket, in the queue of the agency it went to
+
+
+def test_logout_ends_the_session_on_the_server(desk):
+    """A copy of the session cookie taken before logout opens nothing afterwards."""
+    lia = client_for(desk, "lia")
+    copy = desk.app.test_client()
+    copy.set_cookie("session", lia.get_cookie("session").value)
+    assert copy.get("/inbox/").status_code == 200
+    other_browser = client_for(desk, "lia")  # the officer's other device stays signed in
+    assert lia.post("/logout", data={"csrf_token": token(lia, "/inbox/")}).status_code == 302
+    response = copy.get("/inbox/")
+    assert response.status_code == 302 and "/login" in response.location
+    assert other_browser.get("/inbox/").status_code == 200
+
+
+BIG = "99999999999999999999"
+
+
+@pytest.mark.parametrize("path", [
+    f"/inbox/lampiran/{BIG}", "/inbox/lampiran/2147483648",
+    f"/inbox/?petugas={BIG}", "/inbox/?petugas=-1",
+    f"/inbox/?setelah=2026-12-01T00:00:00_{BIG}", "/inbox/?setelah=2026-12-01T00:00:00_x",
+    "/inbox/?setelah=9999-12-31T23:59:59_1",
+    "/inbox/rekap?dari=9999-12-31", "/inbox/rekap?sampai=9999-12-31&dari=9999-12-30",
+    "/inbox/rekap.csv?dari=0001-01-01&sampai=0001-01-02", "/inbox/rekap.csv?dari=0001-01-01",
+])
+def test_odd_parameters_are_answered_without_an_error(desk, path):
+    response = client_for(desk, "lia").get(path)
+    assert response.status_code in (200, 400, 404), path
+    if "lampiran" in path:
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("action, form", [("disposisi", {"petugas": BIG}), ("pisahkan", {"pesan": BIG})])
+def test_odd_numbers_in_ticket_forms_are_refused_plainly(desk, action, form):
+    lia = client_for(desk, "lia")
+    act(lia, desk.code, "telaah", catatan="jelas")
+    head = client_for(desk, "kepala" if action == "disposisi" else "lia")
+    assert act(head, desk.code, action, **form).status_code in (303, 400, 403)
+
+
+def test_a_canned_reply_form_with_a_huge_id_is_refused_plainly(desk):
+    admin = client_for(desk, "admin")
+    response = admin.post("/inbox/balasan", data={"csrf_token": token(admin, "/inbox/balasan"), "id": BIG,
+                                                  "hapus": "1"})
+    assert response.status_code in (303, 400, 404)
+
+
+def test_an_officers_name_in_the_recap_book_is_never_a_formula(desk):
+    import csv
+    import io
+
+    lia = approved_answer(desk)
+    with desk.session() as s, s.begin():
+        s.execute(update(Officer).where(Officer.username == "pejabat")
+                  .values(full_name='=HYPERLINK("http://x","klik")'))
+    text = lia.get("/inbox/rekap.csv").get_data(as_text=True)
+    [row] = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
+    assert row["Pejabat yang ditugaskan"] == "'=HYPERLINK(\"http://x\",\"klik\")"
