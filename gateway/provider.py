@@ -6,15 +6,20 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 log = logging.getLogger(__name__)
+# How far the provider's clock may be behind ours, and how many of a number's latest messages are
+# read when a send's outcome is unknown (a citizen gets a few a day).
+CLOCK_SKEW = timedelta(seconds=30)
+SENT_LOOKUP_LIMIT = 50
 
 # Twilio error codes an officer may meet, said plainly.
 REASONS = {
@@ -57,8 +62,19 @@ class RetryableError(SendError):
     """Try again later: 5xx, 429, timeouts, connection errors."""
 
 
+class UnknownOutcome(RetryableError):
+    """The request reached the provider but no answer came back (a read timeout, a connection dropped
+    after sending): the message may have gone. Ask the provider (sent_since) before sending it again."""
+
+
 class PermanentError(SendError):
     """Trying again cannot help: invalid number, opted out, outside the WhatsApp window."""
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """Whether a connection error came before the request was written (refused, unreachable, no name)."""
+    cause = exc.args[0] if exc.args else None
+    return isinstance(getattr(cause, "reason", None), (NewConnectionError, ConnectTimeoutError))
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,10 @@ class Provider(Protocol):
 
     def received_since(self, since: datetime) -> Iterator[dict[str, str]]:
         """The messages citizens sent since then, as the fields their webhooks carry."""
+
+    def sent_since(self, *, to: str, from_: str, body: str, since: datetime) -> list[SendResult]:
+        """The messages with this body the provider took for this address since then (naive UTC),
+        oldest first: what a send of unknown outcome may have become."""
 
 
 class TwilioProvider:
@@ -116,11 +136,29 @@ class TwilioProvider:
             if exc.status >= 500 or exc.status == 429:
                 raise RetryableError(code, exc.msg) from exc
             raise PermanentError(code, exc.msg) from exc
-        except requests.Timeout as exc:
-            raise RetryableError("timeout", "no answer in time") from exc
-        except requests.ConnectionError as exc:
+        except requests.ConnectTimeout as exc:  # before ReadTimeout's parent Timeout: nothing was sent
             raise RetryableError("connection", "cannot connect") from exc
+        except requests.Timeout as exc:
+            raise UnknownOutcome("timeout", "no answer in time") from exc
+        except requests.ConnectionError as exc:
+            if _never_sent(exc):
+                raise RetryableError("connection", "cannot connect") from exc
+            raise UnknownOutcome("connection", "connection dropped before the answer") from exc
         return SendResult(sid=message.sid, status=message.status or "queued")
+
+    def sent_since(self, *, to: str, from_: str, body: str, since: datetime) -> list[SendResult]:
+        # Listed by recipient, newest first, and filtered here: a message Twilio has only queued has
+        # no DateSent yet, so the API's date filter would miss the very message looked for.
+        since = since.replace(tzinfo=timezone.utc) - CLOCK_SKEW
+        found = []
+        for message in self.client.messages.list(to=to, limit=SENT_LOOKUP_LIMIT):
+            created = message.date_created
+            if created is not None and created < since:
+                break
+            if (message.direction or "").startswith("outbound") and (message.body or "") == body \
+                    and (self.messaging_service_sid or message.from_ == from_):
+                found.append(SendResult(sid=message.sid, status=message.status or "queued"))
+        return found[::-1]
 
     def received_since(self, since: datetime) -> Iterator[dict[str, str]]:
         # Twilio keeps every message it received, whether or not the webhook took it (the gateway
@@ -148,4 +186,7 @@ class SandboxProvider:
         return SendResult(sid="SB" + uuid.uuid4().hex, status="delivered")
 
     def received_since(self, since: datetime) -> Iterator[dict[str, str]]:
-        return iter(())  # the sandbox phone feeds the ingest directly: nothing is kept elsewhere
+        return iter(())
+
+    def sent_since(self, *, to: str, from_: str, body: str, since: datetime) -> list[SendResult]:
+        return []  # every send answers at once  # the sandbox phone feeds the ingest directly: nothing is kept elsewhere

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import bindparam, case, func, select, update
 
-from gateway.provider import PermanentError, Provider, RetryableError, reason
+from gateway.provider import PermanentError, Provider, RetryableError, UnknownOutcome, reason
 from parsers.phone import mask, split_address
 from store.db import Database, now
 from store.models import OPTED_OUT_CODE, DeliveryStatus, OutboundMessage
@@ -36,6 +37,7 @@ class Claim:
     body: str
     content_sid: str = ""
     content_variables: str = ""
+    unsure_since: datetime | None = None  # an earlier try's outcome is unknown: ask before sending
 
 
 class Sender:
@@ -59,21 +61,33 @@ class Sender:
         claimed = s.execute(_CLAIM, {"oid": outbound_id, "now": now()}).first()
         if claimed is None:
             return None  # sent, failed or held by another sender already
-        to, from_, body, purpose, content_sid, content_variables = claimed
+        to, from_, body, purpose, content_sid, content_variables, unsure_since = claimed
         if purpose not in SENT_EVEN_WHEN_OPTED_OUT and is_opted_out(s, split_address(to)[1]):
             _settle(s, outbound_id, DeliveryStatus.SUPPRESSED, OPTED_OUT_CODE,
                     "warga memilih berhenti (STOP)", DeliveryStatus.SENDING)
             log.info("outbound %s suppressed: %s opted out", outbound_id, mask(to))
             return None
-        return Claim(outbound_id, to, from_, body, content_sid, content_variables)
+        return Claim(outbound_id, to, from_, body, content_sid, content_variables, unsure_since)
 
     def send_claimed(self, claim: Claim) -> Attempt:
-        """Hand a claimed row to the provider and record the answer."""
+        """Hand a claimed row to the provider and record the answer; when an earlier try's outcome is
+        unknown, first ask the provider whether it went, and record what it took instead of sending again."""
         outbound_id, to = claim.outbound_id, claim.to
         callback = f"{self.status_callback_url}?o={outbound_id}" if self.status_callback_url else None
+        started = now()
         try:
+            if claim.unsure_since is not None and self._record_if_sent(claim):
+                return Attempt(sent=True)
             result = self.provider.send(to=to, from_=claim.from_, body=claim.body, status_callback=callback,
                                         content_sid=claim.content_sid, content_variables=claim.content_variables)
+        except UnknownOutcome as exc:
+            with self.db.transaction() as s:
+                _settle(s, outbound_id, DeliveryStatus.PENDING, exc.code, exc.reason, DeliveryStatus.SENDING)
+                s.execute(update(_T).where(_T.c.id == outbound_id, _T.c.unsure_since.is_(None))
+                          .values(unsure_since=started))
+            log.warning("outbound %s to %s: outcome unknown (%s), asked before any new try", outbound_id,
+                        mask(to), exc.code)
+            return Attempt(retry=True, code=exc.code, reason=exc.reason)
         except RetryableError as exc:
             self._settle(outbound_id, DeliveryStatus.PENDING, exc.code, exc.reason, DeliveryStatus.SENDING)
             log.warning("outbound %s to %s: retryable error %s", outbound_id, mask(to), exc.code)
@@ -89,8 +103,34 @@ class Sender:
         log.info("outbound %s to %s: %s as %s", outbound_id, mask(to), result.status, result.sid)
         return Attempt(sent=True)
 
+    def _record_if_sent(self, claim: Claim) -> bool:
+        """Ask the provider for what it took for this row since its unsure try; record the first
+        message not yet recorded for another row as this row's. True when one was found."""
+        found = self.provider.sent_since(to=claim.to, from_=claim.from_, body=claim.body, since=claim.unsure_since)
+        if not found:
+            return False
+        with self.db.transaction() as s:
+            known = set(s.scalars(select(_T.c.provider_sid).where(_T.c.provider_sid.in_([f.sid for f in found]))))
+            result = next((f for f in found if f.sid not in known), None)
+            if result is None:
+                return False
+            _advance(s, claim.outbound_id, result.status, "", sid=result.sid, sent_at=claim.unsure_since)
+        log.info("outbound %s to %s: found sent as %s, not sent again", claim.outbound_id, mask(claim.to), result.sid)
+        return True
+
     def fail(self, outbound_id: int, code: str, message: str) -> None:
-        """Record a row as failed for good (retries are used up)."""
+        """Record a row as failed for good (retries are used up), unless the provider shows that a try
+        of unknown outcome went after all."""
+        with self.db.transaction() as s:
+            row = s.get(OutboundMessage, outbound_id)
+            unsure = row is not None and row.unsure_since is not None and row.status == DeliveryStatus.PENDING.value
+            claim = Claim(row.id, row.to_address, row.from_address, row.body, unsure_since=row.unsure_since) \
+                if unsure else None
+        try:
+            if claim is not None and self._record_if_sent(claim):
+                return
+        except RetryableError as exc:  # the provider cannot be asked either: unknown, shown as failed
+            log.warning("outbound %s: provider not asked (%s)", outbound_id, exc.code)
         self._settle(outbound_id, DeliveryStatus.FAILED, code, message, DeliveryStatus.PENDING,
                      DeliveryStatus.SENDING)
 
@@ -122,7 +162,7 @@ _CLAIM = (update(_T).where(_T.c.id == bindparam("oid"), _T.c.status == DeliveryS
           .values(status=DeliveryStatus.SENDING.value, status_rank=DeliveryStatus.SENDING.rank,
                   attempts=_T.c.attempts + 1, updated_at=bindparam("now"))
           .returning(_T.c.to_address, _T.c.from_address, _T.c.body, _T.c.purpose, _T.c.content_sid,
-                     _T.c.content_variables))
+                     _T.c.content_variables, _T.c.unsure_since))
 _LATER = _T.c.status_rank < bindparam("rank")
 _WITH_ERROR = _LATER & (bindparam("code") != "")
 _ADVANCE = update(_T).where(_T.c.id == bindparam("oid")).values(

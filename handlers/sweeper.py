@@ -24,7 +24,7 @@ class Swept:
     inbound: int = 0
     drain: bool = False
     outbound: int = 0
-    abandoned: int = 0
+    abandoned: int = 0  # sends of unknown outcome whose worker died: the provider is asked, then maybe sent
     downloads: int = 0
 
 
@@ -51,16 +51,14 @@ def sweep(services: Services) -> Swept:
     except RedisError:
         drain = False  # Redis is down: nothing waits there that this could reach
 
-    with db.transaction() as s:
-        # A send that started and never reported back may or may not have gone out:
-        # show it as failed rather than risk sending the citizen the same thing twice.
-        abandoned = s.execute(
-            update(OutboundMessage)
-            .where(OutboundMessage.status == DeliveryStatus.SENDING.value, OutboundMessage.updated_at < cutoff)
-            .values(status=DeliveryStatus.FAILED.value, status_rank=DeliveryStatus.FAILED.rank,
-                    error_code="unknown", error_message="Hasil pengiriman tidak diketahui (pengirim terhenti)",
-                    updated_at=now())
-        ).rowcount
+    # A send that started and never reported back (its worker died) may or may not have gone out:
+    # it is sent again only after the provider shows it did not (gateway.sender asks first).
+    abandoned = _claim(db, OutboundMessage, (OutboundMessage.status == DeliveryStatus.SENDING.value,
+                                             OutboundMessage.updated_at < now() - services.queues.send_seconds),
+                       status=DeliveryStatus.PENDING.value, status_rank=DeliveryStatus.PENDING.rank,
+                       unsure_since=func.coalesce(OutboundMessage.unsure_since, OutboundMessage.updated_at),
+                       updated_at=now())
+    _enqueue_each(queues.send, abandoned)
     pending = (OutboundMessage.status == DeliveryStatus.PENDING.value, OutboundMessage.updated_at < cutoff)
     # Claimed rows that Redis refuses wait for the next round after this one (updated_at is now).
     outbound = _enqueue_each(queues.send, _claim(db, OutboundMessage, pending, updated_at=now()))
@@ -74,9 +72,9 @@ def sweep(services: Services) -> Swept:
         ).all()
     downloads = _enqueue_each(queues.download, queues.without_download_job(missing)) if missing else 0
 
-    swept = Swept(len(claimed), drain, outbound, abandoned, downloads)
+    swept = Swept(len(claimed), drain, outbound, len(abandoned), downloads)
     if swept != Swept():
-        log.info("sweeper: queued %d inbound%s, %d outbound, %d downloads; %d sends of unknown outcome marked failed",
+        log.info("sweeper: queued %d inbound%s, %d outbound, %d downloads; %d sends of unknown outcome checked",
                  swept.inbound, " and a drain job" if drain else "", swept.outbound, swept.downloads,
                  swept.abandoned)
     return swept

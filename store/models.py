@@ -162,6 +162,9 @@ class OutboundMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set when a send reached the provider and no answer came back: whether it went is unknown, and
+    # before any new try the provider is asked for what it took since then (gateway.sender).
+    unsure_since: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         Index("ix_outbound_status", "status", "updated_at"),

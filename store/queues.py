@@ -43,6 +43,8 @@ class Queues:
         # A provider call may wait the timeout twice (to connect, then to read); RQ stops a job
         # that runs past its timeout, which would cut a batch short in the middle of a send.
         self.send_timeout = int(2 * provider_timeout) + JOB_SLACK_SECONDS
+        # The longest a live sender holds a row in the sending state (to connect, then to read).
+        self.send_seconds = timedelta(seconds=2 * provider_timeout + 10)
         self.process_timeout = JOB_BATCH * int(2 * provider_timeout) + JOB_SLACK_SECONDS
         self.drain_timeout = DRAIN_MAX * int(2 * provider_timeout) + JOB_SLACK_SECONDS
 

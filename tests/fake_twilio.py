@@ -1,7 +1,8 @@
 """A local HTTP server that speaks the parts of the Twilio REST API the gateway uses.
 
-It checks basic auth, answers Message JSON, serves media files, and can be told
-to fail the next requests with 500, 429, a timeout, or 400 and a Twilio error code.
+It checks basic auth, answers Message JSON, lists messages (by To, newest first), serves media
+files, and can be told to fail the next requests with 500, 429, a timeout, a dropped connection,
+a message taken but answered late, or 400 and a Twilio error code.
 """
 from __future__ import annotations
 
@@ -30,13 +31,18 @@ class SentMessage:
     messaging_service_sid: str
     status_callback: str
     params: dict
+    created: datetime | None = None
 
 
 @dataclass
 class Failure:
-    status: int          # HTTP status; 0 means: never answer in time
+    status: int          # HTTP status; 0 means: never answer in time; TAKEN_LATE, DROPPED below
     code: int | None = None
     message: str = ""
+
+
+TAKEN_LATE = -1  # take the message, then answer only after the stall (the client has given up)
+DROPPED = -2     # close the connection without reading the request or answering
 
 
 class FakeTwilio:
@@ -143,8 +149,12 @@ class FakeTwilio:
                           "uri": f"{account}/Messages/{m['sid']}.json"}
                          for m in fake.received if since is None or m["sent"] >= since]
                 items += [{"sid": m.sid, "account_sid": fake.account_sid, "from": m.from_, "to": m.to,
-                           "body": m.body, "num_media": "0", "direction": "outbound-api", "status": "sent"}
+                           "body": m.body, "num_media": "0", "direction": "outbound-api", "status": "sent",
+                           "date_created": m.created.strftime("%a, %d %b %Y %H:%M:%S +0000") if m.created else None}
                           for m in fake.messages]  # what the gateway sent is listed too
+                to = parse_qs(query).get("To", [""])[0]
+                if to:
+                    items = [item for item in items if item["to"] == to][::-1]  # newest first, as Twilio lists
                 return self._send(200, {"messages": items, "next_page_uri": None, "page": 0, "page_size": 50})
 
             def do_GET(self):
@@ -169,6 +179,14 @@ class FakeTwilio:
                 self.close_connection = True
 
             def do_POST(self):
+                with fake.lock:
+                    dropped = fake.failures and fake.failures[0].status == DROPPED
+                    if dropped:
+                        fake.failures.popleft()
+                        fake.attempts += 1
+                if dropped:
+                    self.close_connection = True
+                    return
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 match = _MESSAGES.match(self.path)
@@ -179,7 +197,7 @@ class FakeTwilio:
                 with fake.lock:
                     fake.attempts += 1
                     failure = fake.failures.popleft() if fake.failures else None
-                if failure is not None:
+                if failure is not None and failure.status != TAKEN_LATE:
                     if failure.status == 0:
                         time.sleep(fake.stall_seconds)
                         return self._error(504, None, "stalled on purpose")
@@ -189,9 +207,18 @@ class FakeTwilio:
                 if not (form.get("Body") or form.get("MediaUrl") or form.get("ContentSid")):
                     return self._error(400, 21619, "A text message body, media URL or ContentSid is required")
                 sid = "SM" + uuid.uuid4().hex
+                created = datetime.now(timezone.utc)
                 message = SentMessage(sid, form["To"], form.get("From", ""), form.get("Body", ""),
-                                      form.get("MessagingServiceSid", ""), form.get("StatusCallback", ""), form)
-                now = datetime.now(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
+                                      form.get("MessagingServiceSid", ""), form.get("StatusCallback", ""), form,
+                                      created)
+                if failure is not None:  # TAKEN_LATE: kept at once, answered after the client gave up
+                    with fake.arrived:
+                        fake.messages.append(message)
+                        fake.arrived.notify_all()
+                    time.sleep(fake.stall_seconds)
+                    self.close_connection = True  # the client is gone: nobody reads the answer
+                    return
+                now = created.strftime("%a, %d %b %Y %H:%M:%S +0000")
                 self._send(201, {
                     "sid": sid, "account_sid": fake.account_sid, "to": message.to, "from": message.from_ or None,
                     "messaging_service_sid": message.messaging_service_sid or None, "body": message.body,
@@ -201,9 +228,10 @@ class FakeTwilio:
                     "uri": f"/2010-04-01/Accounts/{fake.account_sid}/Messages/{sid}.json",
                     "subresource_uris": {"media": f"/2010-04-01/Accounts/{fake.account_sid}/Messages/{sid}/Media.json"},
                 })
-                with fake.arrived:
-                    fake.messages.append(message)
-                    fake.arrived.notify_all()
+                if failure is None:
+                    with fake.arrived:
+                        fake.messages.append(message)
+                        fake.arrived.notify_all()
 
         return Handler
 

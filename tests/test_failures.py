@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from handlers.sweeper import sweep
 from store.models import Contact, InboundMessage, OutboundMessage, Ticket
-from tests.conftest import CITIZEN, SMS_LINE, WA_LINE, new_sid
-from tests.fake_twilio import Failure
+from tests.conftest import CITIZEN, SMS_LINE, WA_LINE, free_port, new_sid
+from tests.fake_twilio import DROPPED, TAKEN_LATE, Failure
 
 
 def outbound(gateway) -> OutboundMessage:
@@ -451,26 +451,67 @@ def test_redis_failing_to_queue_the_drain_job_does_not_hold_back_the_next(gatewa
     assert sorted(m.to for m in gateway.twilio.messages) == ["+6281300000001", "+6281300000002"]
 
 
-def test_a_reply_claimed_but_never_handed_over_is_shown_failed_not_resent(gateway):
-    """The reply is claimed in the processing transaction: a worker dying before the provider call
-    leaves it 'sending', which the sweeper shows as failed; it never goes out twice."""
-    from datetime import timedelta
-
-
+@pytest.mark.parametrize("went", [False, True])
+def test_a_send_left_by_a_dead_worker_is_checked_with_the_provider(gateway, went):
+    """The reply is claimed in the processing transaction: a worker dying before or after the provider
+    call leaves it 'sending'. The sweeper asks the provider: found, it is recorded as sent; not found,
+    it is sent. Either way the citizen gets it once, within a minute of the death."""
     from handlers import inbound
 
     gateway.sms("NTT jembatan Liliba retak")
     gateway.services.queues.redis.flushdb()
     with gateway.session() as s:
         inbound_id = s.scalar(select(InboundMessage.id))
-    inbound.process(gateway.services, inbound_id)  # committed; then the worker dies
+    outcome = inbound.process(gateway.services, inbound_id)  # committed; then the worker dies
+    if went:  # ... after the provider took the message, before the answer was recorded
+        gateway.services.sender.provider.send(to=CITIZEN, from_=SMS_LINE, body=outcome.claims[0].body,
+                                              status_callback=None)
     assert outbound(gateway).status == "sending"
-    gateway.move_back(OutboundMessage.updated_at, timedelta(minutes=11))
+    assert sweep(gateway.services).abandoned == 0  # a live sender may still hold it
+    gateway.move_back(OutboundMessage.updated_at, timedelta(seconds=2 * 0.5 + 11))  # TWILIO_HTTP_TIMEOUT 0.5
     assert sweep(gateway.services).abandoned == 1
     gateway.drain()
     row = outbound(gateway)
-    assert row.status == "failed" and "tidak diketahui" in row.error_message
-    assert gateway.twilio.messages == []
+    assert len(gateway.twilio.messages) == 1 and gateway.twilio.attempts == 1
+    assert row.status in ("queued", "sent") and row.provider_sid == gateway.twilio.messages[0].sid
+
+
+@pytest.mark.parametrize("failure", [Failure(TAKEN_LATE), Failure(DROPPED), Failure(0)])
+def test_a_send_of_unknown_outcome_is_asked_about_before_it_is_sent_again(gateway, failure):
+    """A read timeout or a dropped connection leaves it unknown whether the provider took the message:
+    the retry asks the provider (its Message list for that number since the send began) and records
+    the message found, or sends only when none is there."""
+    gateway.twilio.fail_next(failure)
+    gateway.sms("NTT sampah menumpuk di pasar Oeba")
+    gateway.drain()
+    row = outbound(gateway)
+    assert len(gateway.twilio.messages) == 1, "sent once"
+    assert row.provider_sid == gateway.twilio.messages[0].sid and row.unsure_since is not None
+    assert gateway.twilio.attempts == (1 if failure.status == TAKEN_LATE else 2)
+
+
+def test_a_send_that_never_reached_the_provider_is_retried_at_once(gateway):
+    """Connection refused: nothing was sent, so nothing is asked; the retry sends."""
+    from gateway.provider import RetryableError, UnknownOutcome
+
+    provider = gateway.services.sender.provider
+    provider.client.api.base_url = f"http://127.0.0.1:{free_port()}"  # nobody listens there
+    with pytest.raises(RetryableError) as refused:
+        provider.send(to=CITIZEN, from_=SMS_LINE, body="x", status_callback=None)
+    assert not isinstance(refused.value, UnknownOutcome)
+    gateway.twilio.fail_next(Failure(TAKEN_LATE))
+    provider.client.api.base_url = gateway.twilio.url
+    with pytest.raises(UnknownOutcome):
+        provider.send(to=CITIZEN, from_=SMS_LINE, body="x", status_callback=None)
+
+
+def test_an_unknown_outcome_on_the_last_try_is_asked_about_before_it_is_shown_failed(gateway):
+    gateway.twilio.fail_next(Failure(500), Failure(500), Failure(500), Failure(TAKEN_LATE))
+    gateway.sms("NTT sampah menumpuk di pasar Oeba")
+    gateway.drain()
+    row = outbound(gateway)
+    assert gateway.twilio.attempts == 4 and len(gateway.twilio.messages) == 1
+    assert row.status == "sent" and row.provider_sid == gateway.twilio.messages[0].sid
 
 
 def test_messages_received_while_the_webhook_was_down_are_backfilled(gateway):
