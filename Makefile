@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run test bench clean
+.PHONY: install run test faults bench clean
 
 install: $(VENV)/.installed
 
@@ -17,6 +17,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The fault matrix (docs/faults.md): needs redis-server and PostgreSQL's server binaries, not their services.
+faults: install
+	$(BIN)/python -m tests.faults
 
 bench: install
 	$(BIN)/python -m bench.costs --db sqlite

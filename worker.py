@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
+import os
+import signal
 import threading
 
 from rq import SimpleWorker
@@ -12,7 +15,22 @@ from handlers import runtime
 from handlers.sweeper import sweep
 
 log = logging.getLogger("worker")
-SWEEP_EVERY = 60.0
+# Work lost with a dead worker or an emptied Redis is found by the next sweep: with the drain
+# lease (store.queues) it is queued again within a minute.
+SWEEP_EVERY = 15.0
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In a child this process forks (RQ's scheduler): end it when this process dies, even by SIGKILL,
+    so that no orphan keeps the scheduler lock (SIGTERM lets RQ's scheduler release it)."""
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (AttributeError, OSError):
+        return  # not Linux: the lock expires a minute after the parent's death instead
+    if os.getppid() != parent:  # the parent died before the call
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _sweep_forever(services: runtime.Services, stop: threading.Event) -> None:
@@ -35,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.burst:
         threading.Thread(target=_sweep_forever, args=(services, stop), daemon=True).start()
     # SimpleWorker runs jobs in this process: no fork per job, and the services above stay warm.
+    os.register_at_fork(after_in_child=_die_with_parent)
     worker = SimpleWorker(services.queues.all, connection=services.queues.redis)
     try:
         worker.work(burst=args.burst, with_scheduler=True, logging_level="WARNING")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from rq import get_current_job
 from rq.timeouts import BaseTimeoutException
@@ -11,6 +12,8 @@ from handlers.runtime import Services, current
 from store.queues import DRAIN_MAX, JOB_BATCH
 
 log = logging.getLogger(__name__)
+# Seconds after which a drain job renews the lease on the messages it has taken and not finished.
+LEASE_RENEW = 5
 
 
 class ProcessingFailed(Exception):
@@ -36,9 +39,16 @@ def drain_inbound() -> None:
         if not ids:
             break
         taken += len(ids)
-        failed += _process_each(services, ids)
-    if failed:
-        queues.process_inbound(*failed)
+        renewed = time.monotonic()
+        for done, inbound_id in enumerate(ids):
+            if time.monotonic() - renewed > LEASE_RENEW:  # the provider is slow: keep the rest ours
+                queues.renew(ids[done:])
+                renewed = time.monotonic()
+            failed += _process_each(services, [inbound_id])
+        if failed:
+            queues.process_inbound(*failed)
+            failed = []
+        queues.finished(ids)
 
 
 def process_inbound(*inbound_ids: int) -> None:

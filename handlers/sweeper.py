@@ -26,14 +26,22 @@ class Swept:
     outbound: int = 0
     abandoned: int = 0  # sends of unknown outcome whose worker died: the provider is asked, then maybe sent
     downloads: int = 0
+    recovered: int = 0  # put back on the waiting list: their drain job's worker died
+    emptied: bool = False  # Redis had lost what it held: every unprocessed message was queued again
 
 
 def sweep(services: Services) -> Swept:
     """Queue stored-but-unqueued inbound messages, pending sends and lost downloads; return the counts."""
-    cutoff = now() - STALE
     db, queues = services.db, services.queues
+    try:
+        # Redis started empty: every stored message not processed yet may have lost its place.
+        emptied = queues.emptied()
+        recovered = len(queues.recover_taken())  # taken by a drain job whose worker died
+    except RedisError:
+        emptied, recovered = False, 0  # down: the messages stored meanwhile are not queued, seen below
+    cutoff = now() - STALE
 
-    waiting = (*_without_job(cutoff), InboundMessage.attempts < MAX_ATTEMPTS)
+    waiting = (*_without_job(now() if emptied else cutoff), InboundMessage.attempts < MAX_ATTEMPTS)
     claimed = _claim(db, InboundMessage, waiting, queued_at=now(), attempts=InboundMessage.attempts + 1)
     if claimed:
         try:
@@ -59,7 +67,8 @@ def sweep(services: Services) -> Swept:
                        unsure_since=func.coalesce(OutboundMessage.unsure_since, OutboundMessage.updated_at),
                        updated_at=now())
     _enqueue_each(queues.send, abandoned)
-    pending = (OutboundMessage.status == DeliveryStatus.PENDING.value, OutboundMessage.updated_at < cutoff)
+    pending = (OutboundMessage.status == DeliveryStatus.PENDING.value,
+               OutboundMessage.updated_at < (now() if emptied else cutoff))
     # Claimed rows that Redis refuses wait for the next round after this one (updated_at is now).
     outbound = _enqueue_each(queues.send, _claim(db, OutboundMessage, pending, updated_at=now()))
 
@@ -72,11 +81,12 @@ def sweep(services: Services) -> Swept:
         ).all()
     downloads = _enqueue_each(queues.download, queues.without_download_job(missing)) if missing else 0
 
-    swept = Swept(len(claimed), drain, outbound, len(abandoned), downloads)
+    swept = Swept(len(claimed), drain, outbound, len(abandoned), downloads, recovered, emptied)
     if swept != Swept():
-        log.info("sweeper: queued %d inbound%s, %d outbound, %d downloads; %d sends of unknown outcome checked",
-                 swept.inbound, " and a drain job" if drain else "", swept.outbound, swept.downloads,
-                 swept.abandoned)
+        log.info("sweeper: queued %d inbound%s%s, %d outbound, %d downloads; %d sends of unknown outcome "
+                 "checked; %d taken by a dead worker put back", swept.inbound, " and a drain job" if drain else "",
+                 " (Redis had lost its data)" if emptied else "", swept.outbound, swept.downloads,
+                 swept.abandoned, recovered)
     return swept
 
 

@@ -1,6 +1,7 @@
 """The Redis connection and the RQ queues that carry work (the database is the record)."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from redis import Redis
@@ -23,8 +24,28 @@ JOB_SLACK_SECONDS = 60
 WAITING = "gateway:inbound:waiting"
 DRAIN_QUEUED = "gateway:inbound:drain-queued"
 # The mark outlives a drain job's wait in the queue, and not much more: a mark whose job
-# was lost (Redis failed between the two) holds back new jobs only this long.
-DRAIN_MARK_SECONDS = 60
+# was lost (Redis failed between the two, its worker died) holds back new jobs only this long.
+DRAIN_MARK_SECONDS = 30
+# The messages a drain job has taken and not finished, scored by when its lease ends: a job whose
+# worker died stops renewing it, and the sweeper puts them back on the waiting list (recover_taken).
+TAKEN = "gateway:inbound:taken"
+# A key no expiry removes: missing, Redis was started empty (or flushed), and what it carried is lost.
+ALIVE = "gateway:redis-alive"
+# Take up to ARGV[1] waiting ids, leased until ARGV[2]; return them and how many still wait.
+_TAKE = """
+local ids = redis.call('LPOP', KEYS[1], ARGV[1]) or {}
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[2], ARGV[2], id) end
+return {ids, redis.call('LLEN', KEYS[1])}
+"""
+# Put the taken ids whose lease ended before ARGV[1] back on the waiting list, first; return them.
+_RECOVER = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1000)
+if #ids > 0 then
+  redis.call('ZREM', KEYS[2], unpack(ids))
+  redis.call('LPUSH', KEYS[1], unpack(ids))
+end
+return ids
+"""
 # Messages one drain job takes at most, so that it ends in reasonable time even with a slow provider.
 DRAIN_MAX = 64
 # A 20 MB document (the largest kept) over a slow office link of about 300 kbit/s.
@@ -43,10 +64,14 @@ class Queues:
         # A provider call may wait the timeout twice (to connect, then to read); RQ stops a job
         # that runs past its timeout, which would cut a batch short in the middle of a send.
         self.send_timeout = int(2 * provider_timeout) + JOB_SLACK_SECONDS
-        # The longest a live sender holds a row in the sending state (to connect, then to read).
-        self.send_seconds = timedelta(seconds=2 * provider_timeout + 10)
         self.process_timeout = JOB_BATCH * int(2 * provider_timeout) + JOB_SLACK_SECONDS
         self.drain_timeout = DRAIN_MAX * int(2 * provider_timeout) + JOB_SLACK_SECONDS
+        # The longest a live sender holds a row in the sending state (to connect, then to read), and a
+        # drain job one message (renewed before each that starts more than LEASE_RENEW after the last).
+        self.send_seconds = timedelta(seconds=2 * provider_timeout + 10)
+        self.lease_seconds = 2 * provider_timeout + 20
+        self._take = self.redis.register_script(_TAKE)
+        self._recover = self.redis.register_script(_RECOVER)
 
     @property
     def all(self) -> list[Queue]:
@@ -95,12 +120,32 @@ class Queues:
         self.redis.delete(DRAIN_QUEUED)
 
     def take_waiting(self, count: int) -> tuple[list[int], int]:
-        """Take up to count waiting message ids, oldest first; return them and how many still wait."""
-        with self.redis.pipeline() as pipe:
-            pipe.lpop(WAITING, count)
-            pipe.llen(WAITING)
-            taken, left = pipe.execute()
-        return [int(i) for i in taken or ()], left
+        """Take up to count waiting message ids, oldest first, leased to the caller until it
+        finishes them (finished) or renews the lease (renew); return them and how many still wait."""
+        taken, left = self._take(keys=[WAITING, TAKEN], args=[count, time.time() + self.lease_seconds])
+        return [int(i) for i in taken], left
+
+    def renew(self, inbound_ids: list[int]) -> None:
+        """Extend the lease of taken messages not finished yet (a slow provider holds each a while)."""
+        if inbound_ids:
+            self.redis.zadd(TAKEN, {i: time.time() + self.lease_seconds for i in inbound_ids}, xx=True)
+
+    def finished(self, inbound_ids: list[int]) -> None:
+        if inbound_ids:
+            self.redis.zrem(TAKEN, *inbound_ids)
+
+    def recover_taken(self) -> list[int]:
+        """Put back on the waiting list the messages whose drain job stopped renewing its lease
+        (its worker died), and wake a drain job for them; return their ids."""
+        ids = [int(i) for i in self._recover(keys=[WAITING, TAKEN], args=[time.time()])]
+        if ids:
+            self.wake_drain()
+        return ids
+
+    def emptied(self) -> bool:
+        """Whether Redis lost what it held since the last call anywhere (it restarted empty, or was
+        flushed): the messages it carried must be queued again from the database."""
+        return bool(self.redis.set(ALIVE, 1, nx=True))
 
     def process_inbound(self, *inbound_ids: int) -> None:
         """Queue jobs that carry the ids of stored messages, at most JOB_BATCH each (the sweeper's

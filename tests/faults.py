@@ -1,0 +1,393 @@
+"""The fault matrix (`make faults`): the gateway as deployed, broken on purpose, must lose nothing
+and answer nothing twice.
+
+Each scenario runs against gunicorn (2 gevent workers, gunicorn.conf.py), two `python worker.py`
+processes, a Redis and a PostgreSQL of its own on free ports (never the machine's shared ones), and
+the local Twilio server. Afterwards it checks, from the database and from what the Twilio server
+took, that every message answered 200 was stored once and processed, and that every citizen got
+exactly one acknowledgement. It prints a table and exits 1 when any scenario lost or doubled a
+message, answered 5xx to one it could store, or took more than a minute to recover.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import glob
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+from sqlalchemy import create_engine, text
+from twilio.request_validator import RequestValidator
+
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, SMS_LINE, WA_LINE, free_port, new_sid
+from tests.fake_twilio import DROPPED, TAKEN_LATE, Failure, FakeTwilio
+
+ROOT = Path(__file__).resolve().parent.parent
+PATH = "/webhooks/twilio/messages"
+RECOVERY_LIMIT = 60.0
+
+
+@dataclass
+class Result:
+    scenario: str
+    messages: int = 0
+    answered_200: int = 0
+    lost: int = 0
+    doubled: int = 0
+    server_errors: int = 0  # 5xx for a message that could be stored
+    recovery: float | None = None  # seconds from the end of the fault (Redis back, a worker dead) to the last answer
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.lost or self.doubled or self.server_errors) and (self.recovery or 0) <= RECOVERY_LIMIT
+
+
+class OwnRedis:
+    """A redis-server on a free port, without persistence: restarted, it is empty."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                                         "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        _wait_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
+
+class OwnPostgres:
+    """A PostgreSQL cluster of its own in a temporary folder, on a free port (run as the postgres user
+    when this runs as root, as initdb requires)."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.data = workdir / "pgdata"
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self.bin = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))[-1]) \
+            if glob.glob("/usr/lib/postgresql/*/bin") else Path(shutil.which("initdb") or "initdb").parent
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def init(self) -> None:
+        self.data.mkdir(parents=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.data.parent, "postgres")
+            shutil.chown(self.data, "postgres")
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        self.start()
+
+    def start(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-l", str(self.data / "log"), "-o",
+                  f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-m", "immediate", "stop")
+
+
+def _wait_port(port: int, timeout: float = 20) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
+class Deployment:
+    """Web (gunicorn, 2 workers), workers, the fake Twilio; a fresh schema for each scenario."""
+
+    def __init__(self, redis: OwnRedis, postgres: OwnPostgres, workdir: Path):
+        self.redis, self.postgres, self.workdir = redis, postgres, workdir
+        self.twilio = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, stall_seconds=2.0).start()
+        self.validator = RequestValidator(AUTH_TOKEN)
+        self.web_port = free_port()
+        self.web: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self.env = {**os.environ, "DATABASE_URL": postgres.url, "REDIS_URL": redis.url,
+                    "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                    "TWILIO_API_BASE_URL": self.twilio.url, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+                    "SECRET_KEY": "faults", "SEND_RETRY_INTERVALS": "1,2,4,8,15", "TWILIO_HTTP_TIMEOUT": "1",
+                    "INSTANCE_PATH": str(workdir / "instance"), "MEDIA_DIR": str(workdir / "media")}
+
+    def reset(self) -> None:
+        self.stop()
+        engine = create_engine(self.postgres.url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        self.redis.stop()
+        self.redis.start()
+        with self.twilio.lock:
+            self.twilio.messages.clear()
+            self.twilio.failures.clear()
+            self.twilio.attempts = 0
+
+    def start(self, workers: int = 2) -> None:
+        log = open(self.workdir / "web.log", "a")
+        self.web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "2",
+                                     "-b", f"127.0.0.1:{self.web_port}", "app:create_app()"],
+                                    cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        _wait_port(self.web_port)
+        for _ in range(workers):
+            self.start_worker()
+
+    def start_worker(self) -> subprocess.Popen:
+        log = open(self.workdir / "worker.log", "a")
+        worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        self.workers.append(worker)
+        return worker
+
+    def stop(self) -> None:
+        for process in [self.web, *self.workers]:
+            if process is not None and process.poll() is None:
+                process.terminate()
+        for process in [self.web, *self.workers]:
+            if process is not None:
+                try:
+                    process.wait(20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        self.web, self.workers = None, []
+
+    def post(self, params: dict) -> int:
+        signature = self.validator.compute_signature(PUBLIC_BASE_URL + PATH, params)
+        request = urllib.request.Request(f"http://127.0.0.1:{self.web_port}{PATH}", data=urlencode(params).encode(),
+                                         headers={"X-Twilio-Signature": signature,
+                                                  "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError:
+            return 0  # no answer: Twilio would count it as failed, like a 5xx
+
+    def burst(self, messages: list[dict], concurrency: int = 16, during=None) -> list[int]:
+        """Post the messages concurrently; during(i) is called before the i-th is posted (the fault)."""
+        with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+            futures = []
+            for i, params in enumerate(messages):
+                if during is not None:
+                    during(i)
+                futures.append(pool.submit(self.post, params))
+            return [f.result() for f in futures]
+
+    def acknowledged(self, senders: list[str], timeout: float) -> float:
+        """Wait until each sender has a message from the gateway; return when the last one came."""
+        deadline = time.monotonic() + timeout
+        wanted = set(senders)
+        while time.monotonic() < deadline:
+            with self.twilio.lock:
+                got = {m.to for m in self.twilio.messages}
+            if wanted <= got:
+                break
+            time.sleep(0.2)
+        time.sleep(3)  # room for a doubled send to show
+        return time.time()
+
+    def check(self, result: Result, messages: list[dict], statuses: list[int]) -> None:
+        """Count what was lost and what doubled, from the database and the Twilio server's record."""
+        answered = {m["MessageSid"]: m for m, status in zip(messages, statuses) if status == 200}
+        result.messages = len({m["MessageSid"] for m in messages})
+        result.answered_200 = len(answered)
+        engine = create_engine(self.postgres.url)
+        with engine.connect() as conn:
+            stored = Counter(sid for (sid,) in conn.execute(text(
+                "SELECT message_sid FROM inbound_messages WHERE processed_at IS NOT NULL")))
+            tickets = conn.execute(text("SELECT count(*) FROM tickets")).scalar()
+        engine.dispose()
+        with self.twilio.lock:
+            acks = Counter(m.to for m in self.twilio.messages)
+        for sid, params in answered.items():
+            if stored[sid] != 1 or acks[params["From"]] == 0:
+                result.lost += 1
+        result.doubled = sum(1 for params in answered.values() if acks[params["From"]] > 1)
+        if tickets != len({p["From"] for p in answered.values()}):
+            result.notes.append(f"{tickets} tickets for {len(answered)} messages")
+            result.doubled += max(0, tickets - len(answered))
+
+
+def _messages(n: int, prefix: str) -> list[dict]:
+    return [{"MessageSid": new_sid(), "AccountSid": ACCOUNT_SID, "From": f"+62{prefix}{i:06d}", "To": SMS_LINE,
+             "Body": f"NTT jalan rusak di RT {i} kelurahan Oesapa", "NumMedia": "0"} for i in range(n)]
+
+
+def redis_restarted_empty(d: Deployment) -> Result:
+    result = Result("Redis stopped mid-burst, started empty")
+    messages = _messages(200, "8131")
+    restarted = []
+
+    def during(i: int) -> None:
+        if i == 80:
+            d.redis.stop()
+        if i == 140:
+            d.redis.start()
+            restarted.append(time.time())
+
+    statuses = d.burst(messages, during=during)
+    last = d.acknowledged([m["From"] for m in messages], 120)
+    result.recovery = last - restarted[0] - 3
+    d.check(result, messages, statuses)
+    return result
+
+
+def workers_killed(d: Deployment) -> Result:
+    result = Result("Worker killed (SIGKILL) three times mid-burst")
+    messages = _messages(300, "8132")
+    kills = []
+
+    def during(i: int) -> None:
+        if i in (60, 140, 220):
+            victim = d.workers.pop(0)
+            victim.send_signal(signal.SIGKILL)
+            victim.wait(10)
+            kills.append(time.time())
+            d.start_worker()
+
+    statuses = d.burst(messages, during=during)
+    last = d.acknowledged([m["From"] for m in messages], 180)
+    result.recovery = max(0.0, last - kills[-1] - 3)
+    d.check(result, messages, statuses)
+    return result
+
+
+def provider_faults(d: Deployment) -> Result:
+    result = Result("Provider 500, 429, hanging, taking late, dropping, then well")
+    d.twilio.fail_next(*[Failure(500)] * 5, *[Failure(429, 20429, "Too Many Requests")] * 5, *[Failure(0)] * 3,
+                       *[Failure(TAKEN_LATE)] * 5, *[Failure(DROPPED)] * 5)
+    messages = _messages(60, "8133")
+    statuses = d.burst(messages, concurrency=8)
+    d.acknowledged([m["From"] for m in messages], 180)
+    d.check(result, messages, statuses)
+    result.notes.append(f"{d.twilio.attempts} provider calls")
+    return result
+
+
+def repeated_deliveries(d: Deployment) -> Result:
+    result = Result("Every webhook delivered three times, two at once")
+    messages = _messages(100, "8134")
+    deliveries = [m for m in messages for _ in range(2)]
+    random.shuffle(deliveries)
+    statuses = d.burst(deliveries, concurrency=16) + d.burst(messages, concurrency=16)
+    d.acknowledged([m["From"] for m in messages], 120)
+    d.check(result, deliveries + messages, statuses)
+    return result
+
+
+_ALPHABET = ["\x00", "\x01", "\x1b", "\u202e", "\ufffd", "🙏", "é", "ñ", "漢", " ", "\n", "=", "&", "%", "+", "NTT "]
+
+
+def _hostile(rng: random.Random, i: int) -> dict:
+    def junk(limit: int) -> str:
+        n = rng.choice([0, 1, 5, 40, 160, limit])
+        return "".join(rng.choice(_ALPHABET) if rng.random() < 0.3 else chr(rng.randint(32, 0x2FFF)) for _ in range(n))
+
+    params = {"MessageSid": f"SM{i:08d}{rng.getrandbits(64):016x}", "AccountSid": ACCOUNT_SID,
+              "From": rng.choice([f"+62812{i:07d}", f"whatsapp:+62812{i:07d}", "", junk(30), "0" * 300, "+1" + "9" * 30]),
+              "To": rng.choice([SMS_LINE, WA_LINE, "", junk(20)]), "Body": junk(5000),
+              "NumMedia": rng.choice(["0", "1", "-1", "99999999999999999999", str(2**31), "x", "", "9" * 5000])}
+    for _ in range(rng.randint(0, 4)):
+        params[rng.choice(["MediaUrl0", "ProfileName", "WaId", "Latitude", junk(8), "MediaContentType0"])] = junk(300)
+    if rng.random() < 0.1:
+        del params["From"]
+    return params
+
+
+def hostile_webhooks(d: Deployment, count: int) -> Result:
+    result = Result(f"{count:,} webhooks of random and hostile form data")
+    rng = random.Random(26)
+    messages = [_hostile(rng, i) for i in range(count)]
+    statuses = d.burst(messages, concurrency=16)
+    result.messages = len(messages)
+    result.answered_200 = statuses.count(200)
+    result.server_errors = sum(1 for s in statuses if s >= 500 or s == 0)
+    engine = create_engine(d.postgres.url)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            left = conn.execute(text("SELECT count(*) FROM inbound_messages WHERE processed_at IS NULL")).scalar()
+            stored = conn.execute(text("SELECT count(*) FROM inbound_messages")).scalar()
+        if left == 0:
+            break
+        time.sleep(1)
+    engine.dispose()
+    result.lost = result.answered_200 - stored + left
+    crashed = [w for w in d.workers if w.poll() is not None]
+    if crashed:
+        result.notes.append(f"{len(crashed)} workers crashed")
+        result.lost += 1
+    result.notes.append(f"{Counter(statuses).most_common()} answers, {left} left unprocessed")
+    return result
+
+
+SCENARIOS = {"redis": redis_restarted_empty, "workers": workers_killed, "provider": provider_faults,
+             "repeats": repeated_deliveries, "hostile": hostile_webhooks}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenarios", nargs="*", default=list(SCENARIOS), help=", ".join(SCENARIOS))
+    parser.add_argument("--hostile", type=int, default=10_000, help="how many hostile webhooks")
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="faults-"))
+    redis, postgres = OwnRedis(), OwnPostgres(workdir)
+    postgres.init()
+    redis.start()
+    deployment = Deployment(redis, postgres, workdir)
+    results = []
+    started = time.monotonic()
+    try:
+        for name in args.scenarios:
+            deployment.reset()
+            deployment.start()
+            began = time.monotonic()
+            scenario = SCENARIOS[name]
+            result = scenario(deployment, args.hostile) if name == "hostile" else scenario(deployment)
+            print(f"{result.scenario}: {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
+            results.append(result)
+    finally:
+        deployment.stop()
+        redis.stop()
+        postgres.stop()
+    print("\n| scenario | messages | answered 200 | lost | doubled | 5xx | seconds to recover | |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r.scenario} | {r.messages} | {r.answered_200} | {r.lost} | {r.doubled} | {r.server_errors} "
+              f"| {'-' if r.recovery is None else f'{r.recovery:.0f}'} | {'; '.join(r.notes)} |")
+    print(f"\n{time.monotonic() - started:.0f} s; the processes' logs in {workdir}")
+    print(f"faults: {sum(r.ok for r in results)} passed, {sum(not r.ok for r in results)} failed")
+    if all(r.ok for r in results):
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Work lost with Redis or with a worker is found again within a minute, not after the ten-minute sweep."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from handlers.sweeper import sweep
+from store.models import InboundMessage
+from store.queues import TAKEN, WAITING
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _senders(n: int) -> list[str]:
+    return [f"+62813000{i:05d}" for i in range(n)]
+
+
+def test_messages_lost_with_an_emptied_redis_are_queued_at_the_next_sweep(gateway):
+    """Redis restarted empty in a burst: every message was stored, none of their jobs is left.
+    The next sweep (every 15 s in a worker) queues them all, not only those older than ten minutes."""
+    queues = gateway.services.queues
+    sweep(gateway.services)  # the sweeper has seen this Redis
+    for phone in _senders(5):
+        assert gateway.sms("NTT lampu jalan mati", frm=phone).status_code == 200
+    queues.redis.flushdb()  # what a restart without persistence does
+    swept = sweep(gateway.services)
+    assert swept.emptied and swept.inbound == 5
+    assert not sweep(gateway.services).emptied  # said once, not at every sweep
+    gateway.drain()
+    assert sorted(m.to for m in gateway.twilio.messages) == _senders(5)
+
+
+def test_messages_taken_by_a_drain_job_whose_worker_died_are_put_back(gateway):
+    """A drain job takes messages off the waiting list under a lease it renews while it works;
+    killed, it stops renewing, and the sweeper puts them back and wakes a drain job for them."""
+    queues = gateway.services.queues
+    for phone in _senders(3):
+        gateway.sms("NTT jalan berlubang", frm=phone)
+    queues.lease_seconds = 0.2
+    taken, _ = queues.take_waiting(8)  # ... and the worker is killed before it finishes them
+    assert len(taken) == 3 and queues.redis.llen(WAITING) == 0 and queues.redis.zcard(TAKEN) == 3
+    assert sweep(gateway.services).recovered == 0  # the lease still runs
+    time.sleep(0.3)
+    assert sweep(gateway.services).recovered == 3
+    assert queues.redis.zcard(TAKEN) == 0
+    gateway.drain()
+    assert sorted(m.to for m in gateway.twilio.messages) == _senders(3)
+
+
+def test_a_drain_job_leaves_nothing_leased_behind(gateway):
+    for phone in _senders(10):
+        gateway.sms("NTT air PDAM mati", frm=phone)
+    gateway.drain()
+    assert gateway.services.queues.redis.zcard(TAKEN) == 0
+    with gateway.session() as s:
+        assert all(s.scalars(select(InboundMessage.processed_at)))
+
+
+def test_a_killed_worker_leaves_no_scheduler_holding_the_lock(gateway, tmp_path):
+    """RQ runs its scheduler in a child process; with the worker killed by SIGKILL the child used to
+    live on, renewing the scheduler lock. It now ends with its parent and releases the lock."""
+    from tests.conftest import gateway_env
+
+    env = {**os.environ, **gateway_env(gateway.services.settings.database_url, tmp_path, gateway.twilio)}
+    worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    redis = gateway.services.queues.redis
+    lock = "rq:scheduler-lock:inbound"
+    try:
+        deadline = time.monotonic() + 30
+        while not redis.exists(lock) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert redis.exists(lock)
+        children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+        assert children, "RQ's scheduler runs in a child process"
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    deadline = time.monotonic() + 10
+    while (redis.exists(lock) or any(Path(f"/proc/{pid}").exists() for pid in children)) \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [pid for pid in children if Path(f"/proc/{pid}").exists()
+             and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
+    assert alive == [] and not redis.exists(lock)
