@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -177,9 +178,10 @@ class Deployment:
                     process.kill()
         self.web, self.workers = None, []
 
-    def post(self, params: dict) -> int:
-        signature = self.validator.compute_signature(PUBLIC_BASE_URL + PATH, params)
-        request = urllib.request.Request(f"http://127.0.0.1:{self.web_port}{PATH}", data=urlencode(params).encode(),
+    def post(self, params: dict, path: str = PATH, query: str = "") -> int:
+        url = path + (f"?{query}" if query else "")
+        signature = self.validator.compute_signature(PUBLIC_BASE_URL + url, params)
+        request = urllib.request.Request(f"http://127.0.0.1:{self.web_port}{url}", data=urlencode(params).encode(),
                                          headers={"X-Twilio-Signature": signature,
                                                   "Content-Type": "application/x-www-form-urlencoded"})
         try:
@@ -191,14 +193,28 @@ class Deployment:
             return 0  # no answer: Twilio would count it as failed, like a 5xx
 
     def burst(self, messages: list[dict], concurrency: int = 16, during=None) -> list[int]:
-        """Post the messages concurrently; during(i) is called before the i-th is posted (the fault)."""
-        with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
-            futures = []
-            for i, params in enumerate(messages):
-                if during is not None:
-                    during(i)
-                futures.append(pool.submit(self.post, params))
-            return [f.result() for f in futures]
+        """Post the messages from concurrent senders, in order; during(i) runs just before the i-th
+        is posted (the fault), while the senders wait, so that a fault falls in the middle of the burst."""
+        statuses = [0] * len(messages)
+        turn = iter(range(len(messages)))
+        lock = threading.Lock()
+
+        def sender() -> None:
+            while True:
+                with lock:
+                    i = next(turn, None)
+                    if i is not None and during is not None:
+                        during(i)
+                if i is None:
+                    return
+                statuses[i] = self.post(messages[i])
+
+        threads = [threading.Thread(target=sender) for _ in range(concurrency)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return statuses
 
     def acknowledged(self, senders: list[str], timeout: float) -> float:
         """Wait until each sender has a message from the gateway; return when the last one came."""
@@ -302,6 +318,55 @@ def repeated_deliveries(d: Deployment) -> Result:
     return result
 
 
+def postgres_restarted(d: Deployment) -> Result:
+    result = Result("PostgreSQL restarted mid-burst")
+    messages = _messages(200, "8135")
+    restarted = []
+
+    def during(i: int) -> None:
+        if i == 60:
+            d.postgres.stop()
+        if i == 120:
+            d.postgres.start()
+            restarted.append(time.time())
+
+    statuses = d.burst(messages, concurrency=8, during=during)
+    answered = [m["From"] for m, status in zip(messages, statuses) if status == 200]
+    last = d.acknowledged(answered, 180)
+    result.recovery = max(0.0, last - restarted[0] - 3)
+    d.check(result, messages, statuses)
+    result.notes.append(f"{len(messages) - len(answered)} answered with an error while it was down")
+    return result
+
+
+def status_callbacks(d: Deployment) -> Result:
+    """Acknowledgements whose status callbacks arrive repeated and out of order end 'delivered'."""
+    result = Result("Status callbacks out of order and repeated")
+    messages = _messages(50, "8136")
+    statuses = d.burst(messages)
+    d.acknowledged([m["From"] for m in messages], 60)
+    with d.twilio.lock:
+        sent = list(d.twilio.messages)
+    callbacks = []
+    for message in sent:
+        path, _, query = message.status_callback.removeprefix(PUBLIC_BASE_URL).partition("?")
+        for state in random.sample(["queued", "sent", "delivered", "sent", "delivered", "queued"], 6):
+            callbacks.append((path, query, {"MessageSid": message.sid, "MessageStatus": state,
+                                            "AccountSid": ACCOUNT_SID}))
+    random.shuffle(callbacks)
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda c: d.post(c[2], path=c[0], query=c[1]), callbacks))
+    result.server_errors = sum(1 for a in answers if a != 200)
+    engine = create_engine(d.postgres.url)
+    with engine.connect() as conn:
+        states = Counter(s for (s,) in conn.execute(text("SELECT status FROM outbound_messages")))
+    engine.dispose()
+    d.check(result, messages, statuses)
+    result.lost += sum(n for state, n in states.items() if state != "delivered")
+    result.notes.append(f"{len(callbacks)} callbacks; {dict(states)}")
+    return result
+
+
 _ALPHABET = ["\x00", "\x01", "\x1b", "\u202e", "\ufffd", "🙏", "é", "ñ", "漢", " ", "\n", "=", "&", "%", "+", "NTT "]
 
 
@@ -348,8 +413,9 @@ def hostile_webhooks(d: Deployment, count: int) -> Result:
     return result
 
 
-SCENARIOS = {"redis": redis_restarted_empty, "workers": workers_killed, "provider": provider_faults,
-             "repeats": repeated_deliveries, "hostile": hostile_webhooks}
+SCENARIOS = {"redis": redis_restarted_empty, "workers": workers_killed, "postgres": postgres_restarted,
+             "provider": provider_faults, "repeats": repeated_deliveries, "callbacks": status_callbacks,
+             "hostile": hostile_webhooks}
 
 
 def main(argv: list[str] | None = None) -> int:
