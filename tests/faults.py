@@ -256,19 +256,22 @@ def _messages(n: int, prefix: str) -> list[dict]:
              "Body": f"NTT jalan rusak di RT {i} kelurahan Oesapa", "NumMedia": "0"} for i in range(n)]
 
 
+def _outage(service, stop_at: int, start_at: int, restarted: list[float]):
+    """A burst's fault: stop the service before message stop_at, start it before start_at (noted in restarted)."""
+    def during(i: int) -> None:
+        if i == stop_at:
+            service.stop()
+        if i == start_at:
+            service.start()
+            restarted.append(time.time())
+    return during
+
+
 def redis_restarted_empty(d: Deployment) -> Result:
     result = Result("Redis stopped mid-burst, started empty")
     messages = _messages(200, "8131")
-    restarted = []
-
-    def during(i: int) -> None:
-        if i == 80:
-            d.redis.stop()
-        if i == 140:
-            d.redis.start()
-            restarted.append(time.time())
-
-    statuses = d.burst(messages, during=during)
+    restarted: list[float] = []
+    statuses = d.burst(messages, during=_outage(d.redis, 80, 140, restarted))
     last = d.acknowledged([m["From"] for m in messages], 120)
     result.recovery = last - restarted[0] - 3
     d.check(result, messages, statuses)
@@ -321,16 +324,8 @@ def repeated_deliveries(d: Deployment) -> Result:
 def postgres_restarted(d: Deployment) -> Result:
     result = Result("PostgreSQL restarted mid-burst")
     messages = _messages(200, "8135")
-    restarted = []
-
-    def during(i: int) -> None:
-        if i == 60:
-            d.postgres.stop()
-        if i == 120:
-            d.postgres.start()
-            restarted.append(time.time())
-
-    statuses = d.burst(messages, concurrency=8, during=during)
+    restarted: list[float] = []
+    statuses = d.burst(messages, concurrency=8, during=_outage(d.postgres, 60, 120, restarted))
     answered = [m["From"] for m, status in zip(messages, statuses) if status == 200]
     last = d.acknowledged(answered, 180)
     result.recovery = max(0.0, last - restarted[0] - 3)
