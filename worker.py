@@ -7,7 +7,10 @@ import logging
 import os
 import signal
 import threading
+import time
 
+from redis import Redis
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 from app import create_app
@@ -19,6 +22,32 @@ log = logging.getLogger("worker")
 # lease (store.queues) it is queued again within a minute.
 SWEEP_EVERY = 15.0
 PR_SET_PDEATHSIG = 1
+REDIS_WAIT_MAX = 5.0
+
+
+class Worker(SimpleWorker):
+    """RQ's worker, which says when a stop was asked for (SIGTERM, Ctrl-C): its work loop also
+    returns when Redis goes away at the wrong moment, and then this process must go on."""
+
+    stopping = False  # for the process, across the workers it runs one after the other
+
+    def request_stop(self, signum, frame):
+        Worker.stopping = True
+        super().request_stop(signum, frame)
+
+
+def _wait_for_redis(redis: Redis) -> bool:
+    """Wait until Redis answers; False if a stop was asked for meanwhile."""
+    delay = 0.5
+    while not Worker.stopping:
+        try:
+            redis.ping()
+            return True
+        except RedisError as exc:
+            log.warning("Redis does not answer (%s); trying again in %.0f s", type(exc).__name__, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, REDIS_WAIT_MAX)
+    return False
 
 
 def _die_with_parent() -> None:
@@ -34,11 +63,13 @@ def _die_with_parent() -> None:
 
 
 def _sweep_forever(services: runtime.Services, stop: threading.Event) -> None:
-    while not stop.wait(SWEEP_EVERY):
+    while True:
         try:
             sweep(services)
         except Exception:  # the sweeper must outlive a passing database or Redis outage
             log.exception("sweep failed; trying again in %ss", SWEEP_EVERY)
+        if stop.wait(SWEEP_EVERY):
+            return
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,15 +79,27 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     create_app()
     services = runtime.current()
-    sweep(services)
+    redis = services.queues.redis
+    signal.signal(signal.SIGTERM, lambda *_: setattr(Worker, "stopping", True))  # until RQ installs its own
+    if not _wait_for_redis(redis):
+        return
     stop = threading.Event()
-    if not args.burst:
+    if args.burst:
+        sweep(services)
+    else:
         threading.Thread(target=_sweep_forever, args=(services, stop), daemon=True).start()
     # SimpleWorker runs jobs in this process: no fork per job, and the services above stay warm.
     os.register_at_fork(after_in_child=_die_with_parent)
-    worker = SimpleWorker(services.queues.all, connection=services.queues.redis)
     try:
-        worker.work(burst=args.burst, with_scheduler=True, logging_level="WARNING")
+        while _wait_for_redis(redis):
+            try:
+                Worker(services.queues.all, connection=redis).work(
+                    burst=args.burst, with_scheduler=True, logging_level="WARNING")
+            except RedisError as exc:  # raised from RQ's teardown, Redis being gone
+                log.warning("worker loop ended: %s", type(exc).__name__)
+            if args.burst or Worker.stopping:
+                break
+            log.warning("RQ's work loop ended without a stop asked for (Redis gone?): starting it again")
     finally:
         stop.set()
 

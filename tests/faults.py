@@ -49,11 +49,13 @@ class Result:
     doubled: int = 0
     server_errors: int = 0  # 5xx for a message that could be stored
     recovery: float | None = None  # seconds from the end of the fault (Redis back, a worker dead) to the last answer
+    ended: int = 0  # web or worker processes that ended by themselves
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.doubled or self.server_errors) and (self.recovery or 0) <= RECOVERY_LIMIT
+        return not (self.lost or self.doubled or self.server_errors or self.ended) \
+            and (self.recovery or 0) <= RECOVERY_LIMIT
 
 
 class OwnRedis:
@@ -256,11 +258,13 @@ def _messages(n: int, prefix: str) -> list[dict]:
              "Body": f"NTT jalan rusak di RT {i} kelurahan Oesapa", "NumMedia": "0"} for i in range(n)]
 
 
-def _outage(service, stop_at: int, start_at: int, restarted: list[float]):
-    """A burst's fault: stop the service before message stop_at, start it before start_at (noted in restarted)."""
+def _outage(service, stop_at: int, start_at: int, restarted: list[float], down: float = 3.0):
+    """A burst's fault: stop the service before message stop_at, start it before start_at (noted in
+    restarted); it stays down at least `down` seconds, longer than a client's own quick retries."""
     def during(i: int) -> None:
         if i == stop_at:
             service.stop()
+            time.sleep(down)
         if i == start_at:
             service.start()
             restarted.append(time.time())
@@ -400,10 +404,6 @@ def hostile_webhooks(d: Deployment, count: int) -> Result:
         time.sleep(1)
     engine.dispose()
     result.lost = result.answered_200 - stored + left
-    crashed = [w for w in d.workers if w.poll() is not None]
-    if crashed:
-        result.notes.append(f"{len(crashed)} workers crashed")
-        result.lost += 1
     result.notes.append(f"{Counter(statuses).most_common()} answers, {left} left unprocessed")
     return result
 
@@ -434,6 +434,10 @@ def main(argv: list[str] | None = None) -> int:
             began = time.monotonic()
             scenario = SCENARIOS[name]
             result = scenario(deployment, args.hostile) if name == "hostile" else scenario(deployment)
+            ended = [p for p in [deployment.web, *deployment.workers] if p is not None and p.poll() is not None]
+            if ended:  # a process the scenario did not kill ended by itself
+                result.ended = len(ended)
+                result.notes.append(f"{len(ended)} processes ended by themselves")
             print(f"{result.scenario}: {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
             results.append(result)
     finally:

@@ -89,3 +89,40 @@ def test_a_killed_worker_leaves_no_scheduler_holding_the_lock(gateway, tmp_path)
     alive = [pid for pid in children if Path(f"/proc/{pid}").exists()
              and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
     assert alive == [] and not redis.exists(lock)
+
+
+def test_a_worker_outlives_redis_going_away(twilio, tmp_path):
+    """Redis gone while a job runs: RQ's work loop cannot record the job's end and returns; the worker
+    process used to end with it, so that nothing was processed once Redis was back. It now waits for
+    Redis and works again."""
+    from redis import Redis
+    from rq import Queue
+
+    from tests.conftest import gateway_env
+    from tests.faults import OwnRedis
+
+    server = OwnRedis()
+    server.start()
+    env = {**os.environ, **gateway_env(f"sqlite:///{tmp_path / 'gateway.db'}", tmp_path, twilio),
+           "REDIS_URL": server.url}
+    worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        queue = Queue("inbound", connection=Redis.from_url(server.url))
+        running = queue.enqueue("time.sleep", 2)
+        deadline = time.monotonic() + 30
+        while running.get_status(refresh=True) != "started" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.stop()  # ... while the job sleeps, and until well after it ended
+        time.sleep(4)
+        server.start()
+        after = queue.enqueue("time.sleep", 0)
+        deadline = time.monotonic() + 40
+        while after.get_status(refresh=True) != "finished" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert worker.poll() is None, "the worker process ended"
+        assert after.get_status() == "finished"
+    finally:
+        worker.terminate()
+        worker.wait(20)
+        server.stop()
