@@ -36,6 +36,13 @@ class Worker(SimpleWorker):
         super().request_stop(signum, frame)
 
 
+def new_worker(services: runtime.Services) -> Worker:
+    """RQ's worker on a Redis connection of its own: RQ blocks on it for minutes awaiting a job, past
+    the gateway's socket timeout, and sets a longer one, which only connections made after apply."""
+    connection = Redis.from_url(services.settings.redis_url, socket_connect_timeout=2)
+    return Worker([queue.name for queue in services.queues.all], connection=connection)
+
+
 def _wait_for_redis(redis: Redis) -> bool:
     """Wait until Redis answers; False if a stop was asked for meanwhile."""
     delay = 0.5
@@ -93,8 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         while _wait_for_redis(redis):
             try:
-                Worker(services.queues.all, connection=redis).work(
-                    burst=args.burst, with_scheduler=True, logging_level="WARNING")
+                new_worker(services).work(burst=args.burst, with_scheduler=True, logging_level="WARNING")
             except RedisError as exc:  # raised from RQ's teardown, Redis being gone
                 log.warning("worker loop ended: %s", type(exc).__name__)
             if args.burst or Worker.stopping:

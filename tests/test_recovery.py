@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from sqlalchemy import select
 
 from handlers.sweeper import sweep
@@ -74,10 +76,11 @@ def test_a_killed_worker_leaves_no_scheduler_holding_the_lock(gateway, tmp_path)
     lock = "rq:scheduler-lock:inbound"
     try:
         deadline = time.monotonic() + 30
-        while not redis.exists(lock) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        children: list[str] = []
+        while not (redis.exists(lock) and children) and time.monotonic() < deadline:
+            time.sleep(0.1)  # RQ takes the lock, then forks the scheduler
+            children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
         assert redis.exists(lock)
-        children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
         assert children, "RQ's scheduler runs in a child process"
     finally:
         worker.send_signal(signal.SIGKILL)
@@ -126,3 +129,15 @@ def test_a_worker_outlives_redis_going_away(twilio, tmp_path):
         worker.terminate()
         worker.wait(20)
         server.stop()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_idle_worker_waits_for_jobs_without_timing_out(gateway):
+    """RQ blocks on Redis for up to 405 s awaiting a job. On the gateway's own connection, once used
+    (5 s socket timeout), the wait failed every 5 s as 'could not connect to Redis' and RQ backed off,
+    up to a minute, before it looked for jobs again: a quiet office's next message waited that long."""
+    import worker
+
+    gateway.services.queues.redis.ping()  # the sweeper and the start used the gateway's connection
+    rq_worker = worker.new_worker(gateway.services)
+    assert rq_worker.connection.blpop(["gateway:nothing"], timeout=6) is None  # waited, no TimeoutError
