@@ -9,7 +9,7 @@ import click
 from flask import Flask, jsonify, redirect, url_for
 from redis.exceptions import RedisError
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import inbox
@@ -23,9 +23,12 @@ from handlers.outbox import resend_failed
 from handlers.sweeper import failed_sends, given_up, given_up_count, retry_given_up, sweep
 from parsers.phone import mask
 from replies.render import WITA
+from store import migrate
 from store.db import Database
 from store.queues import Queues
 from store.tickets import seed_counts
+
+log = logging.getLogger(__name__)
 
 
 def _moment(_ctx, param, value: str) -> datetime:
@@ -35,6 +38,29 @@ def _moment(_ctx, param, value: str) -> datetime:
     except ValueError:
         raise click.BadParameter("use the form '2026-11-22 08:00'", param_hint=f"--{param.name}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=WITA)
+
+
+def _prepare(db: Database, agencies: list[str]) -> None:
+    """Make a first start's schema; refuse a schema older than this release; boot without the database
+    when it does not answer (the webhook answers 500 until it does, the worker retries its jobs).
+
+    A command of the flask CLI (`db upgrade` among them) loads the app too: it is warned, not refused.
+    """
+    if not db.is_sqlite:  # a file always answers (and its first connection belongs under migrate's lock)
+        try:
+            db.engine.connect().close()
+        except DBAPIError as exc:
+            log.warning("the database does not answer (%s): starting without it", type(exc.orig).__name__)
+            return
+    try:
+        migrate.ready(db)
+    except migrate.SchemaBehind as exc:
+        if click.get_current_context(silent=True) is None:
+            raise
+        log.warning("%s", exc)
+        return
+    with db.transaction() as s:
+        seed_counts(s, agencies)
 
 
 def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
@@ -55,9 +81,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs request details
 
     db = Database(settings.database_url)
-    db.create_all()
-    with db.transaction() as s:
-        seed_counts(s, list(settings.service.agencies))
+    _prepare(db, list(settings.service.agencies))
     if settings.sandbox:
         provider, callback = SandboxProvider(), None
     else:
@@ -82,6 +106,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     if settings.sandbox:
         app.register_blueprint(sandbox.bp)
     inbox.init_app(app)
+    app.cli.add_command(migrate.cli)
 
     @app.get("/")
     def home():
@@ -105,12 +130,6 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
             state["failed_sends"] = failed_sends(db)  # in the last hour
         ok = state["database"] == "ok" and state["redis"] == "ok"
         return jsonify(state), 200 if ok else 503
-
-    @app.cli.command("init-db")
-    def init_db() -> None:
-        """Create the database tables."""
-        db.create_all()
-        click.echo("database ready")
 
     @app.cli.command("sweep")
     def sweep_command() -> None:

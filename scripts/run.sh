@@ -16,7 +16,7 @@ if ! $BIN/python -c "import os, redis; redis.Redis.from_url(os.environ['REDIS_UR
   fi
 fi
 
-$BIN/flask --app app init-db
+$BIN/flask --app app db upgrade
 $BIN/python worker.py &
 worker=$!
 trap 'kill $worker 2>/dev/null' EXIT INT TERM

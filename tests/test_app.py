@@ -216,55 +216,16 @@ def test_database_errors_do_not_carry_personal_data(gateway):
     assert "6281234567890" not in str(failure.value) and "Maria" not in str(failure.value)
 
 
-def test_an_index_a_later_release_adds_is_created_on_an_existing_database(database_url):
-    from sqlalchemy import inspect, text
-
-    from store.db import Database
-
-    db = Database(database_url)
-    db.create_all()
-    with db.engine.begin() as conn:  # a database made before the index was in the models
-        conn.execute(text("DROP INDEX ix_outbound_to"))
-    db.create_all()
-    assert "ix_outbound_to" in {index["name"] for index in inspect(db.engine).get_indexes("outbound_messages")}
-    db.dispose()
-
-
-def test_a_column_a_later_release_adds_is_added_to_an_existing_database(database_url):
-    from sqlalchemy import inspect, text
-
-    from handlers import outbox
-    from store.db import Database
-
-    db = Database(database_url)
-    db.create_all()
-    with db.engine.begin() as conn:  # a database made before the WhatsApp templates
-        conn.execute(text("INSERT INTO outbound_messages (idempotency_key, purpose, channel, to_address, from_address,"
-                          " body, status, status_rank, error_code, error_message, attempts, created_at, updated_at,"
-                          " content_sid, content_variables) VALUES ('old', 'ack', 'sms', '+62812', '+621708', 'x',"
-                          " 'sent', 30, '', '', 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00', '', '')"))
-        for column in ("content_sid", "content_variables"):
-            conn.execute(text(f"ALTER TABLE outbound_messages DROP COLUMN {column}"))
-    db.create_all()
-    assert {"content_sid", "content_variables"} <= {c["name"] for c in inspect(db.engine).get_columns("outbound_messages")}
-    with db.transaction() as s:
-        old = s.scalars(select(OutboundMessage)).one()
-        assert (old.content_sid, old.content_variables) == ("", "")  # the rows that were there: the default
-        new = outbox.write(s, key="new", purpose="ack", channel="sms", to="+62812", from_="+621708", body="y")
-        assert new.content_sid == ""
-    db.create_all()  # a second start finds nothing to add
-    db.dispose()
-
-
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_postgresql_indexes_the_tickets_text_for_the_search(database_url):
     from sqlalchemy import inspect
 
+    from store import migrate
     from store.db import Database
 
     db = Database(database_url)
-    db.create_all()
-    db.create_all()  # a second start finds it there
+    migrate.upgrade(db)
+    migrate.upgrade(db)  # a second upgrade finds nothing to do
     indexes = {index["name"]: index for index in inspect(db.engine).get_indexes("tickets")}
     assert indexes["ix_ticket_body_trgm"]["column_names"] == ["body"]
     db.dispose()
@@ -296,12 +257,13 @@ def test_sqlite_indexes_the_tickets_text_for_the_search(tmp_path):
     """Trigrams (FTS5) in step with every change of a ticket's text, as pg_trgm on PostgreSQL."""
     from datetime import datetime
 
-    from sqlalchemy import delete, text
+    from sqlalchemy import delete
 
+    from store import migrate
     from store.db import Database
 
     db = Database(f"sqlite:///{tmp_path / 'g.db'}")
-    db.create_all()
+    migrate.upgrade(db)
     made = datetime(2026, 12, 1)
     with db.transaction() as s:
         for i, body in enumerate(["Lampu jalan mati di Oesapa", "Air PDAM keruh"]):
@@ -314,10 +276,6 @@ def test_sqlite_indexes_the_tickets_text_for_the_search(tmp_path):
     with db.transaction() as s:
         s.execute(delete(Ticket).where(Ticket.id == 1))
     assert _tickets_text(db, "oesapa") == [2] and _tickets_text(db, "lampu") == []
-    with db.engine.begin() as conn:  # a database made before the index: built from its tickets at start
-        conn.execute(text("DROP TABLE tickets_text"))
-    db.create_all()
-    db.create_all()  # a second start finds it there
     assert _tickets_text(db, "keruh") == [2]
     db.dispose()
 
@@ -327,11 +285,12 @@ def test_the_search_finds_the_same_tickets_with_the_text_index_or_without(tmp_pa
     from datetime import datetime, timedelta
 
     from store import queries
+    from store import migrate
     from store.db import Database
 
     monkeypatch.setattr(queries, "RARE_BELOW", rare_below)
     db = Database(f"sqlite:///{tmp_path / 'g.db'}")
-    db.create_all()
+    migrate.upgrade(db)
     made = datetime(2026, 12, 1)
     bodies = ["Lampu jalan mati di Oesapa", "Jalan rusak di Kolhua", "air PDAM keruh di oesapa", "50%_potongan"]
     with db.transaction() as s:

@@ -12,6 +12,7 @@ from handlers import officers, outbox, workflow
 from handlers.deadlines import due_at
 from handlers.workflow import ACTIONS, Forbidden, NotFound, WorkflowError
 from parsers import codes
+from store import migrate
 from store.db import Database, now
 from store.models import InboundMessage, OutboundMessage, Role, Ticket, TicketEvent, TicketState as S
 from store.queries import saw_on_whatsapp, state_counts
@@ -24,7 +25,7 @@ ALL = list(Role)
 @pytest.fixture
 def db(tmp_path):
     database = Database(f"sqlite:///{tmp_path / 'wf.db'}")
-    database.create_all()
+    migrate.upgrade(database)
     with database.transaction() as s:
         seed_counts(s, list(SERVICE.agencies))
     yield database

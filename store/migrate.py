@@ -1,0 +1,151 @@
+"""The schema's migrations (Alembic, store/migrations/): upgrade, and what a starting process checks.
+
+Every change to the schema is a migration; `flask --app app db upgrade` applies them. Processes that
+upgrade at once take turns (a PostgreSQL advisory lock, the SQLite file's lock): one upgrades, the
+others then find nothing to do. A database made before the migrations (by create_all) is recognised
+by its tables and taken over at the first revision, which is its schema.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy.engine import Connection
+
+from store.db import Database
+
+log = logging.getLogger(__name__)
+
+FOLDER = Path(__file__).resolve().parent / "migrations"
+BASELINE = "0001"  # the schema create_all made before the migrations
+LOCK = 1708  # PostgreSQL advisory lock of schema changes
+# The tickets' text indexes are made by the baseline's own SQL (FTS5 on SQLite, pg_trgm on
+# PostgreSQL), outside the models: the comparison with the models passes over them.
+UNMODELLED = ("tickets_text", "ix_ticket_body_trgm")
+
+
+def include_name(name: str | None, type_: str, _parents) -> bool:
+    return not (name and name.startswith(UNMODELLED))
+
+
+def config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(FOLDER))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head() -> str:
+    return ScriptDirectory.from_config(config()).get_current_head()
+
+
+def current(connection: Connection) -> str | None:
+    """The database's revision; None for a database without the migrations' table."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def is_empty(connection: Connection) -> bool:
+    return not inspect(connection).get_table_names()
+
+
+@contextmanager
+def _locked(db: Database) -> Iterator[Connection]:
+    """A transaction that alone may change the schema among this database's processes."""
+    if db.sqlite_file:
+        db.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+    with db.write_lock, db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})
+        yield conn
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the schema to the revision; a database made before the migrations is taken over first."""
+    with _locked(db) as conn:
+        if current(conn) is None and not is_empty(conn):
+            _take_over(conn)
+        command.upgrade(config(conn), revision)
+
+
+def _take_over(conn: Connection) -> None:
+    """Mark a database made by create_all as at the baseline, after checking it has its tables."""
+    from store.models import Base
+
+    missing = {t.name for t in Base.metadata.sorted_tables} - set(inspect(conn).get_table_names())
+    if missing:
+        raise RuntimeError(f"the database has tables but not {', '.join(sorted(missing))}: it is not this"
+                           " gateway's, or older than any release that can be upgraded")
+    log.warning("database made before the migrations: taken over at revision %s", BASELINE)
+    command.stamp(config(conn), BASELINE)
+
+
+class SchemaBehind(RuntimeError):
+    pass
+
+
+def ready(db: Database) -> None:
+    """What a starting process does: upgrade an empty database (a first start), refuse one that is
+    behind this release (an upgrade is a step of its own: docs/operations.md), change nothing else.
+    It looks under the lock, as another process may be making the schema (or, on SQLite, switching a
+    new file to WAL, which fails a connection opened meanwhile)."""
+    wanted = head()
+    with _locked(db) as conn:
+        if is_empty(conn):
+            command.upgrade(config(conn), "head")
+            return
+        revision = current(conn)
+    if revision != wanted:
+        raise SchemaBehind(f"the database's schema is at revision {revision or 'before the migrations'},"
+                           f" this release needs {wanted}: run `flask --app app db upgrade` first")
+
+
+cli = AppGroup("db", help="The database's schema: its migrations (docs/operations.md, Upgrades).")
+
+
+def _db() -> Database:
+    return current_app.extensions["gateway"].db
+
+
+@cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade_command(revision: str) -> None:
+    """Apply the migrations up to REVISION (the newest by default)."""
+    db = _db()
+    upgrade(db, revision)
+    with db.engine.connect() as conn:
+        click.echo(f"database at revision {current(conn)}")
+
+
+@cli.command("current")
+def current_command() -> None:
+    """Show the database's revision."""
+    with _db().engine.connect() as conn:
+        revision = None if is_empty(conn) else current(conn)
+    click.echo(revision or "none: an empty database, or one made before the migrations")
+    if revision != head():
+        click.echo(f"this release needs {head()}: run `flask --app app db upgrade`")
+
+
+@cli.command("history")
+def history_command() -> None:
+    """List the migrations, newest first."""
+    command.history(config())
+
+
+@cli.command("revision")
+@click.option("-m", "--message", required=True, help="what the change is, in a sentence")
+def revision_command(message: str) -> None:
+    """Write a new migration from the difference between the models and the database (a developer's
+    step, on a database at the newest revision); read it over before committing it."""
+    with _db().engine.begin() as conn:
+        command.revision(config(conn), message=message, autogenerate=True)
