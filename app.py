@@ -106,7 +106,6 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     if settings.sandbox:
         app.register_blueprint(sandbox.bp)
     inbox.init_app(app)
-    app.cli.add_command(migrate.cli)
 
     @app.get("/")
     def home():
@@ -130,6 +129,39 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
             state["failed_sends"] = failed_sends(db)  # in the last hour
         ok = state["database"] == "ok" and state["redis"] == "ok"
         return jsonify(state), 200 if ok else 503
+
+    @app.cli.group("db")
+    def db_group() -> None:
+        """The database's schema: its migrations (docs/operations.md, Upgrades)."""
+
+    @db_group.command("upgrade")
+    @click.argument("revision", default="head")
+    def db_upgrade(revision: str) -> None:
+        """Apply the migrations up to REVISION (the newest by default)."""
+        migrate.upgrade(db, revision)
+        with db.engine.connect() as conn:
+            click.echo(f"database at revision {migrate.current(conn)}")
+
+    @db_group.command("current")
+    def db_current() -> None:
+        """Show the database's revision."""
+        with db.engine.connect() as conn:
+            revision = None if migrate.is_empty(conn) else migrate.current(conn)
+        click.echo(revision or "none: an empty database, or one made before the migrations")
+        if revision != migrate.head():
+            click.echo(f"this release needs {migrate.head()}: run `flask --app app db upgrade`")
+
+    @db_group.command("history")
+    def db_history() -> None:
+        """List the migrations, newest first."""
+        migrate.history()
+
+    @db_group.command("revision")
+    @click.option("-m", "--message", required=True, help="what the change is, in a sentence")
+    def db_revision(message: str) -> None:
+        """Write a new migration from the difference between the models and the database (a developer's
+        step, on a database at the newest revision); read it over before committing it."""
+        migrate.revision(db, message)
 
     @app.cli.command("sweep")
     def sweep_command() -> None:

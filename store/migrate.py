@@ -1,4 +1,4 @@
-"""The schema's migrations (Alembic, store/migrations/): upgrade, and what a starting process checks.
+"""The schema's migrations (Alembic, migrations/): upgrade, and what a starting process checks.
 
 Every change to the schema is a migration; `flask --app app db upgrade` applies them. Processes that
 upgrade at once take turns (a PostgreSQL advisory lock, the SQLite file's lock): one upgrades, the
@@ -12,21 +12,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import click
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from flask import current_app
-from flask.cli import AppGroup
 from sqlalchemy.engine import Connection
 
 from store.db import Database
 
 log = logging.getLogger(__name__)
 
-FOLDER = Path(__file__).resolve().parent / "migrations"
+FOLDER = Path(__file__).resolve().parent.parent / "migrations"
 BASELINE = "0001"  # the schema create_all made before the migrations
 LOCK = 1708  # PostgreSQL advisory lock of schema changes
 # The tickets' text indexes are made by the baseline's own SQL (FTS5 on SQLite, pg_trgm on
@@ -109,43 +106,10 @@ def ready(db: Database) -> None:
                            f" this release needs {wanted}: run `flask --app app db upgrade` first")
 
 
-cli = AppGroup("db", help="The database's schema: its migrations (docs/operations.md, Upgrades).")
-
-
-def _db() -> Database:
-    return current_app.extensions["gateway"].db
-
-
-@cli.command("upgrade")
-@click.argument("revision", default="head")
-def upgrade_command(revision: str) -> None:
-    """Apply the migrations up to REVISION (the newest by default)."""
-    db = _db()
-    upgrade(db, revision)
-    with db.engine.connect() as conn:
-        click.echo(f"database at revision {current(conn)}")
-
-
-@cli.command("current")
-def current_command() -> None:
-    """Show the database's revision."""
-    with _db().engine.connect() as conn:
-        revision = None if is_empty(conn) else current(conn)
-    click.echo(revision or "none: an empty database, or one made before the migrations")
-    if revision != head():
-        click.echo(f"this release needs {head()}: run `flask --app app db upgrade`")
-
-
-@cli.command("history")
-def history_command() -> None:
-    """List the migrations, newest first."""
+def history() -> None:
     command.history(config())
 
 
-@cli.command("revision")
-@click.option("-m", "--message", required=True, help="what the change is, in a sentence")
-def revision_command(message: str) -> None:
-    """Write a new migration from the difference between the models and the database (a developer's
-    step, on a database at the newest revision); read it over before committing it."""
-    with _db().engine.begin() as conn:
+def revision(db: Database, message: str) -> None:
+    with db.engine.begin() as conn:
         command.revision(config(conn), message=message, autogenerate=True)

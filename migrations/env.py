@@ -1,4 +1,4 @@
-"""Alembic's environment: store.migrate hands it a connection, in a transaction it holds the lock of."""
+"""Alembic's environment: store.migrate hands it a connection, in a transaction that holds the schema's lock."""
 from alembic import context
 
 from store.migrate import include_name
