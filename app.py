@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import inbox
 from config import Settings
-from gateway import sandbox, webhook
+from gateway import metrics, sandbox, webhook
 from gateway.ingest import Ingestor, backfill
 from gateway.provider import SandboxProvider, TwilioProvider
 from gateway.sender import Sender
@@ -106,6 +106,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     if settings.sandbox:
         app.register_blueprint(sandbox.bp)
     inbox.init_app(app)
+    app.register_blueprint(metrics.bp)
 
     @app.get("/")
     def home():

@@ -6,6 +6,7 @@ import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -147,6 +148,8 @@ class Settings:
     instance_path: Path
     proxy_count: int
     service: Service
+    metrics_token: str = ""  # /metrics is off without it
+    metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()  # addresses let in without the token
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, instance_path: Path | None = None) -> "Settings":
@@ -174,6 +177,11 @@ class Settings:
             proxies = int(env.get("PROXY_COUNT", "0"))
         except ValueError as exc:
             raise ConfigError(f"SEND_RETRY_INTERVALS / TWILIO_HTTP_TIMEOUT / PROXY_COUNT: {exc}") from exc
+        try:
+            allow = tuple(ip_network(item.strip(), strict=False)
+                          for item in env.get("METRICS_ALLOW", "").split(",") if item.strip())
+        except ValueError as exc:
+            raise ConfigError(f"METRICS_ALLOW: {exc} (addresses or networks, comma-separated)") from exc
         return cls(
             database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'gateway.db'}",
             redis_url=env.get("REDIS_URL") or "redis://localhost:6379/0",
@@ -190,6 +198,8 @@ class Settings:
             instance_path=instance,
             proxy_count=proxies,
             service=load_service(Path(env.get("SERVICE_CONFIG") or DEFAULT_SERVICE_FILE)),
+            metrics_token=env.get("METRICS_TOKEN", "").strip(),
+            metrics_allow=allow,
         )
 
 
@@ -201,3 +211,35 @@ def _local_secret(instance: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def prepare_metrics_dir() -> Path:
+    """Let this machine's web processes and workers share their counters (prometheus-client's
+    multiprocess mode): PROMETHEUS_MULTIPROC_DIR, by default the instance folder's metrics/. Call it
+    before prometheus_client is imported (gunicorn.conf.py, worker.py).
+
+    The folder is emptied only when none of the processes that wrote there lives (the whole gateway
+    was stopped): removing a live or a recently ended process's counts would look to Prometheus
+    like counters going back to zero.
+    """
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+                  or Path(os.environ.get("INSTANCE_PATH") or DEFAULT_INSTANCE) / "metrics")
+    folder.mkdir(parents=True, exist_ok=True)
+    files = list(folder.glob("*.db"))  # <kind>_<pid>.db
+    if not any(_alive(f.stem.rpartition("_")[2]) for f in files):
+        for f in files:
+            f.unlink(missing_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return folder
+
+
+def _alive(pid: str) -> bool:
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -5,3 +5,10 @@ threads wait without handing the GIL back and forth; with OS threads (gthread) t
 took a half to two thirds as many webhooks a second (README, Performance).
 """
 worker_class = "gevent"
+
+# Counters shared by the web processes and the workers of this machine, for /metrics
+# (gateway/metrics.py): the folder must be known before the app imports prometheus_client.
+# (Not `import config`: gunicorn would take the name for its own setting.)
+from config import prepare_metrics_dir  # noqa: E402
+
+prepare_metrics_dir()

@@ -9,13 +9,18 @@ import signal
 import threading
 import time
 
-from redis import Redis
-from redis.exceptions import RedisError
-from rq import SimpleWorker
+import config
 
-from app import create_app
-from handlers import runtime
-from handlers.sweeper import sweep
+if __name__ == "__main__":  # the counters for /metrics, before the app's modules import prometheus_client
+    config.prepare_metrics_dir()
+
+from redis import Redis  # noqa: E402
+from redis.exceptions import RedisError  # noqa: E402
+from rq import SimpleWorker  # noqa: E402
+
+from app import create_app  # noqa: E402
+from handlers import runtime  # noqa: E402
+from handlers.sweeper import sweep  # noqa: E402
 
 log = logging.getLogger("worker")
 # Work lost with a dead worker or an emptied Redis is found by the next sweep: with the drain

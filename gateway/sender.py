@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, case, func, select, update
 
+from gateway import metrics
 from gateway.provider import PermanentError, Provider, RetryableError, UnknownOutcome, reason
 from parsers.phone import mask, split_address
 from store.db import Database, now
@@ -63,8 +64,9 @@ class Sender:
             return None  # sent, failed or held by another sender already
         to, from_, body, purpose, content_sid, content_variables, unsure_since = claimed
         if purpose not in SENT_EVEN_WHEN_OPTED_OUT and is_opted_out(s, split_address(to)[1]):
-            _settle(s, outbound_id, DeliveryStatus.SUPPRESSED, OPTED_OUT_CODE,
-                    "warga memilih berhenti (STOP)", DeliveryStatus.SENDING)
+            if _settle(s, outbound_id, DeliveryStatus.SUPPRESSED, OPTED_OUT_CODE,
+                       "warga memilih berhenti (STOP)", DeliveryStatus.SENDING):
+                metrics.reached(split_address(to)[0], DeliveryStatus.SUPPRESSED.value)
             log.info("outbound %s suppressed: %s opted out", outbound_id, mask(to))
             return None
         return Claim(outbound_id, to, from_, body, content_sid, content_variables, unsure_since)
@@ -81,6 +83,7 @@ class Sender:
             result = self.provider.send(to=to, from_=claim.from_, body=claim.body, status_callback=callback,
                                         content_sid=claim.content_sid, content_variables=claim.content_variables)
         except UnknownOutcome as exc:
+            metrics.SEND_FAILURES.labels(exc.code).inc()
             with self.db.transaction() as s:
                 _settle(s, outbound_id, DeliveryStatus.PENDING, exc.code, exc.reason, DeliveryStatus.SENDING)
                 s.execute(update(_T).where(_T.c.id == outbound_id, _T.c.unsure_since.is_(None))
@@ -89,10 +92,12 @@ class Sender:
                         mask(to), exc.code)
             return Attempt(retry=True, code=exc.code, reason=exc.reason)
         except RetryableError as exc:
+            metrics.SEND_FAILURES.labels(exc.code).inc()
             self._settle(outbound_id, DeliveryStatus.PENDING, exc.code, exc.reason, DeliveryStatus.SENDING)
             log.warning("outbound %s to %s: retryable error %s", outbound_id, mask(to), exc.code)
             return Attempt(retry=True, code=exc.code, reason=exc.reason)
         except PermanentError as exc:
+            metrics.SEND_FAILURES.labels(exc.code).inc()
             self._settle(outbound_id, DeliveryStatus.FAILED, exc.code, exc.reason, DeliveryStatus.SENDING)
             if exc.code == OPTED_OUT_CODE:
                 self.mark_opted_out(split_address(to)[1])
@@ -137,7 +142,9 @@ class Sender:
     def _settle(self, outbound_id: int, status: DeliveryStatus, code: str, message: str,
                 *only_from: DeliveryStatus) -> None:
         with self.db.transaction() as s:
-            _settle(s, outbound_id, status, code, message, *only_from)
+            channel = _settle(s, outbound_id, status, code, message, *only_from)
+        if channel:
+            metrics.reached(channel, status.value)
 
     def mark_opted_out(self, phone: str) -> None:
         with self.db.transaction() as s:
@@ -151,6 +158,8 @@ class Sender:
             if row is None or (sid and row.provider_sid and row.provider_sid != sid):
                 return False
             _advance(s, row.id, status, error_code, sid=sid or None)
+            if status in metrics.FINAL and DeliveryStatus(status).rank > row.status_rank:
+                metrics.reached(row.channel, status)
             if error_code == OPTED_OUT_CODE:
                 set_opt_out(s, split_address(row.to_address)[1], True)
         return True
@@ -189,8 +198,9 @@ def _advance(s, outbound_id: int, status: str, error_code: str, sid: str | None 
 
 
 def _settle(s, outbound_id: int, status: DeliveryStatus, code: str, message: str,
-            *only_from: DeliveryStatus) -> None:
-    """Set a row's status and error outright, if it is still in one of the only_from states."""
-    s.execute(update(_T).where(_T.c.id == outbound_id, _T.c.status.in_([st.value for st in only_from]))
-              .values(status=status.value, status_rank=status.rank, error_code=code[:16],
-                      error_message=message[:255], updated_at=now()))
+            *only_from: DeliveryStatus) -> str | None:
+    """Set a row's status and error outright, if it is still in one of the only_from states; return
+    its channel when it was, else None."""
+    return s.execute(update(_T).where(_T.c.id == outbound_id, _T.c.status.in_([st.value for st in only_from]))
+                     .values(status=status.value, status_rank=status.rank, error_code=code[:16],
+                             error_message=message[:255], updated_at=now()).returning(_T.c.channel)).scalar()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
@@ -11,6 +12,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import get_input_stream
 
 from config import Settings
+from gateway import metrics
+from parsers.phone import split_address
 from store.db import as_int
 
 log = logging.getLogger(__name__)
@@ -65,7 +68,9 @@ class InboundWebhook:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != MESSAGES_PATH:
             return self.next(environ, start_response)
+        started = time.perf_counter()
         status, headers, body = self._answer(environ)
+        metrics.WEBHOOK_SECONDS.observe(time.perf_counter() - started)
         start_response(status, headers + [("Content-Length", str(len(body)))])
         return [body]
 
@@ -84,10 +89,14 @@ class InboundWebhook:
             log.warning("webhook: no MessageSid, refused")
             return "400 Bad Request", [("Content-Type", "text/plain")], b"MessageSid missing\n"
         try:
-            self.extensions["ingestor"].ingest(form)
+            stored = self.extensions["ingestor"].ingest(form)
         except Exception:  # Twilio sees the failure and calls the line's fallback URL, if one is set
             log.exception("webhook %s: not stored", form.get("MessageSid", "-"))
             return "500 Internal Server Error", [("Content-Type", "text/plain")], b"Internal Server Error\n"
+        if stored.inbound_id is not None:  # not a repeated delivery
+            channel = split_address(form.get("From", ""))[0]
+            line = self.settings.service.line_for(channel, form.get("To", ""))
+            metrics.INBOUND.labels(channel, line.id if line else "other").inc()
         return "200 OK", [("Content-Type", "text/xml; charset=utf-8")], EMPTY_TWIML.encode()
 
 
