@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import threading
 import time
 import uuid
@@ -45,6 +46,13 @@ TAKEN_LATE = -1  # take the message, then answer only after the stall (the clien
 DROPPED = -2     # close the connection without reading the request or answering
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that gave up on a stalled answer closed its end: nothing to report."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 class FakeTwilio:
     def __init__(self, account_sid: str, auth_token: str, *, stall_seconds: float = 3.0):
         self.account_sid = account_sid
@@ -54,11 +62,12 @@ class FakeTwilio:
         self.media: dict[str, tuple[bytes, str, bool]] = {}
         self.media_requests: list[dict] = []
         self.failures: deque[Failure] = deque()
+        self.outage: Failure | None = None  # while set, every API call (not media) answers this
         self.attempts = 0  # every create request, answered or not
         self.received: list[dict] = []  # messages citizens sent, as the API lists them
         self.lock = threading.Lock()
         self.arrived = threading.Condition(self.lock)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -161,6 +170,8 @@ class FakeTwilio:
                 if self.path.split("?")[0].endswith(".json"):
                     if not self._authorized():
                         return self._error(401, 20003, "Authenticate")
+                    if fake.outage is not None:
+                        return self._error(fake.outage.status, fake.outage.code, fake.outage.message)
                     return self._list(self.path)
                 name = self.path.rsplit("/", 1)[-1]
                 fake.media_requests.append({"path": self.path, "authorized": self._authorized()})
@@ -196,7 +207,7 @@ class FakeTwilio:
                     return self._error(401, 20003, "Authenticate")
                 with fake.lock:
                     fake.attempts += 1
-                    failure = fake.failures.popleft() if fake.failures else None
+                    failure = fake.outage or (fake.failures.popleft() if fake.failures else None)
                 if failure is not None and failure.status != TAKEN_LATE:
                     if failure.status == 0:
                         time.sleep(fake.stall_seconds)
@@ -247,7 +258,7 @@ def main() -> None:
     args = parser.parse_args()
     fake = FakeTwilio(args.account_sid, args.auth_token)
     fake.server.server_close()
-    fake.server = ThreadingHTTPServer(("127.0.0.1", args.port), _with_stats(fake))
+    fake.server = _Server(("127.0.0.1", args.port), _with_stats(fake))
     fake.server.daemon_threads = True
     fake.server.serve_forever()
 
