@@ -150,6 +150,7 @@ class Settings:
     service: Service
     metrics_token: str = ""  # /metrics is off without it
     metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()  # addresses let in without the token
+    log_format: str = "text"  # or json (logs.py)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, instance_path: Path | None = None) -> "Settings":
@@ -200,7 +201,15 @@ class Settings:
             service=load_service(Path(env.get("SERVICE_CONFIG") or DEFAULT_SERVICE_FILE)),
             metrics_token=env.get("METRICS_TOKEN", "").strip(),
             metrics_allow=allow,
+            log_format=_log_format(env.get("LOG_FORMAT", "")),
         )
+
+
+def _log_format(value: str) -> str:
+    value = value.strip().lower() or "text"
+    if value not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be text or json, not {value!r}")
+    return value
 
 
 def _local_secret(instance: Path) -> str:

@@ -1,14 +1,22 @@
 """gunicorn settings of the web processes, read when gunicorn starts in this folder.
 
-gevent workers: every webhook waits for its batch's commit (gateway/ingest.py), and green
-threads wait without handing the GIL back and forth; with OS threads (gthread) the same code
-took a half to two thirds as many webhooks a second (README, Performance).
+Every name given a value here that gunicorn knows is one of its settings (so: no `import config`).
 """
+import os
+
+from config import prepare_metrics_dir
+from logs import gunicorn_config
+
+# gevent workers: every webhook waits for its batch's commit (gateway/ingest.py), and green
+# threads wait without handing the GIL back and forth; with OS threads (gthread) the same code
+# took a half to two thirds as many webhooks a second (README, Performance).
 worker_class = "gevent"
+
+# Logs (logs.py): text, or JSON lines with LOG_FORMAT=json, for gunicorn's lines and the app's.
+# The access log gives the path without its query string: an officer's search may hold a number.
+logconfig_dict = gunicorn_config(os.environ.get("LOG_FORMAT", ""))
+access_log_format = "%(h)s %(m)s %(U)s %(s)s %(M)sms"
 
 # Counters shared by the web processes and the workers of this machine, for /metrics
 # (gateway/metrics.py): the folder must be known before the app imports prometheus_client.
-# (Not `import config`: gunicorn would take the name for its own setting.)
-from config import prepare_metrics_dir  # noqa: E402
-
 prepare_metrics_dir()

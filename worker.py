@@ -10,6 +10,7 @@ import threading
 import time
 
 import config
+import logs
 
 if __name__ == "__main__":  # the counters for /metrics, before the app's modules import prometheus_client
     config.prepare_metrics_dir()
@@ -88,9 +89,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--burst", action="store_true", help="drain the queues, then exit")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(os.environ.get("LOG_FORMAT", "").strip().lower())  # until the settings are read
     create_app()
     services = runtime.current()
+    logs.configure(services.settings.log_format)  # LOG_FORMAT may be in .env too
     redis = services.queues.redis
     signal.signal(signal.SIGTERM, lambda *_: setattr(Worker, "stopping", True))  # until RQ installs its own
     if not _wait_for_redis(redis):

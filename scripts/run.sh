@@ -22,5 +22,4 @@ worker=$!
 trap 'kill $worker 2>/dev/null' EXIT INT TERM
 echo "Gateway on http://127.0.0.1:5000 (sandbox phone: http://127.0.0.1:5000/sandbox/ when no Twilio credentials are set)"
 echo "Inbox: http://127.0.0.1:5000/inbox/ - first officer: .venv/bin/flask --app app officers add NAME --agency biro-organisasi --role liaison,head,official,admin"
-$BIN/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:5000 --workers 2 \
-  --access-logfile - --access-logformat '%(h)s %(m)s %(U)s %(s)s %(M)sms' "app:create_app()"
+$BIN/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:5000 --workers 2 "app:create_app()"

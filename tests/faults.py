@@ -144,7 +144,7 @@ class Deployment:
                     "TWILIO_API_BASE_URL": self.twilio.url, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
                     "SECRET_KEY": "faults", "SEND_RETRY_INTERVALS": "1,2,4,8,15", "TWILIO_HTTP_TIMEOUT": "1",
                     "INSTANCE_PATH": str(workdir / "instance"), "MEDIA_DIR": str(workdir / "media"),
-                    "METRICS_TOKEN": METRICS_TOKEN}
+                    "METRICS_TOKEN": METRICS_TOKEN, "LOG_FORMAT": "json"}
 
     def reset(self) -> None:
         self.stop()
@@ -569,10 +569,31 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {r.scenario} | {r.messages} | {r.answered_200} | {r.lost} | {r.doubled} | {r.server_errors} "
               f"| {'-' if r.recovery is None else f'{r.recovery:.0f}'} | {'; '.join(r.notes)} |")
     print(f"\n{time.monotonic() - started:.0f} s; the processes' logs in {workdir}")
+    lines, not_json = _log_lines(workdir)
+    print(f"logs (LOG_FORMAT=json): {lines} lines, {len(not_json)} not JSON" +
+          "".join(f"\n  {line[:200]}" for line in not_json[:5]))
+    ok = all(r.ok for r in results) and not not_json
     print(f"faults: {sum(r.ok for r in results)} passed, {sum(not r.ok for r in results)} failed")
-    if all(r.ok for r in results):
+    if ok:
         shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if all(r.ok for r in results) else 1
+    return 0 if ok else 1
+
+
+def _log_lines(workdir: Path) -> tuple[int, list[str]]:
+    """Every line the web processes and the workers wrote, and those that are not a JSON object."""
+    import json
+
+    lines, not_json = 0, []
+    for name in ("web.log", "worker.log"):
+        path = workdir / name
+        for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
+            lines += 1
+            try:
+                if not isinstance(json.loads(line), dict):
+                    raise ValueError
+            except ValueError:
+                not_json.append(f"{name}: {line}")
+    return lines, not_json
 
 
 if __name__ == "__main__":
