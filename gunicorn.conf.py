@@ -9,7 +9,7 @@ from logs import gunicorn_config
 
 # gevent workers: every webhook waits for its batch's commit (gateway/ingest.py), and green
 # threads wait without handing the GIL back and forth; with OS threads (gthread) the same code
-# took a half to two thirds as many webhooks a second (README, Performance).
+# took a half to two thirds as many webhooks a second (bench/README.md).
 worker_class = "gevent"
 
 # Logs (logs.py): text, or JSON lines with LOG_FORMAT=json, for gunicorn's lines and the app's.

@@ -207,7 +207,7 @@ class Ingestor:
         The writer keeps its connection (no pool checkout or pre-ping per batch), so a connection
         the database dropped (a restart) is found here: the batch is tried once more on a new one.
         The statement runs on the driver's own cursor: SQLAlchemy's execution and result objects
-        cost about 50 us a batch in a web process, a tenth of a small batch's CPU (README,
+        cost about 50 us a batch in a web process, a tenth of a small batch's CPU (bench/README.md,
         Performance). So the errors are the driver's, told apart by the dialect as SQLAlchemy would.
         """
         statement = _statement(rows, self.db.is_sqlite)  # before the lock, which other processes wait for

@@ -56,7 +56,7 @@ class InboundWebhook:
     The busiest address of the gateway does without Flask's request machinery (contexts, session,
     routing, hooks, response object): 67 of its 92 us in one process, and under the same server a
     plain WSGI answer came 1.65 times as fast as a bare Flask endpoint's. The webhook's share of the
-    bare endpoint's rate rose from 42% to 59% (README, Performance). Every other request goes on to Flask.
+    bare endpoint's rate rose from 42% to 59% (bench/README.md). Every other request goes on to Flask.
     """
 
     def __init__(self, app: Flask):

@@ -59,7 +59,7 @@ class Database:
         else:
             # No JIT compilation (PostgreSQL's default is on): the gateway's queries take milliseconds,
             # but the planner's cost for the recap's subqueries over a month of tickets passes
-            # jit_above_cost, and compiling took 0.54 s of its 0.59 (README, Performance). Options
+            # jit_above_cost, and compiling took 0.54 s of its 0.59 (bench/README.md). Options
             # given in DATABASE_URL come after, so they win.
             options = f"-c jit=off {make_url(url).query.get('options', '')}".strip()
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,

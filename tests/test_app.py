@@ -101,7 +101,7 @@ def test_sandbox_is_off_with_credentials(make_gateway):
 
 
 def test_web_processes_do_not_build_the_twilio_client(make_gateway):
-    """Its API classes cost a process 7 MB (README, Memory); a web process only queues sends."""
+    """Its API classes cost a process 7 MB (bench/README.md, Memory); a web process only queues sends."""
     gateway = make_gateway()
     gateway.sms("NTT jalan rusak di Oesapa")  # the webhook, storing and queueing
     provider = gateway.services.sender.provider
@@ -232,7 +232,7 @@ def test_postgresql_indexes_the_tickets_text_for_the_search(database_url):
 
 
 def test_postgresql_compiles_no_query_though_the_url_sets_options_of_its_own():
-    """JIT compiling cost the recap of a month 0.54 s of its 0.59 (README, Performance)."""
+    """JIT compiling cost the recap of a month 0.54 s of its 0.59 (bench/README.md)."""
     from sqlalchemy import make_url, text
 
     from store.db import Database
