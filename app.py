@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import click
 from flask import Flask, jsonify, redirect, url_for
@@ -23,7 +24,7 @@ from handlers.outbox import resend_failed
 from handlers.sweeper import failed_sends, given_up, given_up_count, retry_given_up, sweep
 from parsers.phone import mask
 from replies.render import WITA
-from store import migrate
+from store import backup, migrate
 from store.db import Database
 from store.queues import Queues
 from store.tickets import seed_counts
@@ -163,6 +164,28 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
         """Write a new migration from the difference between the models and the database (a developer's
         step, on a database at the newest revision); read it over before committing it."""
         migrate.revision(db, message)
+
+    @app.cli.command("backup")
+    @click.argument("into", type=click.Path(file_okay=False, path_type=Path))
+    def backup_command(into: Path) -> None:
+        """Write the database and the media store into a dated folder under INTO."""
+        try:
+            folder = backup.backup(db, settings.media_dir, into)
+        except backup.BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"backup written to {folder}")
+
+    @app.cli.command("restore")
+    @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    def restore_command(folder: Path) -> None:
+        """Restore a backup FOLDER into an empty database (DATABASE_URL) and the media store: one with no
+        tables, or only those a start of the gateway made, without a row of anyone's."""
+        try:
+            manifest = backup.restore(db, settings.media_dir, folder)
+        except backup.BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"restored the backup of {manifest['made_at']}: {sum(manifest['rows'].values())} rows,"
+                   f" {manifest['media_files']} media files")
 
     @app.cli.command("sweep")
     def sweep_command() -> None:
