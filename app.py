@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import Flask, jsonify, redirect, url_for
 from redis.exceptions import RedisError
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -19,13 +19,14 @@ from gateway import metrics, sandbox, webhook
 from gateway.ingest import Ingestor, backfill
 from gateway.provider import SandboxProvider, TwilioProvider
 from gateway.sender import Sender
-from handlers import runtime
+from handlers import retention, runtime
 from handlers.outbox import resend_failed
 from handlers.sweeper import failed_sends, given_up, given_up_count, retry_given_up, sweep
-from parsers.phone import mask
+from parsers.phone import mask, to_e164
 from replies.render import WITA
 from store import backup, migrate
 from store.db import Database
+from store.models import Officer, Role
 from store.queues import Queues
 from store.tickets import seed_counts
 
@@ -186,6 +187,37 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"restored the backup of {manifest['made_at']}: {sum(manifest['rows'].values())} rows,"
                    f" {manifest['media_files']} media files")
+
+    @app.cli.command("retention")
+    @click.option("--dry-run", is_flag=True, help="Count what would be removed; remove nothing.")
+    def retention_command(dry_run: bool) -> None:
+        """Remove citizens' personal data from tickets closed longer than RETENTION_YEARS ago (the
+        worker does it every night)."""
+        erased = retention.run(services, dry_run=dry_run)
+        verb = "would remove" if dry_run else "removed"
+        click.echo(f"{verb} the personal data of {erased.tickets} ticket(s), {erased.messages} message(s) and"
+                   f" {erased.attachments} attachment(s) closed before"
+                   f" {retention.cutoff(settings.retention_years):%Y-%m-%d}")
+
+    @app.cli.command("erase-citizen")
+    @click.argument("phone")
+    @click.option("--by", "username", required=True, help="The admin who received the request (audit trail).")
+    def erase_citizen_command(phone: str, username: str) -> None:
+        """Remove a citizen's number, name and attachments from all their tickets and messages, at
+        their request (UU 27/2022)."""
+        number = to_e164(phone)
+        if number is None:
+            raise click.ClickException(f"{phone!r} is not a phone number")
+        with db.transaction() as s:
+            admin = s.scalar(select(Officer).where(Officer.username == username, Officer.active.is_(True)))
+            if admin is None or not admin.has(Role.ADMIN):
+                raise click.ClickException(f"{username!r} is not an active admin")
+            admin_id = admin.id
+        erased, still_open = retention.erase_citizen(services, number, admin_id)
+        click.echo(f"{mask(number)}: personal data removed from {erased.tickets} ticket(s), {erased.messages}"
+                   f" message(s), {erased.attachments} attachment(s)")
+        if still_open:
+            click.echo(f"still open, now without a number to answer: {', '.join(still_open)}")
 
     @app.cli.command("sweep")
     def sweep_command() -> None:

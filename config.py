@@ -151,6 +151,7 @@ class Settings:
     metrics_token: str = ""  # /metrics is off without it
     metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()  # addresses let in without the token
     log_format: str = "text"  # or json (logs.py)
+    retention_years: int = 5  # personal data kept after a ticket is closed (handlers/retention.py)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, instance_path: Path | None = None) -> "Settings":
@@ -176,8 +177,12 @@ class Settings:
             intervals = tuple(int(x) for x in env.get("SEND_RETRY_INTERVALS", "10,30,60,120,300").split(","))
             timeout = float(env.get("TWILIO_HTTP_TIMEOUT", "10"))
             proxies = int(env.get("PROXY_COUNT", "0"))
+            retention = int(env.get("RETENTION_YEARS", "5"))
+            if retention < 1:
+                raise ValueError("RETENTION_YEARS must be 1 or more")
         except ValueError as exc:
-            raise ConfigError(f"SEND_RETRY_INTERVALS / TWILIO_HTTP_TIMEOUT / PROXY_COUNT: {exc}") from exc
+            raise ConfigError(f"SEND_RETRY_INTERVALS / TWILIO_HTTP_TIMEOUT / PROXY_COUNT / RETENTION_YEARS: {exc}") \
+                from exc
         try:
             allow = tuple(ip_network(item.strip(), strict=False)
                           for item in env.get("METRICS_ALLOW", "").split(",") if item.strip())
@@ -202,6 +207,7 @@ class Settings:
             metrics_token=env.get("METRICS_TOKEN", "").strip(),
             metrics_allow=allow,
             log_format=_log_format(env.get("LOG_FORMAT", "")),
+            retention_years=retention,
         )
 
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select, update
 
 from handlers.runtime import Services
+from replies.render import WITA
 from store.db import now
 from store.models import Attachment, DeliveryStatus, InboundMessage, OutboundMessage
 
@@ -81,6 +82,11 @@ def sweep(services: Services) -> Swept:
         ).all()
     downloads = _enqueue_each(queues.download, queues.without_download_job(missing)) if missing else 0
 
+    try:
+        _schedule_daily(queues)
+    except RedisError:
+        pass  # the next sweep schedules it
+
     swept = Swept(len(claimed), drain, outbound, len(abandoned), downloads, recovered, emptied)
     if swept != Swept():
         log.info("sweeper: queued %d inbound%s%s, %d outbound, %d downloads; %d sends of unknown outcome "
@@ -88,6 +94,17 @@ def sweep(services: Services) -> Swept:
                  " (Redis had lost its data)" if emptied else "", swept.outbound, swept.downloads,
                  swept.abandoned, recovered)
     return swept
+
+
+# The daily work and its hour (WITA): at night, when no office works the inbox.
+DAILY = {"handlers.retention.daily": time(2, 0)}
+
+
+def _schedule_daily(queues, moment: datetime | None = None) -> None:
+    moment = (moment or datetime.now(timezone.utc)).astimezone(WITA)
+    for job, hour in DAILY.items():
+        run = datetime.combine(moment.date(), hour, WITA)
+        queues.schedule_daily(job, run if run > moment else run + timedelta(days=1))
 
 
 def _without_job(cutoff) -> tuple:

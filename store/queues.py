@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
-from rq.job import Job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 INBOUND = "inbound"
+DAY_SECONDS = 24 * 3600
+DAILY_TIMEOUT_SECONDS = 3600  # the daily work (retention over years of tickets at its first run)
 OUTBOUND = "outbound"
 # Processing a message fails only when the database does: retry soon, then leave it to the sweeper.
 PROCESS_RETRY = Retry(max=3, interval=[5, 30, 120])
@@ -181,6 +184,22 @@ class Queues:
     def download(self, attachment_id: int) -> None:
         self._retrying("handlers.jobs.download_media", attachment_id, job_id=_download_job_id(attachment_id),
                        job_timeout=DOWNLOAD_TIMEOUT_SECONDS, tried_once=False)
+
+    def schedule_daily(self, func: str, at: datetime) -> bool:
+        """Have RQ's scheduler (in a worker) run a daily job at that time, unless its run is already
+        scheduled, queued or running; True when scheduled now. One job id a function, so that every
+        worker's sweeper may ask and one run is kept; a run that ended (its result is not kept) or
+        failed makes room for the next."""
+        job_id = "daily-" + func.replace(".", "-")
+        try:
+            status = Job.fetch(job_id, connection=self.redis).get_status()
+        except NoSuchJobError:
+            status = None
+        if status in (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED):
+            return False
+        self.inbound.enqueue_at(at, func, job_id=job_id, result_ttl=0, failure_ttl=DAY_SECONDS,
+                                job_timeout=DAILY_TIMEOUT_SECONDS)
+        return True
 
     def without_download_job(self, attachment_ids: list[int]) -> list[int]:
         """The attachments whose download job (queued, running or waiting to retry) Redis no longer holds."""
