@@ -17,6 +17,9 @@ import sys
 from datetime import datetime, timezone
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Alembic says at every start which database it reads ("Context impl SQLiteImpl."); store.migrate
+# says what a start changes.
+QUIET = {"alembic": {"level": "WARNING"}}
 IDS = ("message_id", "outbound_id", "attachment_id", "ticket_id")
 # The first word of a log call's format, and the id its first argument is.
 _SUBJECTS = {"inbound": "message_id", "webhook": "message_id", "status": "message_id",
@@ -58,6 +61,7 @@ def configure(log_format: str, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("alembic").setLevel(QUIET["alembic"]["level"])
 
 
 def gunicorn_config(log_format: str) -> dict:
@@ -74,5 +78,6 @@ def gunicorn_config(log_format: str) -> dict:
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
             "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
+            **QUIET,
         },
     }

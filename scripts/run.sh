@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the gateway on this machine: Redis (started if needed), the database, web on :5000, one worker.
+# Run the gateway on this machine: Redis (started if needed), the database, web on $HOST:$PORT
+# (127.0.0.1:5000), one worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -20,6 +21,8 @@ $BIN/flask --app app db upgrade
 $BIN/python worker.py &
 worker=$!
 trap 'kill $worker 2>/dev/null' EXIT INT TERM
-echo "Gateway on http://127.0.0.1:5000 (sandbox phone: http://127.0.0.1:5000/sandbox/ when no Twilio credentials are set)"
-echo "Inbox: http://127.0.0.1:5000/inbox/ - first officer: .venv/bin/flask --app app officers add NAME --agency biro-organisasi --role liaison,head,official,admin"
-$BIN/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:5000 --workers 2 "app:create_app()"
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-5000}"
+echo "Gateway on http://$HOST:$PORT (sandbox phone: http://$HOST:$PORT/sandbox/ when no Twilio credentials are set)"
+echo "Inbox: http://$HOST:$PORT/inbox/ - first officer: .venv/bin/flask --app app officers add NAME --agency biro-organisasi --role liaison,head,official,admin"
+$BIN/gunicorn --config gunicorn.conf.py --bind "$HOST:$PORT" --workers 2 "app:create_app()"

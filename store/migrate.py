@@ -99,6 +99,7 @@ def ready(db: Database) -> None:
     with _locked(db) as conn:
         if is_empty(conn):
             command.upgrade(config(conn), "head")
+            log.info("an empty database: its schema made, at revision %s", wanted)
             return
         revision = current(conn)
     if revision != wanted:
