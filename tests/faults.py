@@ -42,6 +42,8 @@ from tests.fake_twilio import DROPPED, TAKEN_LATE, Failure, FakeTwilio
 ROOT = Path(__file__).resolve().parent.parent
 PATH = "/webhooks/twilio/messages"
 RECOVERY_LIMIT = 60.0
+PROCFILE = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines()
+                if line.strip() and not line.startswith("#"))
 OFFICER_PASSWORD = "kata-sandi-meja-layanan"
 METRICS_TOKEN = "faults-metrics-token"
 
@@ -138,6 +140,7 @@ class Deployment:
         self.validator = RequestValidator(AUTH_TOKEN)
         self.web_port = free_port()
         self.web: subprocess.Popen | None = None
+        self.webs: list[subprocess.Popen] = []  # web processes beyond the first (another machine's)
         self.workers: list[subprocess.Popen] = []
         self.env = {**os.environ, "DATABASE_URL": postgres.url, "REDIS_URL": redis.url,
                     "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
@@ -162,36 +165,42 @@ class Deployment:
             self.twilio.attempts = 0
 
     def start(self, workers: int = 2) -> None:
-        log = open(self.workdir / "web.log", "a")
-        self.web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "2",
-                                     "-b", f"127.0.0.1:{self.web_port}", "app:create_app()"],
-                                    cwd=ROOT, env=self.env, stdout=log, stderr=log)
-        _wait_port(self.web_port)
+        self.web = self.start_web(self.web_port)
         for _ in range(workers):
             self.start_worker()
 
+    def _process(self, kind: str, log: str, **env: str) -> subprocess.Popen:
+        """A process as the Procfile starts it (the deployment's commands, tried)."""
+        out = open(self.workdir / log, "a")
+        return subprocess.Popen(["bash", "-c", f"exec {PROCFILE[kind]}"], cwd=ROOT, env={**self.env, **env},
+                                stdout=out, stderr=out)
+
+    def start_web(self, port: int) -> subprocess.Popen:
+        web = self._process("web", "web.log", PORT=str(port))
+        _wait_port(port)
+        return web
+
     def start_worker(self) -> subprocess.Popen:
-        log = open(self.workdir / "worker.log", "a")
-        worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        worker = self._process("worker", "worker.log")
         self.workers.append(worker)
         return worker
 
     def stop(self) -> None:
-        for process in [self.web, *self.workers]:
+        for process in [self.web, *self.webs, *self.workers]:
             if process is not None and process.poll() is None:
                 process.terminate()
-        for process in [self.web, *self.workers]:
+        for process in [self.web, *self.webs, *self.workers]:
             if process is not None:
                 try:
                     process.wait(20)
                 except subprocess.TimeoutExpired:
                     process.kill()
-        self.web, self.workers = None, []
+        self.web, self.webs, self.workers = None, [], []
 
-    def post(self, params: dict, path: str = PATH, query: str = "") -> int:
+    def post(self, params: dict, path: str = PATH, query: str = "", port: int | None = None) -> int:
         url = path + (f"?{query}" if query else "")
         signature = self.validator.compute_signature(PUBLIC_BASE_URL + url, params)
-        request = urllib.request.Request(f"http://127.0.0.1:{self.web_port}{url}", data=urlencode(params).encode(),
+        request = urllib.request.Request(f"http://127.0.0.1:{port or self.web_port}{url}", data=urlencode(params).encode(),
                                          headers={"X-Twilio-Signature": signature,
                                                   "Content-Type": "application/x-www-form-urlencoded"})
         try:
@@ -226,9 +235,9 @@ class Deployment:
             thread.join()
         return statuses
 
-    def counted(self, name: str) -> float:
+    def counted(self, name: str, port: int | None = None) -> float:
         """The sum of a counter's series on /metrics: what every web process and worker counted."""
-        answer = requests.get(f"http://127.0.0.1:{self.web_port}/metrics", timeout=30,
+        answer = requests.get(f"http://127.0.0.1:{port or self.web_port}/metrics", timeout=30,
                               headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
         answer.raise_for_status()
         return sum(sample.value for family in text_string_to_metric_families(answer.text)
@@ -356,11 +365,11 @@ class Officer:
 
     _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
-    def __init__(self, d: Deployment, username: str, role: str):
+    def __init__(self, d: Deployment, username: str, role: str, port: int | None = None):
         subprocess.run([sys.executable, "-m", "flask", "--app", "app", "officers", "add", username,
                         "--agency", "biro-organisasi", "--role", role], input=f"{OFFICER_PASSWORD}\n", text=True,
                        cwd=ROOT, env=d.env, check=True, capture_output=True)
-        self.base = f"http://127.0.0.1:{d.web_port}"
+        self.base = f"http://127.0.0.1:{port or d.web_port}"
         self.cookies: dict[str, str] = {}
         self.post("/login", username=username, password=OFFICER_PASSWORD)
 
@@ -443,6 +452,56 @@ def provider_never_recovers(d: Deployment) -> Result:
     engine.dispose()
     result.lost = sum(1 for m in messages if acks[m["From"]] == 0) + (answers == 0) + (not shown)
     result.doubled = sum(1 for m in messages if acks[m["From"]] > 1) + max(0, answers - 1)
+    return result
+
+
+def two_web_processes(d: Deployment) -> Result:
+    """The deployment of docs/operations.md: a second web process from the Procfile (as another
+    machine behind the proxy would run it) beside the first and the two workers; messages come in
+    through both, a ticket is answered through the second, and /metrics agrees on either."""
+    result = Result("Two web processes, two workers (Procfile): a message to its answer")
+    port = free_port()
+    d.webs.append(d.start_web(port))
+    messages = _messages(100, "8138")
+    ports = [d.web_port, port]
+    statuses = [0] * len(messages)
+
+    def post(i: int) -> None:
+        statuses[i] = d.post(messages[i], port=ports[i % 2])
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        list(pool.map(post, range(len(messages))))
+    d.acknowledged([m["From"] for m in messages], 60)
+    d.check(result, messages, statuses)
+    engine = create_engine(d.postgres.url)
+    citizen = messages[1]["From"]
+    with engine.connect() as conn:
+        code = conn.execute(text("SELECT code FROM tickets WHERE phone = :p"), {"p": citizen}).scalar()
+    liaison, head, official = (Officer(d, name, role, port) for name, role in
+                               (("lia", "liaison"), ("kepala", "head"), ("pejabat", "official")))
+    with engine.connect() as conn:
+        official_id = conn.execute(text("SELECT id FROM officers WHERE username = 'pejabat'")).scalar()
+    engine.dispose()
+    answer = "Lampu jalan di RT 1 sudah diganti petugas PLN."
+    liaison.act(code, "telaah")
+    head.act(code, "disposisi", petugas=official_id, arahan="Mohon dijawab")
+    official.act(code, "ajukan", jawaban=answer)
+    head.act(code, "setujui")
+    liaison.act(code, "kirim")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(m.body == answer for m in d.twilio.messages):
+        time.sleep(0.2)
+    time.sleep(2)
+    with d.twilio.lock:
+        answers = [m.to for m in d.twilio.messages if m.body == answer]
+    if answers != [citizen]:
+        result.notes.append(f"the answer went to {len(answers)} numbers")
+        result.lost += not answers
+        result.doubled += max(0, len(answers) - 1)
+    seen = [d.counted("gateway_inbound_messages_total", p) for p in ports]
+    result.notes.append(f"/metrics on each web process: {seen[0]:.0f} and {seen[1]:.0f} messages in")
+    if seen != [len(messages)] * 2:
+        result.doubled += 1
     return result
 
 
@@ -531,7 +590,7 @@ def hostile_webhooks(d: Deployment, count: int) -> Result:
 
 SCENARIOS = {"redis": redis_restarted_empty, "workers": workers_killed, "postgres": postgres_restarted,
              "provider": provider_faults, "provider-down": provider_never_recovers, "repeats": repeated_deliveries,
-             "callbacks": status_callbacks, "hostile": hostile_webhooks}
+             "callbacks": status_callbacks, "deployment": two_web_processes, "hostile": hostile_webhooks}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -553,7 +612,8 @@ def main(argv: list[str] | None = None) -> int:
             began = time.monotonic()
             scenario = SCENARIOS[name]
             result = scenario(deployment, args.hostile) if name == "hostile" else scenario(deployment)
-            ended = [p for p in [deployment.web, *deployment.workers] if p is not None and p.poll() is not None]
+            ended = [p for p in [deployment.web, *deployment.webs, *deployment.workers]
+                     if p is not None and p.poll() is not None]
             if ended:  # a process the scenario did not kill ended by itself
                 result.ended = len(ended)
                 result.notes.append(f"{len(ended)} processes ended by themselves")
