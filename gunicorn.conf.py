@@ -14,7 +14,7 @@ worker_class = "gevent"
 
 # Logs (logs.py): text, or JSON lines with LOG_FORMAT=json, for gunicorn's lines and the app's.
 # The access log gives the path without its query string: an officer's search may hold a number.
-logconfig_dict = gunicorn_config(os.environ.get("LOG_FORMAT", ""))
+logconfig_dict = gunicorn_config(os.environ.get("LOG_FORMAT", ""), os.environ.get("LOG_LEVEL", "INFO"))
 access_log_format = "%(h)s %(m)s %(U)s %(s)s %(M)sms"
 
 # Counters shared by the web processes and the workers of this machine, for /metrics

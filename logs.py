@@ -1,4 +1,5 @@
-"""How the gateway's processes log: text lines, or JSON lines with LOG_FORMAT=json.
+"""How the gateway's processes log: text lines, or JSON lines with LOG_FORMAT=json; records from
+LOG_LEVEL up (INFO: a line for each message stored, processed and sent, and the access log).
 
 A JSON line has `time` (UTC), `level`, `logger` and `message`, and the id of what it is about
 where there is one: `message_id`, `outbound_id`, `attachment_id` or `ticket_id`. The ids come from
@@ -53,19 +54,20 @@ def formatter(log_format: str) -> logging.Formatter:
     raise ValueError(f"LOG_FORMAT must be text or json, not {log_format!r}")
 
 
-def configure(log_format: str, level: int = logging.INFO) -> None:
+def configure(log_format: str, level: str = "INFO") -> None:
     """Send every logger's records to standard error in this format (the worker; gunicorn's
     processes get the same through gunicorn.conf.py's logconfig_dict)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(log_format))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    root.setLevel(level.upper())
     logging.getLogger("alembic").setLevel(QUIET["alembic"]["level"])
 
 
-def gunicorn_config(log_format: str) -> dict:
+def gunicorn_config(log_format: str, level: str = "INFO") -> dict:
     """gunicorn's logconfig_dict: its own lines (errors, the access log) and the app's, alike."""
+    level = level.upper() or "INFO"
     kind = {"()": "logs.JsonFormatter"} if log_format == "json" else {"format": TEXT_FORMAT}
     formatter(log_format)  # refuse a wrong value here, at start
     handler = {"class": "logging.StreamHandler", "formatter": "gateway", "stream": "ext://sys.stderr"}
@@ -74,10 +76,10 @@ def gunicorn_config(log_format: str) -> dict:
         "disable_existing_loggers": False,
         "formatters": {"gateway": kind},
         "handlers": {"stderr": handler, "access": {**handler, "stream": "ext://sys.stdout"}},
-        "root": {"level": "INFO", "handlers": ["stderr"]},
+        "root": {"level": level, "handlers": ["stderr"]},
         "loggers": {
-            "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
+            "gunicorn.error": {"level": level, "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {"level": level, "handlers": ["access"], "propagate": False},
             **QUIET,
         },
     }

@@ -89,10 +89,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--burst", action="store_true", help="drain the queues, then exit")
     args = parser.parse_args(argv)
-    logs.configure(os.environ.get("LOG_FORMAT", "").strip().lower())  # until the settings are read
+    level = os.environ.get("LOG_LEVEL", "INFO")
+    logs.configure(os.environ.get("LOG_FORMAT", "").strip().lower(), level)  # until the settings are read
     create_app()
     services = runtime.current()
-    logs.configure(services.settings.log_format)  # LOG_FORMAT may be in .env too
+    logs.configure(services.settings.log_format, level)  # LOG_FORMAT may be in .env too
     redis = services.queues.redis
     signal.signal(signal.SIGTERM, lambda *_: setattr(Worker, "stopping", True))  # until RQ installs its own
     if not _wait_for_redis(redis):

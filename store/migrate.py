@@ -4,6 +4,9 @@ Every change to the schema is a migration; `flask --app app db upgrade` applies 
 upgrade at once take turns (a PostgreSQL advisory lock, the SQLite file's lock): one upgrades, the
 others then find nothing to do. A database made before the migrations (by create_all) is recognised
 by its tables and taken over at the first revision, which is its schema.
+
+Alembic is imported only to change or describe the schema: a process that starts on a schema at
+this release's revision (HEAD) reads one row, and spares the 12 MB Alembic costs a process.
 """
 from __future__ import annotations
 
@@ -12,10 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
@@ -24,6 +23,7 @@ from store.db import Database
 log = logging.getLogger(__name__)
 
 FOLDER = Path(__file__).resolve().parent.parent / "migrations"
+HEAD = "0001"  # this release's revision: the newest migration's (tests/test_migrations.py checks)
 BASELINE = "0001"  # the schema create_all made before the migrations
 LOCK = 1708  # PostgreSQL advisory lock of schema changes
 # The tickets' text indexes are made by the baseline's own SQL (FTS5 on SQLite, pg_trgm on
@@ -35,7 +35,9 @@ def include_name(name: str | None, type_: str, _parents) -> bool:
     return not (name and name.startswith(UNMODELLED))
 
 
-def config(connection: Connection | None = None) -> Config:
+def config(connection: Connection | None = None):
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(FOLDER))
     cfg.attributes["connection"] = connection
@@ -43,12 +45,17 @@ def config(connection: Connection | None = None) -> Config:
 
 
 def head() -> str:
+    """The newest migration's revision, as Alembic reads the folder."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(config()).get_current_head()
 
 
 def current(connection: Connection) -> str | None:
     """The database's revision; None for a database without the migrations' table."""
-    return MigrationContext.configure(connection).get_current_revision()
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def is_empty(connection: Connection) -> bool:
@@ -68,6 +75,8 @@ def _locked(db: Database) -> Iterator[Connection]:
 
 def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema to the revision; a database made before the migrations is taken over first."""
+    from alembic import command
+
     with _locked(db) as conn:
         if current(conn) is None and not is_empty(conn):
             _take_over(conn)
@@ -76,6 +85,8 @@ def upgrade(db: Database, revision: str = "head") -> None:
 
 def _take_over(conn: Connection) -> None:
     """Mark a database made by create_all as at the baseline, after checking it has its tables."""
+    from alembic import command
+
     from store.models import Base
 
     missing = {t.name for t in Base.metadata.sorted_tables} - set(inspect(conn).get_table_names())
@@ -95,22 +106,27 @@ def ready(db: Database) -> None:
     behind this release (an upgrade is a step of its own: docs/operations.md), change nothing else.
     It looks under the lock, as another process may be making the schema (or, on SQLite, switching a
     new file to WAL, which fails a connection opened meanwhile)."""
-    wanted = head()
     with _locked(db) as conn:
         if is_empty(conn):
+            from alembic import command
+
             command.upgrade(config(conn), "head")
-            log.info("an empty database: its schema made, at revision %s", wanted)
+            log.info("an empty database: its schema made, at revision %s", HEAD)
             return
         revision = current(conn)
-    if revision != wanted:
+    if revision != HEAD:
         raise SchemaBehind(f"the database's schema is at revision {revision or 'before the migrations'},"
-                           f" this release needs {wanted}: run `flask --app app db upgrade` first")
+                           f" this release needs {HEAD}: run `flask --app app db upgrade` first")
 
 
 def history() -> None:
+    from alembic import command
+
     command.history(config())
 
 
 def revision(db: Database, message: str) -> None:
+    from alembic import command
+
     with db.engine.begin() as conn:
         command.revision(config(conn), message=message, autogenerate=True)

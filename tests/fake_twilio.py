@@ -248,7 +248,8 @@ class FakeTwilio:
 
 
 def main() -> None:
-    """Run the fake on its own (for benchmarks); GET /_stats tells what arrived and when."""
+    """Run the fake on its own (for benchmarks); GET /_stats tells what arrived and when, GET
+    /_arrivals when each number's first message did."""
     import argparse
 
     parser = argparse.ArgumentParser()
@@ -273,6 +274,12 @@ def _with_stats(fake: FakeTwilio):
             if self.path == "/_stats":
                 return self._send(200, {"count": len(arrivals), "first": arrivals[0] if arrivals else None,
                                         "last": arrivals[-1] if arrivals else None})
+            if self.path == "/_arrivals":  # when each number's first message arrived (epoch seconds)
+                with fake.lock:
+                    first: dict[str, float] = {}
+                    for m in fake.messages:
+                        first.setdefault(m.to, m.created.timestamp())
+                return self._send(200, first)
             return super().do_GET()
 
         def do_POST(self):

@@ -188,3 +188,18 @@ def test_a_schema_left_behind_stops_the_start_with_what_to_do(tmp_path, twilio):
     with pytest.raises(migrate.SchemaBehind, match="flask --app app db upgrade"):
         create_app(gateway_env(url, tmp_path, twilio))
     assert not inspect(create_engine(url)).has_table("alembic_version")
+
+
+def test_the_release_knows_its_newest_revision():
+    """A start compares the database with migrate.HEAD without importing Alembic: a new migration
+    must move HEAD with it."""
+    assert migrate.HEAD == migrate.head(), "a migration was added: set store.migrate.HEAD to its revision"
+
+
+def test_a_start_at_the_newest_revision_does_not_import_alembic(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    migrate.upgrade(Database(url))
+    code = ("import sys; from store import migrate; from store.db import Database; "
+            f"migrate.ready(Database({url!r})); print('alembic' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
