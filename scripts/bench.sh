@@ -21,3 +21,6 @@ for bench in costs ingest e2e inbox; do
     $BIN/python -m "bench.$bench" --db "$db"
   done
 done
+
+# A busy day (PostgreSQL): 10,000 messages at 200 a second, one worker and two, against the floor.
+$BIN/python -m bench.busyday
