@@ -46,7 +46,7 @@ DELIVERY_LABELS = {
 ACTION_LABELS = {a.name: a.label for a in workflow.ACTIONS} | {
     "catat": "Dicatat", "diterima": "Diterima (diteruskan dari instansi lain)",
     "buka_kembali": "Dibuka kembali (warga mengirim tambahan)", "minta_batal": "Warga meminta laporan dibatalkan",
-    "batal_dicabut": "Warga tidak jadi membatalkan"}
+    "batal_dicabut": "Warga tidak jadi membatalkan", "hapus_data": "Data pribadi warga dihapus"}
 INLINE_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 # Voice notes (WhatsApp's are audio/ogg), played on the ticket page.
 INLINE_AUDIO = {"audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", "audio/wav", "audio/webm"}

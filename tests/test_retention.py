@@ -13,7 +13,7 @@ from handlers.sweeper import _schedule_daily, sweep
 from replies.render import WITA
 from store.models import Attachment, InboundMessage, OutboundMessage, Role, Ticket, TicketEvent, TicketState
 from store.tickets import set_state
-from tests.inbox_helpers import add_officer
+from tests.inbox_helpers import add_officer, login
 
 OLD = "+6281300000001"      # a complaint closed six years ago
 RECENT = "+6281300000002"   # closed four years ago
@@ -73,6 +73,12 @@ def test_tickets_closed_longer_than_the_period_lose_their_personal_data(gateway)
     assert erased["replies"] and set(erased["replies"]) == {""}
     assert erased["attachments"] == 0 and not (gateway.services.settings.media_dir / f"2020-01/{old}.jpg").exists()
     assert erased["events"][-1] == retention.ACTION
+    admin = add_officer(gateway, "lia", Role.LIAISON) and gateway.app.test_client()
+    login(admin, "lia")
+    with gateway.session() as s:
+        code = s.get(Ticket, old).code
+    page = admin.get(f"/inbox/t/{code}").get_data(as_text=True)
+    assert "hapus_data" not in page and "lebih dari 5 tahun" in page and OLD not in page  # its label, its note
     assert {t: _state(gateway, t) for t in (recent, still_open)} == kept
     with gateway.session() as s:
         assert s.execute(text("SELECT agency, state, n FROM state_counts ORDER BY 1, 2")).all() == counts
