@@ -27,13 +27,27 @@ _SUBJECTS = {"inbound": "message_id", "webhook": "message_id", "status": "messag
              "outbound": "outbound_id", "attachment": "attachment_id", "ticket": "ticket_id"}
 
 
+def one_line(text: str) -> str:
+    """The text with what would end or forge a line (newlines, U+2028, control characters) written
+    as escapes: a message may carry a value from outside (a MessageSid of an unsigned request)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+class TextFormatter(logging.Formatter):
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = one_line(record.message)
+        return super().formatMessage(record)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = {
             "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": one_line(record.getMessage()),
         }
         subject, _, rest = str(record.msg).partition(" ")
         if subject in _SUBJECTS and rest.startswith("%s") and isinstance(record.args, tuple) and record.args:
@@ -43,14 +57,14 @@ class JsonFormatter(logging.Formatter):
                 line[name] = record.__dict__[name]
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return json.dumps(line, default=str)  # ASCII: no line separator of any kind inside a line
 
 
 def formatter(log_format: str) -> logging.Formatter:
     if log_format == "json":
         return JsonFormatter()
     if log_format in ("", "text"):
-        return logging.Formatter(TEXT_FORMAT)
+        return TextFormatter(TEXT_FORMAT)
     raise ValueError(f"LOG_FORMAT must be text or json, not {log_format!r}")
 
 
@@ -68,7 +82,7 @@ def configure(log_format: str, level: str = "INFO") -> None:
 def gunicorn_config(log_format: str, level: str = "INFO") -> dict:
     """gunicorn's logconfig_dict: its own lines (errors, the access log) and the app's, alike."""
     level = level.upper() or "INFO"
-    kind = {"()": "logs.JsonFormatter"} if log_format == "json" else {"format": TEXT_FORMAT}
+    kind = {"()": "logs.JsonFormatter"} if log_format == "json" else {"()": "logs.TextFormatter", "fmt": TEXT_FORMAT}
     formatter(log_format)  # refuse a wrong value here, at start
     handler = {"class": "logging.StreamHandler", "formatter": "gateway", "stream": "ext://sys.stderr"}
     return {

@@ -6,6 +6,7 @@ import ctypes
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -65,7 +66,11 @@ def _wait_for_redis(redis: Redis) -> bool:
 
 def _die_with_parent() -> None:
     """In a child this process forks (RQ's scheduler): end it when this process dies, even by SIGKILL,
-    so that no orphan keeps the scheduler lock (SIGTERM lets RQ's scheduler release it)."""
+    so that no orphan keeps the scheduler lock (SIGTERM lets RQ's scheduler release it); its own
+    output goes through logging only."""
+    # RQ's scheduler logs its failure (through logging: LOG_FORMAT's lines) and raises it again, and
+    # multiprocessing prints that raw to stderr, breaking the log's format: the copy is dropped.
+    sys.stderr = open(os.devnull, "w")
     parent = os.getppid()
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

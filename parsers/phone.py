@@ -50,12 +50,16 @@ def address_for(channel: str, e164: str) -> str:
     return f"{WHATSAPP_PREFIX}{e164}" if channel == "whatsapp" else e164
 
 
+_NOT_DIALED = re.compile(r"[^0-9+]")
+
+
 def mask(value: str | None) -> str:
     """Hide the middle of a phone number so a log line cannot identify a citizen."""
     if not value:
         return "-"
     channel, number = split_address(value)
     prefix = "wa:" if channel == "whatsapp" else ""
+    number = _NOT_DIALED.sub("?", number)  # what a forged sender holds besides digits shows as "?"
     if len(number) <= 6:
         return prefix + "*" * len(number)
     return f"{prefix}{number[:5]}***{number[-3:]}"

@@ -96,3 +96,15 @@ def test_the_worker_logs_json_lines_only(make_gateway, tmp_path):
     assert lines and {"handlers.inbound", "gateway.sender"} <= {line["logger"] for line in lines}
     assert any("outbound_id" in line for line in lines)
     assert "+6281234567890" not in done.stderr and "lampu jalan" not in done.stderr
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+@pytest.mark.parametrize("sid", ["SM1\nINFO admin logged in", "SM1\u2028x", "SM1\r\x85\x1b[31m", "SM\x00"])
+def test_a_value_from_outside_cannot_end_or_forge_a_line(log_format, sid):
+    """An unsigned request's MessageSid is logged with its refusal: whatever it holds, one line."""
+    record = logging.LogRecord("gateway.webhook", logging.WARNING, __file__, 1, "webhook %s: bad signature, refused",
+                               (sid,), None)
+    text = logs.formatter(log_format).format(record)
+    assert len(text.splitlines()) == 1 and text.isprintable()
+    if log_format == "json":
+        assert json.loads(text)["message"].startswith("webhook SM")

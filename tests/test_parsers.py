@@ -716,3 +716,10 @@ def test_addresses_and_masking():
     assert address_for("sms", "+6281234567890") == "+6281234567890"
     masked = mask("whatsapp:+6281234567890")
     assert "34567" not in masked and masked.endswith("890")
+
+
+@pytest.mark.parametrize("sender", ["abc\nINFO forged line", "+62812\u2028345678", "whatsapp:<script>x</script>",
+                                    "\x1b[31m+628123456789", "Toko Maju Jaya 🙏"])
+def test_a_forged_sender_is_masked_to_digits_and_marks(sender):
+    """A masked sender goes in every log line: nothing of it but digits, +, * and ? is kept."""
+    assert set(mask(sender)) <= set("0123456789+*?wa:")

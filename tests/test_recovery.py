@@ -1,6 +1,7 @@
 """Work lost with Redis or with a worker is found again within a minute, not after the ten-minute sweep."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -107,9 +108,10 @@ def test_a_worker_outlives_redis_going_away(twilio, tmp_path):
     server = OwnRedis()
     server.start()
     env = {**os.environ, **gateway_env(f"sqlite:///{tmp_path / 'gateway.db'}", tmp_path, twilio),
-           "REDIS_URL": server.url}
-    worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+           "REDIS_URL": server.url, "LOG_FORMAT": "json"}
+    log = tmp_path / "worker.log"
+    with open(log, "w") as out:
+        worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=out, stderr=out)
     try:
         queue = Queue("inbound", connection=Redis.from_url(server.url))
         running = queue.enqueue("time.sleep", 2)
@@ -129,6 +131,10 @@ def test_a_worker_outlives_redis_going_away(twilio, tmp_path):
         worker.terminate()
         worker.wait(20)
         server.stop()
+    # What went wrong meanwhile was logged as JSON lines, RQ's scheduler child's failure included
+    # (multiprocessing used to print it again, raw).
+    lines = log.read_text().splitlines()
+    assert lines and all(json.loads(line) for line in lines), [x for x in lines if not x.startswith("{")][:3]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
