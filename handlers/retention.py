@@ -124,7 +124,7 @@ def run(services, *, dry_run: bool = False, moment: datetime | None = None) -> E
             return Erased(len(due), len(inbound) + len(untied), len(attachments))
         total.messages += _erase_messages(s, untied, keep_body=False)
         total.attachments += _erase_attachments(s, services.settings.media_dir, Attachment.inbound_id.in_(untied))
-        s.execute(update(OutboundMessage).where(OutboundMessage.ticket_id.is_(None),
+        s.execute(update(OutboundMessage).where(OutboundMessage.ticket_id.is_(None), OutboundMessage.to_address != "",
                                                 OutboundMessage.created_at < before).values(to_address=""))
     while True:  # in batches, so that a first run over years of tickets holds no lock for long
         with services.db.transaction() as s:
