@@ -200,7 +200,8 @@ class Deployment:
     def post(self, params: dict, path: str = PATH, query: str = "", port: int | None = None) -> int:
         url = path + (f"?{query}" if query else "")
         signature = self.validator.compute_signature(PUBLIC_BASE_URL + url, params)
-        request = urllib.request.Request(f"http://127.0.0.1:{port or self.web_port}{url}", data=urlencode(params).encode(),
+        request = urllib.request.Request(f"http://127.0.0.1:{port or self.web_port}{url}",
+                                         data=urlencode(params).encode(),
                                          headers={"X-Twilio-Signature": signature,
                                                   "Content-Type": "application/x-www-form-urlencoded"})
         try:
@@ -242,6 +243,12 @@ class Deployment:
         answer.raise_for_status()
         return sum(sample.value for family in text_string_to_metric_families(answer.text)
                    for sample in family.samples if sample.name == name)
+
+    def delivered(self, body: str, timeout: float) -> None:
+        """Wait until a message with this body reached the Twilio server."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not any(m.body == body for m in self.twilio.messages):
+            time.sleep(0.2)
 
     def acknowledged(self, senders: list[str], timeout: float) -> float:
         """Wait until each sender has a message from the gateway; return when the last one came."""
@@ -404,6 +411,23 @@ def _wait_for(query: str, wanted: int, engine, timeout: float) -> int:
         time.sleep(0.5)
 
 
+def _answer_ticket(d: Deployment, engine, citizen: str, answer: str,
+                   port: int | None = None) -> tuple[Officer, str]:
+    """Three officers (through the web process on port) take the citizen's ticket through review,
+    assignment, draft and approval, and the liaison sends the answer; return the liaison and the code."""
+    liaison, head, official = (Officer(d, name, role, port) for name, role in
+                               (("lia", "liaison"), ("kepala", "head"), ("pejabat", "official")))
+    with engine.connect() as conn:
+        code = conn.execute(text("SELECT code FROM tickets WHERE phone = :p"), {"p": citizen}).scalar()
+        official_id = conn.execute(text("SELECT id FROM officers WHERE username = 'pejabat'")).scalar()
+    liaison.act(code, "telaah")
+    head.act(code, "disposisi", petugas=official_id, arahan="Mohon dijawab")
+    official.act(code, "ajukan", jawaban=answer)
+    head.act(code, "setujui")
+    liaison.act(code, "kirim")
+    return liaison, code
+
+
 def provider_never_recovers(d: Deployment) -> Result:
     """The provider answers 503 to everything: every acknowledgement and an officer's answer end
     failed, shown in the inbox; once it is back, the officer sends the answer again from the ticket
@@ -416,18 +440,9 @@ def provider_never_recovers(d: Deployment) -> Result:
     result.messages, result.answered_200 = len(messages), statuses.count(200)
     engine = create_engine(d.postgres.url)
     _wait_for("SELECT count(*) FROM tickets", len(messages), engine, 60)
-    liaison, head, official = (Officer(d, name, role) for name, role in
-                               (("lia", "liaison"), ("kepala", "head"), ("pejabat", "official")))
     citizen = messages[0]["From"]
-    with engine.connect() as conn:
-        code = conn.execute(text("SELECT code FROM tickets WHERE phone = :p"), {"p": citizen}).scalar()
-        official_id = conn.execute(text("SELECT id FROM officers WHERE username = 'pejabat'")).scalar()
-    liaison.act(code, "telaah")
-    head.act(code, "disposisi", petugas=official_id, arahan="Mohon dijawab")
     answer = "Perbaikan jalan di RT 0 dijadwalkan minggu depan."
-    official.act(code, "ajukan", jawaban=answer)
-    head.act(code, "setujui")
-    liaison.act(code, "kirim")
+    liaison, code = _answer_ticket(d, engine, citizen, answer)
     failed = _wait_for("SELECT count(*) FROM outbound_messages WHERE status = 'failed'", len(messages) + 1,
                        engine, 120)
     page = liaison.get(f"/inbox/t/{code}")
@@ -442,9 +457,7 @@ def provider_never_recovers(d: Deployment) -> Result:
                     began.isoformat(timespec="seconds"), "--code", "503"], cwd=ROOT, env=d.env, check=True,
                    capture_output=True)
     last = d.acknowledged([m["From"] for m in messages], 60)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any(m.body == answer for m in d.twilio.messages):
-        time.sleep(0.2)
+    d.delivered(answer, 30)
     result.recovery = max(0.0, time.time() - back - 3) if last else None
     with d.twilio.lock:
         acks = Counter(m.to for m in d.twilio.messages if m.body != answer)
@@ -475,22 +488,10 @@ def two_web_processes(d: Deployment) -> Result:
     d.check(result, messages, statuses)
     engine = create_engine(d.postgres.url)
     citizen = messages[1]["From"]
-    with engine.connect() as conn:
-        code = conn.execute(text("SELECT code FROM tickets WHERE phone = :p"), {"p": citizen}).scalar()
-    liaison, head, official = (Officer(d, name, role, port) for name, role in
-                               (("lia", "liaison"), ("kepala", "head"), ("pejabat", "official")))
-    with engine.connect() as conn:
-        official_id = conn.execute(text("SELECT id FROM officers WHERE username = 'pejabat'")).scalar()
-    engine.dispose()
     answer = "Lampu jalan di RT 1 sudah diganti petugas PLN."
-    liaison.act(code, "telaah")
-    head.act(code, "disposisi", petugas=official_id, arahan="Mohon dijawab")
-    official.act(code, "ajukan", jawaban=answer)
-    head.act(code, "setujui")
-    liaison.act(code, "kirim")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any(m.body == answer for m in d.twilio.messages):
-        time.sleep(0.2)
+    _answer_ticket(d, engine, citizen, answer, port)
+    engine.dispose()
+    d.delivered(answer, 30)
     time.sleep(2)
     with d.twilio.lock:
         answers = [m.to for m in d.twilio.messages if m.body == answer]
@@ -555,7 +556,8 @@ def _hostile(rng: random.Random, i: int) -> dict:
         return "".join(rng.choice(_ALPHABET) if rng.random() < 0.3 else chr(rng.randint(32, 0x2FFF)) for _ in range(n))
 
     params = {"MessageSid": f"SM{i:08d}{rng.getrandbits(64):016x}", "AccountSid": ACCOUNT_SID,
-              "From": rng.choice([f"+62812{i:07d}", f"whatsapp:+62812{i:07d}", "", junk(30), "0" * 300, "+1" + "9" * 30]),
+              "From": rng.choice([f"+62812{i:07d}", f"whatsapp:+62812{i:07d}", "", junk(30), "0" * 300,
+                                  "+1" + "9" * 30]),
               "To": rng.choice([SMS_LINE, WA_LINE, "", junk(20)]), "Body": junk(5000),
               "NumMedia": rng.choice(["0", "1", "-1", "99999999999999999999", str(2**31), "x", "", "9" * 5000])}
     for _ in range(rng.randint(0, 4)):
