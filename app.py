@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import Flask, jsonify, redirect, url_for
 from redis.exceptions import RedisError
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -19,14 +19,14 @@ from gateway import metrics, sandbox, webhook
 from gateway.ingest import Ingestor, backfill
 from gateway.provider import SandboxProvider, TwilioProvider
 from gateway.sender import Sender
-from handlers import retention, runtime
+from handlers import officers, retention, runtime
 from handlers.outbox import resend_failed
 from handlers.sweeper import failed_sends, given_up, given_up_count, retry_given_up, sweep
 from parsers.phone import mask, to_e164
 from replies.render import WITA
 from store import backup, migrate
 from store.db import Database
-from store.models import Officer, Role
+from store.models import Role
 from store.queues import Queues
 from store.tickets import seed_counts
 
@@ -209,8 +209,8 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
         if number is None:
             raise click.ClickException(f"{phone!r} is not a phone number")
         with db.transaction() as s:
-            admin = s.scalar(select(Officer).where(Officer.username == username, Officer.active.is_(True)))
-            if admin is None or not admin.has(Role.ADMIN):
+            admin = officers.by_username(s, username)
+            if admin is None or not admin.active or not admin.has(Role.ADMIN):
                 raise click.ClickException(f"{username!r} is not an active admin")
             admin_id = admin.id
         erased, still_open = retention.erase_citizen(services, number, admin_id)

@@ -54,9 +54,14 @@ def add(s: Session, service: Service, *, username: str, agency: str, roles: list
     return officer
 
 
+def by_username(s: Session, username: str) -> Officer | None:
+    """The officer of a username as typed (usernames are kept lowercase)."""
+    return s.scalar(select(Officer).where(Officer.username == username.strip().lower()))
+
+
 def set_active(s: Session, username: str, active: bool, agency: str | None = None) -> Officer:
     """Disable (or enable again) an officer; agency limits an admin to their own."""
-    officer = s.scalar(select(Officer).where(Officer.username == username.strip().lower()))
+    officer = by_username(s, username)
     if officer is None or (agency is not None and officer.agency != agency):
         raise OfficerError(f"Petugas {username} tidak ditemukan.")
     officer.active = active
@@ -91,7 +96,7 @@ def _hash(token: str) -> str:
 
 def authenticate(s: Session, username: str, password: str) -> Officer | None:
     """Return the active officer with this username and password, else None."""
-    officer = s.scalar(select(Officer).where(Officer.username == username.strip().lower()))
+    officer = by_username(s, username)
     if officer is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
