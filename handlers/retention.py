@@ -108,6 +108,16 @@ def _untied_messages(s: Session, before: datetime, phone: str | None = None) -> 
     return list(s.scalars(query))
 
 
+def _erase_untied(s: Session, media_dir: Path, inbound: list[int], replies) -> Erased:
+    """Erase messages that became no ticket (their text too: no ticket keeps it) with their
+    attachments, and the address of the replies of no ticket that `replies` selects."""
+    messages = _erase_messages(s, inbound, keep_body=False)
+    files = _erase_attachments(s, media_dir, Attachment.inbound_id.in_(inbound))
+    s.execute(update(OutboundMessage).where(OutboundMessage.ticket_id.is_(None), OutboundMessage.to_address != "",
+                                            replies).values(to_address=""))
+    return Erased(0, messages, files)
+
+
 def run(services, *, dry_run: bool = False, moment: datetime | None = None) -> Erased:
     """Apply the retention period once; with dry_run, only count what it would remove."""
     years = services.settings.retention_years
@@ -122,10 +132,8 @@ def run(services, *, dry_run: bool = False, moment: datetime | None = None) -> E
             attachments = s.scalars(select(Attachment.id).where(or_(
                 Attachment.ticket_id.in_(due), Attachment.inbound_id.in_(list(inbound) + untied)))).all()
             return Erased(len(due), len(inbound) + len(untied), len(attachments))
-        total.messages += _erase_messages(s, untied, keep_body=False)
-        total.attachments += _erase_attachments(s, services.settings.media_dir, Attachment.inbound_id.in_(untied))
-        s.execute(update(OutboundMessage).where(OutboundMessage.ticket_id.is_(None), OutboundMessage.to_address != "",
-                                                OutboundMessage.created_at < before).values(to_address=""))
+        total += _erase_untied(s, services.settings.media_dir, untied,
+                               OutboundMessage.created_at < before)
     while True:  # in batches, so that a first run over years of tickets holds no lock for long
         with services.db.transaction() as s:
             batch = due_tickets(s, before, BATCH)
@@ -146,12 +154,8 @@ def erase_citizen(services, phone: str, officer_id: int) -> tuple[Erased, list[s
     with services.db.transaction() as s:
         tickets = s.execute(select(Ticket.id, Ticket.code, Ticket.is_open).where(Ticket.phone == phone)).all()
         erased = erase_tickets(s, [t.id for t in tickets], services.settings.media_dir, note, officer_id)
-        untied = _untied_messages(s, now(), phone)
-        erased.messages += _erase_messages(s, untied, keep_body=False)
-        erased.attachments += _erase_attachments(s, services.settings.media_dir, Attachment.inbound_id.in_(untied))
-        s.execute(update(OutboundMessage).where(OutboundMessage.ticket_id.is_(None),
-                                                OutboundMessage.to_address.in_([phone, f"whatsapp:{phone}"]))
-                  .values(to_address=""))
+        erased += _erase_untied(s, services.settings.media_dir, _untied_messages(s, now(), phone),
+                                OutboundMessage.to_address.in_([phone, f"whatsapp:{phone}"]))
     return erased, [t.code for t in tickets if t.is_open]
 
 
