@@ -11,9 +11,9 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 INBOUND = "inbound"
+OUTBOUND = "outbound"
 DAY_SECONDS = 24 * 3600
 DAILY_TIMEOUT_SECONDS = 3600  # the daily work (retention over years of tickets at its first run)
-OUTBOUND = "outbound"
 # Processing a message fails only when the database does: retry soon, then leave it to the sweeper.
 PROCESS_RETRY = Retry(max=3, interval=[5, 30, 120])
 # Messages per job that carries ids (the sweeper's, a retry's), and per take of a drain job:
