@@ -29,6 +29,7 @@ from redis import Redis
 
 from bench.common import (ACCOUNT_SID, AUTH_TOKEN, POSTGRES_URL, PY, REDIS_URL, ROOT, children, fake_twilio,
                           free_port, gateway_env, gunicorn, reset_database, rss_mb, signed_sms, stop, twilio_stats)
+from store.queues import ALIVE
 
 FLOOR_MESSAGES = 2000
 
@@ -55,7 +56,11 @@ class Deployment:
     def __init__(self, workers: int):
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-busyday-"))
         reset_database(POSTGRES_URL)
-        Redis.from_url(REDIS_URL).flushdb()
+        redis = Redis.from_url(REDIS_URL)
+        redis.flushdb()
+        # A Redis that has been running: the first sweep does not take it for one started empty
+        # and queue every stored message a second time.
+        redis.set(ALIVE, 1)
         self.twilio_port, self.web_port = free_port(), free_port()
         self.twilio = fake_twilio(self.twilio_port)
         self.env = gateway_env(POSTGRES_URL, self.web_port, f"http://127.0.0.1:{self.twilio_port}", self.tmp)

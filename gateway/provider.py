@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -112,7 +113,13 @@ class TwilioProvider:
     @functools.cached_property
     def client(self) -> Client:
         """Made on first use: its API classes cost a process 7 MB, and web processes only queue sends."""
-        client = Client(*self._account, http_client=TwilioHttpClient(timeout=self._timeout))
+        http = TwilioHttpClient(timeout=self._timeout)
+        # The environment's proxy and CA settings read once, not at every request (requests would
+        # read the whole environment at each send).
+        http.session.trust_env = False
+        http.session.proxies = requests.utils.get_environ_proxies(self._api_base_url)
+        http.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        client = Client(*self._account, http_client=http)
         client.api.base_url = self._api_base_url
         return client
 

@@ -9,10 +9,10 @@ from sqlalchemy import bindparam, case, func, select, update
 
 from gateway import metrics
 from gateway.provider import PermanentError, Provider, RetryableError, UnknownOutcome, reason
-from parsers.phone import mask, split_address
+from parsers.phone import WHATSAPP_PREFIX, mask, split_address
 from store.db import Database, now
-from store.models import OPTED_OUT_CODE, DeliveryStatus, OutboundMessage
-from store.queries import is_opted_out, set_opt_out
+from store.models import OPTED_OUT_CODE, Contact, DeliveryStatus, OutboundMessage
+from store.queries import set_opt_out
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,8 @@ class Sender:
         claimed = s.execute(_CLAIM, {"oid": outbound_id, "now": now()}).first()
         if claimed is None:
             return None  # sent, failed or held by another sender already
-        to, from_, body, purpose, content_sid, content_variables, unsure_since = claimed
-        if purpose not in SENT_EVEN_WHEN_OPTED_OUT and is_opted_out(s, split_address(to)[1]):
+        to, from_, body, purpose, content_sid, content_variables, unsure_since, opted_out = claimed
+        if purpose not in SENT_EVEN_WHEN_OPTED_OUT and opted_out:
             if _settle(s, outbound_id, DeliveryStatus.SUPPRESSED, OPTED_OUT_CODE,
                        "warga memilih berhenti (STOP)", DeliveryStatus.SENDING):
                 metrics.reached(split_address(to)[0], DeliveryStatus.SUPPRESSED.value)
@@ -103,8 +103,8 @@ class Sender:
                 self.mark_opted_out(split_address(to)[1])
             log.warning("outbound %s to %s: failed with %s", outbound_id, mask(to), exc.code)
             return Attempt(code=exc.code, reason=exc.reason)
-        with self.db.transaction() as s:
-            _advance(s, outbound_id, result.status, "", sid=result.sid, sent_at=now())
+        with self.db.autocommit() as connection:
+            _advance(connection, outbound_id, result.status, "", sid=result.sid, sent_at=now())
         log.info("outbound %s to %s: %s as %s", outbound_id, mask(to), result.status, result.sid)
         return Attempt(sent=True)
 
@@ -166,12 +166,16 @@ class Sender:
 
 
 _T = OutboundMessage.__table__
+_C = Contact.__table__
 # Built once: these run for every message, and building SQLAlchemy expressions costs more than running them.
+# The claim returns whether the number opted out, read in the same statement (one round trip fewer).
+_OPTED_OUT = (select(_C.c.opted_out).where(_C.c.phone == func.replace(_T.c.to_address, WHATSAPP_PREFIX, ""))
+              .scalar_subquery())
 _CLAIM = (update(_T).where(_T.c.id == bindparam("oid"), _T.c.status == DeliveryStatus.PENDING.value)
           .values(status=DeliveryStatus.SENDING.value, status_rank=DeliveryStatus.SENDING.rank,
                   attempts=_T.c.attempts + 1, updated_at=bindparam("now"))
           .returning(_T.c.to_address, _T.c.from_address, _T.c.body, _T.c.purpose, _T.c.content_sid,
-                     _T.c.content_variables, _T.c.unsure_since))
+                     _T.c.content_variables, _T.c.unsure_since, _OPTED_OUT))
 _LATER = _T.c.status_rank < bindparam("rank")
 _WITH_ERROR = _LATER & (bindparam("code") != "")
 _ADVANCE = update(_T).where(_T.c.id == bindparam("oid")).values(
