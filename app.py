@@ -19,9 +19,10 @@ from gateway import metrics, sandbox, webhook
 from gateway.ingest import Ingestor, backfill
 from gateway.provider import SandboxProvider, TwilioProvider
 from gateway.sender import Sender
-from handlers import officers, retention, runtime
+from handlers import clock, daily, officers, retention, runtime
 from handlers.outbox import resend_failed
 from handlers.sweeper import failed_sends, given_up, given_up_count, retry_given_up, sweep
+from parsers import codes
 from parsers.phone import mask, to_e164
 from replies.render import WITA
 from store import backup, migrate
@@ -198,6 +199,14 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
         click.echo(f"{verb} the personal data of {erased.tickets} ticket(s), {erased.messages} message(s) and"
                    f" {erased.attachments} attachment(s) closed before"
                    f" {retention.cutoff(settings.retention_years):%Y-%m-%d}")
+
+    @app.cli.command("daily")
+    def daily_command() -> None:
+        """Do the daily work now, as the worker does each morning (it does nothing twice)."""
+        report = daily.run(services)
+        click.echo(f"closed by themselves (answered, no word from the citizen for"
+                   f" {clock.AUTO_CLOSE.amount} working days): {len(report.closed)}"
+                   + (f" ({', '.join(codes.display(c) for c in report.closed)})" if report.closed else ""))
 
     @app.cli.command("erase-citizen")
     @click.argument("phone")

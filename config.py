@@ -6,6 +6,7 @@ import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class Deadline:
 class Agency:
     code: str
     name: str
+    short_name: str = ""  # how messages to citizens name it: "Dinsos Kota Kupang"
     address: str = ""
     phone: str = ""
     self_approval: bool = False
@@ -58,12 +60,15 @@ class Line:
     sms_fallback_from: str = ""  # WhatsApp lines: send by SMS from this number once the 24 h window closed
     template_sid: str = ""       # WhatsApp lines: else the approved template (ContentSid) that asks for a reply
     verify: Deadline | None = None  # a new ticket's review (Telaah) is due this long after receipt
+    follow_up: Deadline | None = None  # then the disposition and the drafted answer, this long after the review
 
 
 @dataclass(frozen=True)
 class Service:
     agencies: dict[str, Agency]
     lines: tuple[Line, ...]
+    # Holidays and cuti bersama the province declares, beside the national ones the holidays package knows.
+    holidays: frozenset[date] = frozenset()
 
     def line_for(self, channel: str, to: str) -> Line | None:
         """Return the line an inbound address leads to."""
@@ -104,6 +109,7 @@ def load_service(path: Path) -> Service:
         code: Agency(
             code=code,
             name=a["name"],
+            short_name=a.get("short_name") or a["name"],
             address=a.get("address", ""),
             phone=a.get("phone", ""),
             self_approval=bool(a.get("self_approval", False)),
@@ -127,8 +133,20 @@ def load_service(path: Path) -> Service:
             deadline=Deadline.parse(raw["deadline"]), sandbox_to=raw.get("sandbox_to", ""),
             send_from=raw.get("send_from", ""), sms_fallback_from=raw.get("sms_fallback_from", ""),
             template_sid=template_sid, verify=Deadline.parse(raw["verify"]) if raw.get("verify") else None,
+            follow_up=Deadline.parse(raw["follow_up"]) if raw.get("follow_up") else None,
         ))
-    return Service(agencies=agencies, lines=tuple(lines))
+    return Service(agencies=agencies, lines=tuple(lines), holidays=_holidays(data.get("holidays", {})))
+
+
+def _holidays(table: dict) -> frozenset[date]:
+    """The [holidays] table: "yyyy-mm-dd" = "what it is"."""
+    days = set()
+    for day in table:
+        try:
+            days.add(date.fromisoformat(str(day)))
+        except ValueError as exc:
+            raise ConfigError(f"holidays: {day!r} is not a date (write it as 2026-12-31)") from exc
+    return frozenset(days)
 
 
 @dataclass(frozen=True)

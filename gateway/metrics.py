@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from store.db import now
 from store.models import OPEN_STATES, InboundMessage, StateCount, Ticket
+from store.queries import overdue
 
 log = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)
@@ -87,8 +88,8 @@ class _State:
             count, oldest = s.execute(select(func.count(), func.min(InboundMessage.received_at)).where(waiting)).one()
             open_by_agency = s.execute(select(StateCount.agency, func.sum(StateCount.n)).where(
                 StateCount.state.in_([state.value for state in OPEN_STATES])).group_by(StateCount.agency)).all()
-            overdue = dict(s.execute(select(Ticket.agency, func.count()).where(
-                Ticket.is_open.is_(True), Ticket.due_at < moment).group_by(Ticket.agency)).all())
+            late = dict(s.execute(select(Ticket.agency, func.count()).where(overdue(moment))
+                                  .group_by(Ticket.agency)).all())
         unprocessed = GaugeMetricFamily("gateway_unprocessed_messages",
                                         "Messages stored and not yet made a ticket or a follow-up")
         unprocessed.add_metric([], count)
@@ -100,7 +101,7 @@ class _State:
                                             labels=["agency"])
         for agency, n in open_by_agency:
             tickets_open.add_metric([agency], n or 0)
-            tickets_overdue.add_metric([agency], overdue.get(agency, 0))
+            tickets_overdue.add_metric([agency], late.get(agency, 0))
         yield from (unprocessed, age, tickets_open, tickets_overdue)
 
 

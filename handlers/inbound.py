@@ -10,8 +10,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from config import Line, Service
-from handlers import outbox, workflow
-from handlers.deadlines import due_at
+from handlers import clock, outbox, workflow
 from handlers.runtime import Services
 from parsers import codes, intent as intents
 from parsers.phone import address_for, mask, to_e164
@@ -189,6 +188,8 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
         # Thanks for an answer joins the conversation unanswered; to a question it may be the answer.
         thanks_for_answer = isinstance(intent, intents.Thanks) and awaiting.state == TicketState.TERKIRIM.value
         reply, ticket = _add_to(s, service, msg, awaiting)
+        if thanks_for_answer:
+            msg.intent = "Thanks"  # on the conversation, and no news that keeps the ticket open (daily.py)
         return (None if thanks_for_answer else reply), ticket
     match intent:
         case intents.NewTicket(text=text):
@@ -197,7 +198,7 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
             ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
                 return ("not_found", render("not_found", code=codes.display(code))), None
-            return _status(ticket), ticket
+            return _status(service, ticket), ticket
         case intents.MyTickets():
             mine = s.execute(select(Ticket.code, Ticket.state).where(Ticket.phone == msg.phone)
                              .order_by(Ticket.id.desc()).limit(MY_TICKETS_SHOWN)).all()
@@ -211,12 +212,12 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
                 return ("not_found", render("not_found", code=codes.display(code))), None
             was_open = ticket.is_open
             reply, ticket = _add_to(s, service, msg, ticket)
-            return (_status(ticket) if was_open else reply), ticket  # opened again: the new deadline
+            return (_status(service, ticket) if was_open else reply), ticket  # opened again: the new deadline
         case intents.Withdrawal(code=code):
             ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
                 return ("not_found", render("not_found", code=codes.display(code))), None
-            return _withdraw(s, msg, ticket), ticket
+            return _withdraw(s, service, msg, ticket), ticket
         case intents.KeepTicket(code=code):  # "Tidak jadi batal": it goes on, or opens again if closed meanwhile
             ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
@@ -265,7 +266,7 @@ def _add_to(s: Session, service: Service, msg: Message, ticket: Ticket):
     a closed one opens again."""
     _join(msg, ticket)
     if ticket.state == TicketState.DITUNDA.value:
-        workflow.lanjutkan(s, None, ticket, "warga membalas")
+        workflow.lanjutkan(s, None, ticket, service, "warga membalas")
     elif not ticket.is_open:
         workflow.buka_kembali(s, ticket, service, msg.received_at)
         return ("followup_ok", render("followup_reopened", code=codes.display(ticket.code),
@@ -273,15 +274,15 @@ def _add_to(s: Session, service: Service, msg: Message, ticket: Ticket):
     return ("followup_ok", render("followup_ok", code=codes.display(ticket.code))), ticket
 
 
-def _withdraw(s: Session, msg: Message, ticket: Ticket) -> tuple[str, str]:
+def _withdraw(s: Session, service: Service, msg: Message, ticket: Ticket) -> tuple[str, str]:
     """The citizen takes the ticket back: the message joins its conversation and the request shows
     in its history and the queue, for an officer to close it. A closed ticket stays closed: the
     reply gives its state."""
     _join(msg, ticket)
     msg.intent = "Withdrawal"
     if not ticket.is_open:
-        return _status(ticket)
-    workflow.minta_batal(s, ticket)
+        return _status(service, ticket)
+    workflow.minta_batal(s, ticket, service)
     return "withdrawn", render("withdrawn", code=codes.display(ticket.code))
 
 
@@ -354,8 +355,9 @@ def _new_ticket(s: Session, service: Service, msg: Message, line: Line, text: st
         code=unused_code(s), agency=line.agency, line_id=line.id, channel=msg.channel, kind=line.kind,
         phone=msg.phone, citizen_address=address_for(msg.channel, msg.phone), line_address=msg.to_address,
         citizen_name=msg.profile_name, body=text, body_hash=digest, created_at=msg.received_at,
-        due_at=due_at(msg.received_at, line.deadline), last_inbound_at=msg.received_at,
+        last_inbound_at=msg.received_at,
     )
+    clock.start(service, ticket, msg.received_at, line.deadline)
     add_ticket(s, ticket)
     msg.ticket_id = ticket.id
     template = "ack_information" if line.kind == "informasi" else "ack_complaint"
@@ -405,12 +407,13 @@ _ANNOUNCING = tuple(intents.Help(why) for why in (intents.HelpReason.EMPTY, inte
                                                    intents.HelpReason.GREETING))
 
 
-def _status(ticket: Ticket) -> tuple[str, str]:
+def _status(service: Service, ticket: Ticket) -> tuple[str, str]:
     """The reply that gives a ticket's state and deadline; for a closed one, how to write more instead."""
     code, state = codes.display(ticket.code), state_phrase(ticket.state)
     if not ticket.is_open:
         return "status", render("status_closed", code=code, state=state)
-    return "status", render("status", code=code, state=state, due=date(ticket.due_at))
+    # Waiting for the citizen, the deadline as it would stand if they answered now.
+    return "status", render("status", code=code, state=state, due=date(clock.current_due(service, ticket, now())))
 
 
 def _latest(s: Session, msg: Message, line: Line, open_only: bool = True) -> Ticket | None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from config import Service
+from parsers.phone import valid_number
 from store.db import now
 from store.models import LoginSession, Officer, Role
 
@@ -36,8 +37,8 @@ def parse_roles(text: str) -> list[Role]:
 
 
 def add(s: Session, service: Service, *, username: str, agency: str, roles: list[Role], password: str,
-        full_name: str = "") -> Officer:
-    """Create an officer with a hashed password."""
+        full_name: str = "", phone: str = "") -> Officer:
+    """Create an officer with a hashed password, and a phone number for their notices when given."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise OfficerError("Nama pengguna: 3-64 huruf kecil, angka, titik, garis bawah atau tanda hubung.")
@@ -47,8 +48,12 @@ def add(s: Session, service: Service, *, username: str, agency: str, roles: list
         raise OfficerError(f"Kata sandi sedikitnya {MIN_PASSWORD} karakter.")
     if s.scalar(select(Officer.id).where(Officer.username == username)) is not None:
         raise OfficerError(f"Nama pengguna {username} sudah dipakai.")
+    number = valid_number(phone) if phone.strip() else ""
+    if number is None:
+        raise OfficerError(f"Nomor ponsel tidak valid: {phone.strip()[:20]}. Tulis misalnya 0812-3456-7890.")
     officer = Officer(username=username, agency=agency, roles=",".join(r.value for r in roles),
-                      password_hash=generate_password_hash(password), full_name=full_name.strip()[:120])
+                      password_hash=generate_password_hash(password), full_name=full_name.strip()[:120],
+                      phone=number)
     s.add(officer)
     s.flush()
     return officer

@@ -96,8 +96,9 @@ def sweep(services: Services) -> Swept:
     return swept
 
 
-# The daily work and its hour (WITA): at night, when no office works the inbox.
-DAILY = {"handlers.retention.daily": time(2, 0)}
+# The daily work and its hour (WITA): retention at night, when no office works the inbox; the
+# service standard's clock before the offices open.
+DAILY = {"handlers.retention.daily": time(2, 0), "handlers.daily.run": time(7, 30)}
 
 
 def _schedule_daily(queues, moment: datetime | None = None) -> None:

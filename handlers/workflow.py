@@ -14,12 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from config import Service
-from handlers import outbox
-from handlers.deadlines import due_at
+from handlers import clock, outbox
 from parsers import codes
 from parsers.intent import clean, text_with_location
 from parsers.phone import address_for, to_e164
-from replies.render import date, render
+from replies.render import date, render, stamp
 from store.db import now
 from store.models import (Attachment, DeliveryStatus, InboundMessage, Officer, OutboundMessage, Role, Ticket,
                           TicketEvent, TicketState as S)
@@ -34,6 +33,9 @@ REOPENABLE = (S.BARU, S.DITELAAH, S.DIDISPOSISI, S.DRAF, S.MENUNGGU_PERSETUJUAN,
 # closed with Selesai).
 UNANSWERED = (S.BARU, S.DITELAAH, S.DIDISPOSISI, S.DRAF, S.MENUNGGU_PERSETUJUAN, S.DISETUJUI, S.DITUNDA)
 MANUAL_CHANNELS = {"tatap_muka": "Tatap muka", "surat": "Surat", "kotak_saran": "Kotak saran"}
+# Manual intake: a receipt this far back needs a note why; a little ahead is a clock off by a minute.
+LATE_INTAKE = timedelta(days=30)
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class WorkflowError(Exception):
@@ -80,6 +82,7 @@ ACTIONS = (
     Action("teruskan", "Bukan wewenang: teruskan", Role.LIAISON, (S.BARU, S.DITELAAH)),
     Action("batalkan", "Tutup: dibatalkan atas permintaan warga", Role.LIAISON, UNANSWERED),
     Action("pisahkan", "Jadikan tiket baru", Role.LIAISON, (S.BARU, S.DITELAAH)),
+    Action("jawab_langsung", "Jawab langsung dan selesai", Role.LIAISON, UNANSWERED),
 )
 BY_NAME = {a.name: a for a in ACTIONS}
 
@@ -98,6 +101,8 @@ def _permits(officer: Officer, ticket: Ticket, action: Action) -> bool:
         return False  # an answer that can go by SMS/WhatsApp must be sent first
     if action.name == "batalkan" and not asked_to_withdraw(ticket):
         return False
+    if action.name == "jawab_langsung" and ticket.channel != "tatap_muka":
+        return False  # the answer given on the spot is face to face's
     return True
 
 
@@ -155,19 +160,31 @@ def _required(text: str, what: str) -> str:
     return text
 
 
-def _to_send(text: str, what: str) -> str:
+def prefix(service: Service, ticket: Ticket, agency: str | None = None) -> str:
+    """What begins every message an officer sends a citizen, so that one with two complaints knows which
+    is answered: the code and the short name of the agency writing (by default the one holding it)."""
+    return f"[{codes.display(ticket.code)}] {service.agencies[agency or ticket.agency].short_name}: "
+
+
+def body_limit(service: Service, ticket: Ticket) -> int:
+    """The most characters an officer may write to the citizen: one message, the prefix included."""
+    return MESSAGE_LIMIT - len(prefix(service, ticket))
+
+
+def _to_send(text: str, what: str, service: Service, ticket: Ticket) -> str:
     """A message for the citizen's phone: required, and within what one message may hold."""
     text = _required(text, what)
-    length = len(text.encode("utf-16-le")) // 2  # as Twilio and the composer's counter count
-    if length > MESSAGE_LIMIT:
-        raise WorkflowError(f"{what} terlalu panjang: {length} karakter, paling banyak {MESSAGE_LIMIT} "
+    length, limit = len(text.encode("utf-16-le")) // 2, body_limit(service, ticket)  # as Twilio counts
+    if length > limit:
+        raise WorkflowError(f"{what} terlalu panjang: {length} karakter, paling banyak {limit} "
                             "dalam satu pesan. Ringkas isinya.")
     return text
 
 
-def telaah(s: Session, officer: Officer, ticket: Ticket, note: str = "") -> Done:
-    """The liaison has read and reviewed the ticket (menelaah)."""
+def telaah(s: Session, officer: Officer, ticket: Ticket, service: Service, note: str = "") -> Done:
+    """The liaison has read and reviewed the ticket (menelaah): its follow-up stage starts."""
     _check(officer, ticket, "telaah")
+    clock.reviewed(service, ticket, now())
     _move(s, officer, ticket, "telaah", S.DITELAAH, note)
     return Done(ticket)
 
@@ -186,22 +203,22 @@ def disposisi(s: Session, officer: Officer, ticket: Ticket, assignee_id: int, in
     return Done(ticket)
 
 
-def draf(s: Session, officer: Officer, ticket: Ticket, text: str) -> Done:
+def draf(s: Session, officer: Officer, ticket: Ticket, service: Service, text: str) -> Done:
     """The assigned official saves the answer being prepared."""
     _check(officer, ticket, "draf")
-    ticket.draft = _to_send(text, "Jawaban")
+    ticket.draft = _to_send(text, "Jawaban", service, ticket)
     ticket.draft_author_id = officer.id
     _move(s, officer, ticket, "draf", S.DRAF)
     return Done(ticket)
 
 
-def ajukan(s: Session, officer: Officer, ticket: Ticket, text: str | None = None) -> Done:
+def ajukan(s: Session, officer: Officer, ticket: Ticket, service: Service, text: str | None = None) -> Done:
     """The assigned official submits the draft up for approval."""
     _check(officer, ticket, "ajukan")
     if text is not None:
         ticket.draft = text
         ticket.draft_author_id = officer.id
-    ticket.draft = _to_send(ticket.draft, "Jawaban")
+    ticket.draft = _to_send(ticket.draft, "Jawaban", service, ticket)
     _move(s, officer, ticket, "ajukan", S.MENUNGGU_PERSETUJUAN)
     return Done(ticket)
 
@@ -229,6 +246,7 @@ def _to_citizen(s: Session, ticket: Ticket, service: Service, body: str, purpose
                 key: str) -> tuple[int, bool] | None:
     """Write a message to the citizen on the ticket's channel; return the row to send now and whether
     the message waits for the reply to the template (below); None when the ticket has no phone.
+    The body begins with the prefix when an officer writes it (not an acknowledgement).
 
     Once WhatsApp's 24-hour window has closed (free text is refused, 63016), as the line says: by
     SMS from its sms_fallback_from; else the message waits and its template_sid, an approved
@@ -295,9 +313,10 @@ def kirim(s: Session, officer: Officer, ticket: Ticket, service: Service) -> Don
     _check(officer, ticket, "kirim")
     if ticket.approved_by_id is None:
         raise WorkflowError("Jawaban belum disetujui.")
-    sent = _to_citizen(s, ticket, service, ticket.draft, "answer", f"answer:{ticket.id}")
+    sent = _to_citizen(s, ticket, service, prefix(service, ticket) + ticket.draft, "answer", f"answer:{ticket.id}")
     if sent is None:
         raise WorkflowError("Tiket ini tidak punya nomor ponsel: sampaikan jawaban langsung, lalu Selesai.")
+    ticket.answered_at = now()
     _move(s, officer, ticket, "kirim", S.TERKIRIM)
     return _done(ticket, sent)
 
@@ -317,7 +336,8 @@ def kirim_ulang(s: Session, officer: Officer, ticket: Ticket, service: Service) 
     for row in answers:
         if row.status == DeliveryStatus.HELD.value:
             outbox.suppress(row, "diganti kiriman ulang")
-    sent = _to_citizen(s, ticket, service, ticket.draft, "answer", f"answer:{ticket.id}:{len(answers) + 1}")
+    sent = _to_citizen(s, ticket, service, prefix(service, ticket) + ticket.draft, "answer",
+                       f"answer:{ticket.id}:{len(answers) + 1}")
     _event(s, ticket, officer, "kirim_ulang", ticket.state)
     return _done(ticket, sent)
 
@@ -332,15 +352,18 @@ def selesai(s: Session, officer: Officer, ticket: Ticket, note: str = "") -> Don
 def tunda(s: Session, officer: Officer, ticket: Ticket, service: Service, question: str) -> Done:
     """The liaison asks the citizen for missing information; the ticket waits (Ditunda)."""
     _check(officer, ticket, "tunda")
-    question = _to_send(question, "Pertanyaan untuk warga")
+    question = _to_send(question, "Pertanyaan untuk warga", service, ticket)
     ticket.held_state = ticket.state
-    sent = _to_citizen(s, ticket, service, question, "question", f"question:{ticket.id}:{_event_count(s, ticket)}")
+    ticket.paused_at = now()  # the clock stands still until the citizen answers (clock.resume)
+    sent = _to_citizen(s, ticket, service, prefix(service, ticket) + question, "question",
+                       f"question:{ticket.id}:{_event_count(s, ticket)}")
     _move(s, officer, ticket, "tunda", S.DITUNDA, question)
     return _done(ticket, sent)
 
 
-def lanjutkan(s: Session, officer: Officer | None, ticket: Ticket, note: str = "") -> Done:
-    """Resume a ticket that waited for the citizen (an officer, or the citizen's reply).
+def lanjutkan(s: Session, officer: Officer | None, ticket: Ticket, service: Service, note: str = "") -> Done:
+    """Resume a ticket that waited for the citizen (an officer, or the citizen's reply); the time it
+    waited is added to its deadlines, and the history says by how much.
 
     An officer goes on with what was asked at hand: a question still waiting for the citizen's reply
     to the WhatsApp template is not sent any more (their next message would release it)."""
@@ -349,16 +372,18 @@ def lanjutkan(s: Session, officer: Officer | None, ticket: Ticket, note: str = "
         _drop_held(s, ticket, "tidak diperlukan lagi: dilanjutkan petugas", "question")
     elif ticket.state != S.DITUNDA:
         return Done(ticket)
+    moved = clock.resume(service, ticket, now())
+    note = "; ".join(filter(None, (note.strip(), moved)))
     _move(s, officer, ticket, "lanjutkan", S(ticket.held_state or S.DITELAAH.value), note)
     ticket.held_state = ""
     return Done(ticket)
 
 
-def minta_batal(s: Session, ticket: Ticket) -> Done:
+def minta_batal(s: Session, ticket: Ticket, service: Service) -> Done:
     """The citizen asked to take the open ticket back ("Batal", "Maaf salah kirim"). It stays open
     until an officer closes it (batalkan, in any step before an answer): a message misread must not
     end a complaint. One that waited for the citizen goes on, to be seen."""
-    lanjutkan(s, None, ticket)
+    lanjutkan(s, None, ticket, service)
     _event(s, ticket, None, "minta_batal", ticket.state)
     return Done(ticket)
 
@@ -377,14 +402,7 @@ def buka_kembali(s: Session, ticket: Ticket, service: Service, received: datetim
     what they wrote is read and answered rather than kept where nobody looks."""
     if S(ticket.state) not in (S.SELESAI, S.DIARSIPKAN):
         return Done(ticket)
-    line = service.line(ticket.line_id)
-    if line is not None:
-        rule = line.deadline
-    else:  # registered by hand: the agency's deadline for that channel, as at intake
-        agency = service.agencies.get(ticket.agency)
-        rule = agency.deadlines.get(ticket.channel) if agency else None
-    if rule is not None:
-        ticket.due_at = due_at(received, rule)
+    clock.start(service, ticket, received)
     ticket.approved_by_id = None  # an answer to the new message needs its own approval
     ticket.new_since = received
     _move(s, None, ticket, "buka_kembali", S.BARU, "warga mengirim tambahan keterangan")
@@ -433,11 +451,13 @@ def teruskan(s: Session, officer: Officer, ticket: Ticket, service: Service, age
     ticket.assignee_id = None
     ticket.instruction = ticket.draft = ticket.review_note = ""
     ticket.draft_author_id = ticket.approved_by_id = None
-    ticket.new_since = now()  # new to the agency that receives it: its review counts from here
-    _move(s, officer, ticket, "diterima", S.BARU, f"dari {service.agencies[source].name}: {note}", agency=agency)
-    told = _to_citizen(s, ticket, service, render("forwarded", code=codes.display(ticket.code),
-                                                  agency=service.agencies[agency].name),
-                       "forwarded", f"forwarded:{ticket.id}:{_event_count(s, ticket)}")
+    ticket.new_since = now()  # new to the agency that receives it: its clock starts here, by its rule
+    clock.start(service, ticket, ticket.new_since, clock.rule_of(service, ticket, agency))
+    _move(s, officer, ticket, "diterima", S.BARU, f"dari {service.agencies[source].name}: {note}; "
+          f"batas waktu {date(ticket.due_at)}", agency=agency)
+    told = _to_citizen(s, ticket, service, prefix(service, ticket, source) + render(
+        "forwarded", code=codes.display(ticket.code), agency=service.agencies[agency].short_name,
+        due=date(ticket.due_at)), "forwarded", f"forwarded:{ticket.id}:{_event_count(s, ticket)}")
     return _done(ticket, told)
 
 
@@ -470,11 +490,13 @@ def pisahkan(s: Session, officer: Officer, ticket: Ticket, service: Service, inb
         if lines[i] == text:
             ticket.body = "\n".join(lines[:i] + lines[i + 1:])
             break
-    new = add_ticket(s, Ticket(
+    new = Ticket(
         code=unused_code(s), agency=ticket.agency, line_id=ticket.line_id, channel=ticket.channel, kind=ticket.kind,
         phone=ticket.phone, citizen_address=ticket.citizen_address, line_address=ticket.line_address,
         citizen_name=ticket.citizen_name, body=text, body_hash=text_hash(text) if text else "",
-        created_at=msg.received_at, due_at=due_at(msg.received_at, line.deadline), last_inbound_at=msg.received_at))
+        created_at=msg.received_at, last_inbound_at=msg.received_at)
+    clock.start(service, new, msg.received_at)
+    add_ticket(s, new)
     msg.ticket_id = new.id
     for attachment in s.scalars(select(Attachment).where(Attachment.inbound_id == msg.id)):
         attachment.ticket_id = new.id
@@ -487,8 +509,14 @@ def pisahkan(s: Session, officer: Officer, ticket: Ticket, service: Service, inb
 
 
 def register(s: Session, officer: Officer, service: Service, *, channel: str, name: str, phone: str,
-             home: str, text: str, kind: str = "pengaduan") -> Done:
-    """Manual intake: a complaint that came face to face, by letter or through the suggestion box."""
+             home: str, text: str, kind: str = "pengaduan", received: datetime | None = None,
+             agreed: datetime | None = None, note: str = "") -> Done:
+    """Manual intake: a complaint that came face to face, by letter or through the suggestion box.
+
+    Its clock starts when it was received (the letter's stamp, the day the box was opened; default
+    now), never in the future, and more than LATE_INTAKE back only with a note saying why. Face to
+    face, the time agreed with the citizen ("sesuai waktu yang disepakati") replaces the standard's
+    minutes."""
     if not officer.has(Role.LIAISON):
         raise Forbidden("Pencatatan pengaduan hanya untuk pejabat penghubung.")
     if channel not in MANUAL_CHANNELS:
@@ -500,15 +528,47 @@ def register(s: Session, officer: Officer, service: Service, *, channel: str, na
     rule = agency.deadlines.get(channel)
     if rule is None:
         raise WorkflowError(f"Instansi ini tidak punya batas waktu untuk saluran {channel}.")
-    received = now()
-    ticket = add_ticket(s, Ticket(
+    moment, note = now(), note.strip()
+    received = received or moment
+    if received > moment + CLOCK_SKEW:
+        raise WorkflowError("Waktu diterima tidak boleh di masa depan.")
+    if received < moment - LATE_INTAKE and not note:
+        raise WorkflowError(f"Diterima lebih dari {LATE_INTAKE.days} hari yang lalu: tulis catatan alasannya.")
+    if agreed is not None and (channel != "tatap_muka" or agreed <= received):
+        raise WorkflowError("Waktu yang disepakati hanya untuk tatap muka, dan sesudah waktu diterima.")
+    ticket = Ticket(
         code=unused_code(s), agency=agency.code, line_id="", channel=channel,
         kind=kind if kind in ("pengaduan", "informasi") else "pengaduan", phone=e164,
         citizen_address=address_for("sms", e164) if e164 else "", line_address="",
         citizen_name=name.strip()[:120], citizen_home=home.strip()[:255], body=_required(text, "Isi pengaduan"),
-        created_at=received, due_at=due_at(received, rule), last_inbound_at=None,
-    ))
-    _event(s, ticket, officer, "catat", "", f"dicatat dari {MANUAL_CHANNELS[channel].lower()}")
+        created_at=received, last_inbound_at=None,
+    )
+    clock.start(service, ticket, received, rule)
+    if agreed is not None:
+        ticket.due_at = agreed
+    add_ticket(s, ticket)
+    said = [f"dicatat dari {MANUAL_CHANNELS[channel].lower()}, diterima {stamp(received)}"]
+    if agreed is not None:
+        said.append(f"dijawab sesuai waktu yang disepakati: {stamp(agreed)}")
+    _event(s, ticket, officer, "catat", "", "; ".join(said + ([note] if note else [])))
+    return Done(ticket)
+
+
+def jawab_langsung(s: Session, officer: Officer, ticket: Ticket, answer: str) -> Done:
+    """Face to face: the liaison records the answer given on the spot and closes the ticket in one step;
+    it counts as answered now."""
+    _check(officer, ticket, "jawab_langsung")
+    ticket.draft = _required(answer, "Jawaban yang diberikan")
+    ticket.answered_at = now()
+    ticket.paused_at, ticket.held_state = None, ""
+    _move(s, officer, ticket, "jawab_langsung", S.SELESAI, ticket.draft)
+    return Done(ticket)
+
+
+def tutup_otomatis(s: Session, ticket: Ticket) -> Done:
+    """Close a sent answer's ticket the citizen has not written about since (the daily work decides when)."""
+    _move(s, None, ticket, "tutup_otomatis", S.SELESAI,
+          f"tidak ada tanggapan warga {clock.AUTO_CLOSE.amount} hari kerja sejak jawaban dikirim")
     return Done(ticket)
 
 

@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from handlers import officers as officer_store
+from parsers.phone import national
 
 
 def _services():
@@ -22,7 +23,8 @@ officers = AppGroup("officers", help="Manage officers.")
 @click.option("--agency", required=True, help="agency code, e.g. biro-organisasi")
 @click.option("--role", "roles", required=True, help="comma-separated: liaison,head,official,admin")
 @click.option("--name", default="", help="full name shown in the inbox")
-def add(username: str, agency: str, roles: str, name: str) -> None:
+@click.option("--phone", default="", help="mobile number for the officer's notices by SMS, e.g. 0812-3456-7890")
+def add(username: str, agency: str, roles: str, name: str, phone: str) -> None:
     """Add an officer; the password is read from standard input when it is not a terminal."""
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -32,7 +34,8 @@ def add(username: str, agency: str, roles: str, name: str) -> None:
     try:
         with services.db.transaction() as s:
             officer = officer_store.add(s, services.settings.service, username=username, agency=agency,
-                                        roles=officer_store.parse_roles(roles), password=password, full_name=name)
+                                        roles=officer_store.parse_roles(roles), password=password, full_name=name,
+                                        phone=phone)
     except officer_store.OfficerError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"added {officer.username} ({officer.agency}: {officer.roles})")
@@ -45,7 +48,8 @@ def list_officers() -> None:
     with services.db.sessions() as s:
         for agency in services.settings.service.agencies:
             for o in officer_store.of_agency(s, agency):
-                click.echo(f"{o.username}\t{o.agency}\t{o.roles}\t{'active' if o.active else 'disabled'}")
+                click.echo(f"{o.username}\t{o.agency}\t{o.roles}\t{'active' if o.active else 'disabled'}"
+                           f"\t{national(o.phone) if o.phone else '-'}")
 
 
 @officers.command("disable")

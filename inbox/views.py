@@ -11,11 +11,11 @@ from sqlalchemy import or_, select
 
 from handlers import officers as officer_store
 from handlers import workflow
-from handlers.deadlines import due_at
+from handlers import clock
 from parsers import codes
 from parsers.intent import text_with_location
 from parsers.phone import national
-from replies.render import WITA
+from replies.render import WITA, date, stamp
 from replies.segments import count as segment_count
 from store.models import (Attachment, CannedReply, Officer, OutboundMessage, Role, Ticket,
                           TicketEvent, TicketState)
@@ -46,7 +46,8 @@ DELIVERY_LABELS = {
 ACTION_LABELS = {a.name: a.label for a in workflow.ACTIONS} | {
     "catat": "Dicatat", "diterima": "Diterima (diteruskan dari instansi lain)",
     "buka_kembali": "Dibuka kembali (warga mengirim tambahan)", "minta_batal": "Warga meminta laporan dibatalkan",
-    "batal_dicabut": "Warga tidak jadi membatalkan", "hapus_data": "Data pribadi warga dihapus"}
+    "batal_dicabut": "Warga tidak jadi membatalkan", "hapus_data": "Data pribadi warga dihapus",
+    "tutup_otomatis": "Ditutup otomatis (warga tidak menanggapi jawaban)"}
 INLINE_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 # Voice notes (WhatsApp's are audio/ogg), played on the ticket page.
 INLINE_AUDIO = {"audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", "audio/wav", "audio/webm"}
@@ -83,9 +84,7 @@ def span(delta: timedelta) -> str:
 
 
 def local(moment: datetime | None) -> str:
-    if moment is None:
-        return "-"
-    return moment.replace(tzinfo=timezone.utc).astimezone(WITA).strftime("%d-%m-%Y %H:%M WITA")
+    return "-" if moment is None else stamp(moment)
 
 
 def time_left(due: datetime, is_open: bool, moment: datetime) -> tuple[str, bool]:
@@ -96,16 +95,25 @@ def time_left(due: datetime, is_open: bool, moment: datetime) -> tuple[str, bool
     return f"sisa {span(due - moment)}", False
 
 
-def verification(service, line_id: str, state: str, since: datetime, moment: datetime) -> dict | None:
-    """A new ticket's review (Telaah) due within its line's `verify` time, counted from receipt, from
-    the message that opened it again or from its forwarding: {"due", "left", "late"} while it is
-    Baru, else None."""
-    line = service.line(line_id)
-    if state != TicketState.BARU.value or line is None or line.verify is None:
+def deadline(service, t, moment: datetime) -> tuple[str, bool]:
+    """What a ticket's deadline says now, and whether it is late: time left; for a sent answer, when
+    it was answered and whether in time; waiting for the citizen, that its clock stands still."""
+    if t.state == TicketState.TERKIRIM.value and t.answered_at is not None:
+        late = t.answered_at > t.due_at
+        return f"dijawab {date(t.answered_at)}, {'terlambat' if late else 'tepat waktu'}", late
+    if not t.is_open:
+        return "", False
+    left, late = time_left(clock.current_due(service, t, moment), True, moment)
+    return (f"dijeda, {left}" if t.paused_at is not None else left), late
+
+
+def stage(service, t, moment: datetime) -> dict | None:
+    """The SP4N-LAPOR! stage the ticket is in (verifikasi, tindak lanjut): {"name", "due", "left", "late"}."""
+    found = clock.stage(service, t)
+    if found is None:
         return None
-    due = due_at(since, line.verify)
-    left, late = time_left(due, True, moment)
-    return {"due": due, "left": left, "late": late}
+    left, late = time_left(found.due, True, moment)
+    return {"name": found.name, "due": found.due, "left": left, "late": late}
 
 
 bp.add_app_template_filter(local, "local")
@@ -145,9 +153,8 @@ def queue():
         staff = officer_store.of_agency(s, officer.agency)
     moment = now()
     service = _services().settings.service
-    view = [{"row": r, "age": span(moment - r.created_at), "left": time_left(r.due_at, r.is_open, moment),
-             "new": new.get(r.id), "not_read": not_read.get(r.id),
-             "verify": verification(service, r.line_id, r.state, r.new_since or r.created_at, moment)}
+    view = [{"row": r, "age": span(moment - r.created_at), "left": deadline(service, r, moment),
+             "new": new.get(r.id), "not_read": not_read.get(r.id), "stage": stage(service, r, moment)}
             for r in rows]
     next_key = f"{rows[-1].due_at.isoformat()}_{rows[-1].id}" if more else None
     return render_template("queue.html", rows=view, counts=counts, f=f, next_key=next_key, args=args,
@@ -196,10 +203,10 @@ def ticket(code: str):
         events=events, people=people, actions=actions, added=added,
         officials=[o for o in people.values() if o.agency == officer.agency and o.active and o.has(Role.OFFICIAL)],
         agencies=[a for a in service.agencies.values() if a.code != officer.agency], canned=canned,
-        left=time_left(t.due_at, t.is_open, moment), age=span(moment - t.created_at),
-        verify=verification(service, t.line_id, t.state, t.new_since or t.created_at, moment),
-        late_route=late_route, opted_out=opted_out, message_limit=workflow.MESSAGE_LIMIT,
-        draft_count=segment_count(t.draft),
+        due=clock.current_due(service, t, moment), left=deadline(service, t, moment),
+        age=span(moment - t.created_at), stage=stage(service, t, moment),
+        late_route=late_route, opted_out=opted_out, message_limit=workflow.body_limit(service, t),
+        prefix=workflow.prefix(service, t), draft_count=segment_count(workflow.prefix(service, t) + t.draft),
         inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS)
 
 
@@ -217,14 +224,14 @@ def act(code: str, action: str):
             t = workflow.find(s, officer, code)
             match action:
                 case "telaah":
-                    done = workflow.telaah(s, officer, t, note)
+                    done = workflow.telaah(s, officer, t, service, note)
                 case "disposisi":
                     done = workflow.disposisi(s, officer, t, form.get("petugas", type=as_int) or 0,
                                               form.get("arahan", ""))
                 case "draf":
-                    done = workflow.draf(s, officer, t, form.get("jawaban", ""))
+                    done = workflow.draf(s, officer, t, service, form.get("jawaban", ""))
                 case "ajukan":
-                    done = workflow.ajukan(s, officer, t, form.get("jawaban"))
+                    done = workflow.ajukan(s, officer, t, service, form.get("jawaban"))
                 case "setujui":
                     done = workflow.setujui(s, officer, t, service, note)
                 case "kembalikan":
@@ -238,7 +245,7 @@ def act(code: str, action: str):
                 case "tunda":
                     done = workflow.tunda(s, officer, t, service, form.get("pertanyaan", ""))
                 case "lanjutkan":
-                    done = workflow.lanjutkan(s, officer, t, note)
+                    done = workflow.lanjutkan(s, officer, t, service, note)
                 case "arsipkan":
                     done = workflow.arsipkan(s, officer, t, note)
                 case "batalkan":
@@ -247,6 +254,8 @@ def act(code: str, action: str):
                     done = workflow.teruskan(s, officer, t, service, form.get("instansi", ""), note)
                 case "pisahkan":
                     done = workflow.pisahkan(s, officer, t, service, form.get("pesan", type=as_int) or 0)
+                case "jawab_langsung":
+                    done = workflow.jawab_langsung(s, officer, t, form.get("jawaban", ""))
     except workflow.NotFound:
         abort(404)
     except workflow.Forbidden as exc:
@@ -297,8 +306,10 @@ def attachment(attachment_id: int):
 @bp.route("/catat", methods=["GET", "POST"])
 @login_required
 def intake():
-    """Manual intake: face to face, letter, suggestion box: into the same register."""
+    """Manual intake: face to face, letter, suggestion box: into the same register, received when the
+    letter's stamp or the box says."""
     services = _services()
+    moment = now()
     if request.method == "POST":
         form = request.form
         try:
@@ -306,17 +317,38 @@ def intake():
                 done = workflow.register(s, g.officer, services.settings.service, channel=form.get("saluran", ""),
                                          name=form.get("nama", ""), phone=form.get("telepon", ""),
                                          home=form.get("alamat", ""), text=form.get("isi", ""),
-                                         kind=form.get("jenis", "pengaduan"))
+                                         kind=form.get("jenis", "pengaduan"),
+                                         received=_local_input(form.get("diterima", ""), "Waktu diterima"),
+                                         agreed=_local_input(form.get("disepakati", ""), "Waktu yang disepakati"),
+                                         note=form.get("catatan", ""))
         except workflow.Forbidden as exc:
             abort(403, str(exc))
         except workflow.WorkflowError as exc:
             flash(str(exc), "error")
-            return render_template("intake.html", form=form, channels=workflow.MANUAL_CHANNELS), 422
+            return render_template("intake.html", form=form, channels=workflow.MANUAL_CHANNELS,
+                                   latest=_local_value(moment)), 422
         flash(f"Pengaduan tercatat dengan kode {codes.display(done.ticket.code)}.", "ok")
         return redirect(url_for("inbox.ticket", code=done.ticket.code), 303)
     if not g.officer.has(Role.LIAISON):
         abort(403, "Pencatatan pengaduan hanya untuk pejabat penghubung.")
-    return render_template("intake.html", form={}, channels=workflow.MANUAL_CHANNELS)
+    return render_template("intake.html", form={"diterima": _local_value(moment)}, channels=workflow.MANUAL_CHANNELS,
+                           latest=_local_value(moment))
+
+
+def _local_input(value: str, what: str) -> datetime | None:
+    """A date and time typed in WITA (a datetime-local field) as stored (naive UTC); None when empty."""
+    if not value.strip():
+        return None
+    try:
+        typed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise workflow.WorkflowError(f"{what}: tulis tanggal dan jam, misalnya 2026-12-04 09:30.") from None
+    return typed.replace(tzinfo=WITA).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _local_value(moment: datetime) -> str:
+    """A stored moment as a datetime-local field shows it (WITA)."""
+    return moment.replace(tzinfo=timezone.utc).astimezone(WITA).strftime("%Y-%m-%dT%H:%M")
 
 
 def _admin() -> Officer:
@@ -368,7 +400,7 @@ def staff():
                     officer_store.add(s, services.settings.service, username=form.get("username", ""),
                                       agency=admin.agency, roles=officer_store.parse_roles(",".join(
                                           form.getlist("peran"))), password=form.get("password", ""),
-                                      full_name=form.get("nama", ""))
+                                      full_name=form.get("nama", ""), phone=form.get("telepon", ""))
         except officer_store.OfficerError as exc:
             flash(str(exc), "error")
         return redirect(url_for("inbox.staff"), 303)

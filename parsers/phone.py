@@ -37,6 +37,13 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def valid_number(raw: str, region: str = DEFAULT_REGION) -> str | None:
+    """Return the number in E.164 when it is one that can be dialled (a valid number of its country,
+    not only one of a possible length); None otherwise."""
+    e164 = to_e164(raw, region)
+    return e164 if e164 and phonenumbers.is_valid_number(phonenumbers.parse(e164)) else None
+
+
 def national(e164: str) -> str:
     """Write a number as it is read in Indonesia ("0812-3456-7890"); a foreign one stays in E.164."""
     parsed = phonenumbers.parse(e164)

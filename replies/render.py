@@ -18,6 +18,11 @@ def date(moment: datetime) -> str:
     return moment.astimezone(WITA).strftime("%d-%m-%Y")
 
 
+def stamp(moment: datetime) -> str:
+    """Format a moment as officers read it: day-month-year and time in Kupang."""
+    return moment.replace(tzinfo=timezone.utc).astimezone(WITA).strftime("%d-%m-%Y %H:%M WITA")
+
+
 def typed_code(text: str) -> str:
     """Echo back what a citizen typed as a code, safely: digits and hyphens, at most 12."""
     return _CODE_CHARS.sub("", text).strip()[:12] or "-"

@@ -69,10 +69,9 @@ TEMPLATES: dict[str, str] = {
     ),
     # A ticket forwarded to another agency (bukan wewenang): the citizen's CEK would otherwise say
     # "menunggu ditelaah" again with no reason.
-    "forwarded": (
-        "Laporan {code} diteruskan ke {agency}, instansi yang berwenang menanganinya. "
-        "Cek status: CEK {code}."
-    ),
+    # After the prefix "[code] agency: " of the agency forwarding it (workflow.prefix); the receiving
+    # agency ({agency}, its short name) has its own deadline from the forwarding.
+    "forwarded": "Diteruskan ke {agency} yang berwenang. Dijawab paling lambat {due}. Cek status: CEK {code}.",
     # The WhatsApp template a line's template_sid names, for an officer's message written after the
     # 24-hour window: the same text must be approved in Twilio, with {{1}} for {code}.
     "window_notice": (

@@ -122,6 +122,12 @@ class Ticket(Base):
     # Derived from state by store.tickets.set_state, kept as a column so the open queue is one index range.
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     held_state: Mapped[str] = mapped_column(String(24), default="")  # where Ditunda returns to
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime)  # Ditunda since: the clock stands still
+    # The stages of SP4N-LAPOR! (the line's verify and follow_up): the review due while Baru, the
+    # disposition and the drafted answer due after it (handlers/clock.py).
+    verify_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    follow_up_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)  # the answer sent or given, since last opened
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     instruction: Mapped[str] = mapped_column(Text, default="")   # the head's disposisi
     draft: Mapped[str] = mapped_column(Text, default="")         # the answer being prepared
@@ -215,6 +221,7 @@ class Officer(Base):
     full_name: Mapped[str] = mapped_column(String(120), default="")
     agency: Mapped[str] = mapped_column(String(64), index=True)
     roles: Mapped[str] = mapped_column(String(64))  # comma-separated Role values
+    phone: Mapped[str] = mapped_column(String(20), default="")  # E.164, for their notices by SMS; "" for none
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)

@@ -94,6 +94,20 @@ class QueueRow:
     is_open: bool
     last_inbound_at: datetime | None
     new_since: datetime | None
+    agency: str
+    held_state: str
+    paused_at: datetime | None
+    verify_due_at: datetime | None
+    follow_up_due_at: datetime | None
+    answered_at: datetime | None
+
+
+def overdue(moment: datetime):
+    """The condition of a ticket past its deadline: open and not answered, and not waiting for the
+    citizen since before its deadline (its clock stands still, handlers/clock.py)."""
+    t = Ticket
+    return and_(t.is_open.is_(True), t.due_at < moment, t.state != TicketState.TERKIRIM.value,
+                or_(t.state != TicketState.DITUNDA.value, t.paused_at >= t.due_at))
 
 
 _CODE = re.compile(r"^\s*\d{4}[\s\-.]*\d{4}\s*$")
@@ -104,9 +118,10 @@ def queue_page(s: Session, f: QueueFilter, after: tuple[datetime, int] | None = 
     """One page of an agency's queue, by deadline; keyset pagination on (due_at, id)."""
     t = Ticket
     query = select(t.id, t.code, t.channel, t.line_id, t.state, func.substr(t.body, 1, 160), t.created_at,
-                   t.due_at, t.is_open, t.last_inbound_at, t.new_since).where(t.agency == f.agency)
+                   t.due_at, t.is_open, t.last_inbound_at, t.new_since, t.agency, t.held_state, t.paused_at,
+                   t.verify_due_at, t.follow_up_due_at, t.answered_at).where(t.agency == f.agency)
     if f.state == "terlambat":
-        query = query.where(t.is_open.is_(True), t.due_at < now())
+        query = query.where(overdue(now()))
     elif f.state == "semua":
         pass
     elif f.state:
@@ -258,7 +273,7 @@ def recap(s: Session, agency: str, start: datetime, end: datetime) -> Iterator[R
     reopened = (select(func.max(opened.created_at)).where(opened.ticket_id == t.id, opened.action == "buka_kembali")
                 .correlate(t).scalar_subquery())
     answered = (select(func.min(e.created_at))
-                .where(e.ticket_id == t.id, e.action.in_(("kirim", "selesai")),
+                .where(e.ticket_id == t.id, e.action.in_(("kirim", "selesai", "jawab_langsung")),
                        e.created_at >= func.coalesce(reopened, t.created_at))
                 .correlate(t).scalar_subquery())
     closed = aliased(TicketEvent)

@@ -6,6 +6,8 @@ import pytest
 from config import Deadline
 from handlers.deadlines import due_at, is_working_day
 
+NO_LOCAL = frozenset()  # no holiday the province declares
+
 
 @pytest.mark.parametrize("received, rule, expected", [
     # SP4N-LAPOR! SMS: 8 calendar days from receipt
@@ -26,12 +28,12 @@ from handlers.deadlines import due_at, is_working_day
     (datetime(2026, 3, 18, 2, 0), "8wd", datetime(2026, 4, 6, 2, 0)),
 ])
 def test_due_at(received, rule, expected):
-    assert due_at(received, Deadline.parse(rule)) == expected
+    assert due_at(received, Deadline.parse(rule), NO_LOCAL) == expected
 
 
 def test_public_holidays_are_not_working_days():
-    assert not is_working_day(datetime(2026, 8, 17).date())  # Hari Kemerdekaan, a Monday
-    assert not is_working_day(datetime(2026, 12, 24).date())  # cuti bersama Natal, a Thursday
-    assert not is_working_day(datetime(2026, 3, 23).date())  # cuti bersama Idulfitri, a Monday
-    assert not is_working_day(datetime(2026, 11, 22).date())  # Sunday
-    assert is_working_day(datetime(2026, 11, 23).date())
+    assert not is_working_day(datetime(2026, 8, 17).date(), NO_LOCAL)  # Hari Kemerdekaan, a Monday
+    assert not is_working_day(datetime(2026, 12, 24).date(), NO_LOCAL)  # cuti bersama Natal, a Thursday
+    assert not is_working_day(datetime(2026, 3, 23).date(), NO_LOCAL)  # cuti bersama Idulfitri, a Monday
+    assert not is_working_day(datetime(2026, 11, 22).date(), NO_LOCAL)  # Sunday
+    assert is_working_day(datetime(2026, 11, 23).date(), NO_LOCAL)

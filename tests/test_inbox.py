@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from inbox.views import DELIVERY_LABELS, ROLE_LABELS
 from parsers import codes
+from replies.render import date
 from store.db import now
 from store.models import (Attachment, DeliveryStatus, InboundMessage, Officer, OutboundMessage, Role, Ticket,
                           TicketEvent, TicketState, WhatsAppWindow)
@@ -114,13 +115,88 @@ def test_whole_workflow_through_the_pages(desk):
     assert act(lia, desk.code, "kirim").status_code == 303
     desk.drain()
     answer = desk.twilio.messages[-1]
-    assert (answer.to, answer.body) == (CITIZEN, "Perbaikan jalan dijadwalkan minggu depan.")
+    assert (answer.to, answer.body) == (CITIZEN, f"[{desk.code}] Biro Organisasi: Perbaikan jalan dijadwalkan minggu depan.")
     page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
     assert "Terkirim" in page and "queued" in page
     desk.sms("Terima kasih pak 🙏")  # thanks for the answer: on the ticket, no paid reply
     desk.drain()
     assert desk.twilio.messages[-1] is answer
     assert "Terima kasih pak" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+
+
+def test_the_clock_as_the_pages_show_it(desk):
+    """Each stage's date where the ticket is; a pause that stands still; an answer that shows when it was given."""
+    lia, head, official = (client_for(desk, u) for u in ("lia", "kepala", "pejabat"))
+    assert "verifikasi sisa" in lia.get("/inbox/").get_data(as_text=True)
+    act(lia, desk.code, "telaah")
+    page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert "Batas tindak lanjut" in page and "disposisi dan draf jawaban" in page  # 5 working days
+    assert "tindak lanjut sisa" in lia.get("/inbox/").get_data(as_text=True)
+    act(lia, desk.code, "tunda", pertanyaan="Di RT berapa tepatnya?")
+    desk.drain()
+    desk.move_back(Ticket.paused_at, timedelta(days=2))  # two days without an answer
+    queue = lia.get("/inbox/").get_data(as_text=True)
+    assert "dijeda, sisa" in queue
+    # Its deadline as stored passed yesterday, a day after it began to wait: the clock stood still, not late.
+    desk.move_back(Ticket.due_at, timedelta(days=9))
+    assert desk.link not in lia.get("/inbox/?status=terlambat").get_data(as_text=True)
+    desk.move_back(Ticket.due_at, -timedelta(days=9))
+    with desk.session() as s:
+        stored = s.scalar(select(Ticket.due_at))
+    reply = desk.converse(f"CEK {desk.code}")  # the date an answer now would give: two days later
+    assert f"Batas waktu {date(stored + timedelta(days=2))}" in reply
+    desk.converse("RT 05 pak")  # the answer to the question: the clock goes on, two days later
+    with desk.session() as s:
+        assert s.scalar(select(Ticket.due_at)) - stored >= timedelta(days=2)
+    assert "waktu menunggu keterangan warga (2 hari" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    with desk.session() as s:
+        official_id = s.scalar(select(Officer.id).where(Officer.username == "pejabat"))
+    act(head, desk.code, "disposisi", petugas=official_id, arahan="Mohon dijawab")
+    act(official, desk.code, "ajukan", jawaban="Perbaikan jalan dijadwalkan minggu depan.")
+    act(head, desk.code, "setujui")
+    act(lia, desk.code, "kirim")
+    today = date(now())
+    assert f"dijawab {today}, tepat waktu" in lia.get("/inbox/?status=terkirim").get_data(as_text=True)
+    assert f"dijawab {today}, tepat waktu" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    desk.move_back(Ticket.due_at, timedelta(days=30))  # answered, so never late, whatever its deadline
+    assert desk.link not in lia.get("/inbox/?status=terlambat").get_data(as_text=True)
+
+
+def test_a_letter_is_registered_with_its_date_of_receipt(desk):
+    lia = client_for(desk, "lia")
+    form = {"csrf_token": token(lia, "/inbox/catat"), "saluran": "surat", "nama": "Maria", "isi": "Papan nama roboh"}
+    future = lia.post("/inbox/catat", data={**form, "diterima": "2099-01-01T09:00"})
+    assert future.status_code == 422 and "masa depan" in future.get_data(as_text=True)
+    assert 'value="2099-01-01T09:00"' in future.get_data(as_text=True)  # what was typed is kept
+    received = (now() - timedelta(days=3)).replace(second=0, microsecond=0)
+    done = lia.post("/inbox/catat", data={**form, "diterima": (received + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M")})
+    assert done.status_code == 303
+    with desk.session() as s:
+        letter = s.scalar(select(Ticket).where(Ticket.channel == "surat"))
+        assert (letter.created_at, letter.due_at) == (received, received + timedelta(days=7))  # Biro: 7 days
+    # Face to face, answered on the spot: closed in one step
+    lia.post("/inbox/catat", data={**form, "saluran": "tatap_muka", "diterima": ""})
+    with desk.session() as s:
+        code = s.scalar(select(Ticket.code).where(Ticket.channel == "tatap_muka"))
+    assert "Jawab langsung dan selesai" in lia.get(f"/inbox/t/{code}").get_data(as_text=True)
+    act(lia, code, "jawab_langsung", jawaban="Sudah dijelaskan: papan diganti bulan ini.")
+    page = lia.get(f"/inbox/t/{code}").get_data(as_text=True)
+    assert "Selesai" in page and "Sudah dijelaskan: papan diganti bulan ini." in page
+
+
+def test_the_daily_work_by_hand_says_what_it_closed(desk):
+    approved = approved_answer(desk)
+    act(approved, desk.code, "kirim")
+    runner = desk.app.test_cli_runner()
+    assert "closed by themselves (answered, no word from the citizen for 10 working days): 0" in \
+        runner.invoke(args=["daily"]).output
+    desk.move_back(Ticket.answered_at, timedelta(days=20))
+    desk.move_back(InboundMessage.received_at, timedelta(days=25))
+    result = runner.invoke(args=["daily"])
+    assert result.exit_code == 0 and f": 1 ({desk.code})" in result.output
+    assert ": 0" in runner.invoke(args=["daily"]).output  # nothing twice
+    with desk.session() as s:
+        assert s.scalar(select(Ticket.state)) == TicketState.SELESAI.value
 
 
 def approved_answer(desk):
@@ -152,7 +228,7 @@ def test_a_failed_answer_is_sent_again_from_the_ticket_page(desk):
     assert "sedang dikirim" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
     desk.drain()
     [answer] = desk.twilio.messages[before:]
-    assert (answer.to, answer.body) == (CITIZEN, "Perbaikan jalan dijadwalkan minggu depan.")
+    assert (answer.to, answer.body) == (CITIZEN, f"[{desk.code}] Biro Organisasi: Perbaikan jalan dijadwalkan minggu depan.")
     with desk.session() as s:
         assert s.scalar(select(Ticket.state)) == TicketState.TERKIRIM.value
         assert s.scalars(select(TicketEvent.action).order_by(TicketEvent.id.desc())).first() == "kirim_ulang"
@@ -183,7 +259,7 @@ def test_start_sends_the_answer_that_stop_withheld(desk):
     desk.drain()
     confirmed, answer = desk.twilio.messages[before:]
     assert "tertahan" in confirmed.body
-    assert (answer.to, answer.body) == (CITIZEN, "Perbaikan jalan dijadwalkan minggu depan.")
+    assert (answer.to, answer.body) == (CITIZEN, f"[{desk.code}] Biro Organisasi: Perbaikan jalan dijadwalkan minggu depan.")
     assert "pesan ke warga gagal" not in lia.get("/inbox/?status=terkirim").get_data(as_text=True)
 
 
@@ -231,7 +307,7 @@ def test_citizen_reply_lands_on_the_waiting_ticket(desk):
     lia = client_for(desk, "lia")
     act(lia, desk.code, "tunda", pertanyaan="Di RT berapa tepatnya?")
     desk.drain()
-    assert desk.twilio.messages[-1].body == "Di RT berapa tepatnya?"
+    assert desk.twilio.messages[-1].body == f"[{desk.code}] Biro Organisasi: Di RT berapa tepatnya?"
     reply = desk.converse("RT 05, dekat gereja")
     assert "sudah kami terima" in reply
     with desk.session() as s:
@@ -363,6 +439,7 @@ def test_the_queue_marks_a_complaint_not_reviewed_within_three_working_days(desk
     lia = client_for(desk, "lia")
     assert "verifikasi sisa" in lia.get("/inbox/").get_data(as_text=True)
     desk.move_back(Ticket.created_at, timedelta(days=14))  # more working days than 3, whatever the holidays
+    desk.move_back(Ticket.verify_due_at, timedelta(days=14))
     assert re.search(r'class="late">verifikasi terlambat', lia.get("/inbox/").get_data(as_text=True))
     assert "Batas verifikasi" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
     act(lia, desk.code, "telaah", catatan="sudah dibaca")
@@ -453,8 +530,8 @@ def test_an_answer_after_the_window_waits_for_the_reply_a_template_asks_for(late
     assert gateway.whatsapp("Ok").status_code == 200  # the reply asked for opens the window
     gateway.drain()
     [answer] = gateway.twilio.messages[before + 1:]  # the answer, and no confirmation of the "Ok"
-    assert (answer.to, answer.from_, answer.body) == ("whatsapp:" + CITIZEN, WA_LINE,
-                                                      "PKH tahap 4 cair 2 Desember\ndi Bank NTT Oebobo.")
+    assert (answer.to, answer.from_, answer.body) == (
+        "whatsapp:" + CITIZEN, WA_LINE, f"[{code}] Dinsos Kota Kupang: PKH tahap 4 cair 2 Desember\ndi Bank NTT Oebobo.")
     assert "ContentSid" not in answer.params
     with gateway.session() as s:
         assert s.scalar(select(Ticket.state)) == TicketState.TERKIRIM.value
@@ -476,7 +553,7 @@ def test_a_status_check_opens_the_window_for_the_answer(late_desk):
     act(wati, code, "kirim")
     gateway.drain()
     [answer] = gateway.twilio.messages[before:]  # the answer itself: no template, no waiting for a reply
-    assert answer.body.startswith("PKH tahap 4 cair") and "ContentSid" not in answer.params
+    assert answer.body.startswith(f"[{code}] Dinsos Kota Kupang: PKH tahap 4 cair") and "ContentSid" not in answer.params
 
 
 def test_a_question_after_the_window_waits_for_the_reply_and_the_ticket_for_its_answer(late_desk):
@@ -487,7 +564,7 @@ def test_a_question_after_the_window_waits_for_the_reply_and_the_ticket_for_its_
     assert gateway.twilio.messages[-1].params["ContentSid"] == TEMPLATE
     gateway.whatsapp("Ya")  # opens the window: the question arrives; it answers nothing yet
     gateway.drain()
-    assert [m.body for m in gateway.twilio.messages[before + 1:]] == ["Mohon kirim nomor KKS Ibu."]
+    assert [m.body for m in gateway.twilio.messages[before + 1:]] == [f"[{code}] Dinsos Kota Kupang: Mohon kirim nomor KKS Ibu."]
     with gateway.session() as s:
         assert s.scalar(select(Ticket.state)) == TicketState.DITUNDA.value
     gateway.whatsapp("Nomor KKS saya 5371 0000 1234")  # the answer to the question
@@ -625,7 +702,7 @@ def test_canned_replies_and_officers_are_admin_pages(desk):
                                        "nama": "Petugas Baru", "peran": ["liaison"], "password": "sandi-baru-panjang"})
     assert login(desk.app.test_client(), "baru1", "sandi-baru-panjang").status_code == 302
     page = admin.get("/inbox/petugas").get_data(as_text=True)
-    assert "<td>Petugas Baru</td><td>Pejabat penghubung</td>" in page and "liaison<" not in page
+    assert "<td>Petugas Baru</td><td>-</td><td>Pejabat penghubung</td>" in page and "liaison<" not in page
     admin.post("/inbox/petugas", data={"csrf_token": token(admin, "/inbox/petugas"), "username_status": "baru1",
                                        "aktif": "0"})
     assert login(desk.app.test_client(), "baru1", "sandi-baru-panjang").status_code == 401
@@ -647,7 +724,17 @@ def test_command_line(desk):
     assert result.exit_code == 0, result.output
     assert login(desk.app.test_client(), "petugas.baru", "sandi-dari-stdin-panjang").status_code == 302
     listed = runner.invoke(args=["officers", "list"]).output
-    assert "petugas.baru\tdinsos-kupang\thead,liaison\tactive" in listed
+    assert "petugas.baru\tdinsos-kupang\thead,liaison\tactive\t-" in listed
+    # An officer's mobile number, for their notices by SMS: kept in E.164, refused when no such number
+    result = runner.invoke(args=["officers", "add", "kepala.dinsos", "--agency", "dinsos-kupang", "--role", "head",
+                                 "--name", "Kepala Dinas", "--phone", "0812 3456 7890"], input="sandi-dari-stdin-panjang\n")
+    assert result.exit_code == 0, result.output
+    assert "kepala.dinsos\tdinsos-kupang\thead\tactive\t0812-3456-7890" in runner.invoke(args=["officers", "list"]).output
+    with desk.session() as s:
+        assert s.scalar(select(Officer.phone).where(Officer.username == "kepala.dinsos")) == "+6281234567890"
+    wrong = runner.invoke(args=["officers", "add", "kepala.dua", "--agency", "dinsos-kupang", "--role", "head",
+                                "--phone", "12345"], input="sandi-dari-stdin-panjang\n")
+    assert wrong.exit_code != 0 and "Nomor ponsel tidak valid" in wrong.output
     bad = runner.invoke(args=["officers", "add", "x2x", "--agency", "nope", "--role", "head"], input="sandi-panjang-sekali\n")
     assert bad.exit_code != 0 and "Instansi tidak dikenal" in bad.output
     agencies = runner.invoke(args=["agencies", "list"]).output.splitlines()
@@ -673,7 +760,7 @@ def test_the_recap_book_sums_up_a_period_and_downloads_as_a_spreadsheet(desk):
     border = CODE.search(desk.converse("NTT pos lintas batas Motaain tutup", frm="+6281266660000")).group(1)
     act(lia, border, "teruskan", instansi="bppd", catatan="urusan perbatasan")
     desk.drain()
-    assert desk.twilio.messages[-1].body.startswith(f"Laporan {border} diteruskan ke Badan Pengelola Perbatasan")
+    assert desk.twilio.messages[-1].body.startswith(f"[{border}] Biro Organisasi: Diteruskan ke BPPD NTT")
     desk.whatsapp("Data penerima PKH di Oebobo")  # another agency's: not in this recap
     lia.post("/inbox/catat", data={"csrf_token": token(lia, "/inbox/catat"), "saluran": "surat",
                                    "nama": '=HYPERLINK("http://x","klik")', "isi": "@SUM(1) papan roboh"})

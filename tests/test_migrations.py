@@ -7,16 +7,17 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, create_engine, inspect, text
+from sqlalchemy import Column, Integer, MetaData, create_engine, inspect, select, text
 
 from store import migrate
 from store.db import Database
-from store.models import Base
+from store.models import Base, Ticket
 from tests.conftest import free_port, gateway_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +64,21 @@ _ROWS = [
     " '2026-11-02 02:00:05')",
     "INSERT INTO ticket_events (id, ticket_id, officer_id, action, from_state, to_state, agency, note, created_at)"
     " VALUES (1, 1, NULL, 'created', '', 'baru', 'biro-organisasi', '', '2026-11-02 02:00:01')",
-    "INSERT INTO state_counts (agency, state, n) VALUES ('biro-organisasi', 'baru', 1)",
+    # A ticket waiting for the citizen since a question, and one answered: the clock's columns (0002)
+    # take what their history says.
+    "INSERT INTO tickets (id, code, agency, line_id, channel, kind, state, phone, citizen_address, line_address,"
+    " citizen_name, citizen_home, body, body_hash, created_at, updated_at, due_at, is_open, held_state,"
+    " assignee_id, instruction, draft, review_note) VALUES (2, '48213580', 'biro-organisasi', 'sms-1708', 'sms',"
+    " 'pengaduan', 'ditunda', '+6281234567891', '+6281234567891', '+621708', '', '', 'Air mati', 'h2',"
+    " '2026-11-03 02:00:00', '2026-11-04 02:00:00', '2026-11-11 02:00:00', true, 'ditelaah', NULL, '', '', ''),"
+    " (3, '48213581', 'biro-organisasi', 'sms-1708', 'sms', 'pengaduan', 'terkirim', '+6281234567892',"
+    " '+6281234567892', '+621708', '', '', 'Lampu mati', 'h3', '2026-11-03 02:00:00', '2026-11-05 02:00:00',"
+    " '2026-11-11 02:00:00', true, '', NULL, '', 'Sudah diperbaiki.', '')",
+    "INSERT INTO ticket_events (id, ticket_id, officer_id, action, from_state, to_state, agency, note, created_at)"
+    " VALUES (2, 2, 1, 'tunda', 'ditelaah', 'ditunda', 'biro-organisasi', 'RT berapa?', '2026-11-04 02:00:00'),"
+    " (3, 3, 1, 'kirim', 'disetujui', 'terkirim', 'biro-organisasi', '', '2026-11-05 02:00:00')",
+    "INSERT INTO state_counts (agency, state, n) VALUES ('biro-organisasi', 'baru', 1),"
+    " ('biro-organisasi', 'ditunda', 1), ('biro-organisasi', 'terkirim', 1)",
 ]
 _TABLES = ["officers", "tickets", "inbound_messages", "outbound_messages", "ticket_events", "state_counts"]
 
@@ -83,31 +98,40 @@ def _legacy_database(db: Database) -> None:
             conn.execute(text(row))
         if dialect == "postgresql":  # the ids given above, as if the sequences had made them
             for table in _TABLES[:-1]:
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1)"))
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
 
 
-def _rows(db: Database) -> dict[str, list]:
+def _rows(db: Database, columns: dict[str, list[str]]) -> dict[str, list]:
     with db.engine.connect() as conn:
-        return {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1, 2"))] for t in _TABLES}
+        return {t: [tuple(r) for r in conn.execute(text(f"SELECT {', '.join(columns[t])} FROM {t} ORDER BY 1, 2"))]
+                for t in _TABLES}
 
 
 def test_a_database_made_before_the_migrations_is_upgraded_in_place(database_url, make_gateway):
     db = Database(database_url)
     _legacy_database(db)
-    before = _rows(db)
+    with db.engine.connect() as conn:
+        legacy = {t: [c["name"] for c in inspect(conn).get_columns(t)] for t in _TABLES}
+    before = _rows(db, legacy)
     with pytest.raises(migrate.SchemaBehind, match="db upgrade"):  # a web process or worker refuses it
         migrate.ready(db)
     migrate.upgrade(db)
     with db.engine.connect() as conn:
         assert migrate.current(conn) == migrate.head()
-    assert _rows(db) == before
+    assert _rows(db, legacy) == before
     assert _differences(db, Base.metadata) == []
+    with db.sessions() as s:  # read as the gateway reads them
+        clock = s.execute(select(Ticket.id, Ticket.paused_at, Ticket.answered_at, Ticket.verify_due_at,
+                                 Ticket.follow_up_due_at).order_by(Ticket.id)).all()
+    assert [tuple(r) for r in clock] == [
+        (1, None, None, None, None), (2, datetime(2026, 11, 4, 2), None, None, None),
+        (3, None, datetime(2026, 11, 5, 2), None, None)]
     db.dispose()
     gateway = make_gateway()  # and the gateway works on it
     gateway.sms("NTT lampu jalan mati di Kelapa Lima", frm="+6281299990000")
     gateway.drain()
     with gateway.session() as s:
-        assert s.execute(text("SELECT count(*) FROM tickets")).scalar() == 2
+        assert s.execute(text("SELECT count(*) FROM tickets")).scalar() == 4
     assert [m.to for m in gateway.twilio.messages] == ["+6281299990000"]
 
 
@@ -161,7 +185,8 @@ def test_the_db_commands_upgrade_and_report(tmp_path, twilio):
     assert f"database at revision {migrate.head()}" in flask("upgrade")
     assert flask("current").strip() == migrate.head()
     assert "0001" in flask("history")
-    assert _rows(db)["tickets"][0][1] == "48213579"
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT code FROM tickets ORDER BY id")).scalar() == "48213579"
     db.dispose()
 
 

@@ -14,7 +14,7 @@ LONGEST_SERVICE = max((line.name for line in SERVICE.lines), key=len)
 LONGEST_KEYWORD = max((line.keyword for line in SERVICE.lines), key=len)
 LONGEST_STATE = max(STATE_PHRASES.values(), key=len)
 LONGEST_SHORT_STATE = max(SHORT_STATE_PHRASES, key=lambda state: len(SHORT_STATE_PHRASES[state]))
-LONGEST_AGENCY = max((agency.name for agency in SERVICE.agencies.values()), key=len)
+LONGEST_AGENCY = max((agency.short_name for agency in SERVICE.agencies.values()), key=len)  # messages name it short
 LONG_VALUES = {
     "code": "9876-5432", "due": "30-12-2026", "state": LONGEST_STATE,
     "service": LONGEST_SERVICE, "keyword": LONGEST_KEYWORD, "agency": LONGEST_AGENCY,

@@ -120,20 +120,31 @@ def test_a_citizen_is_erased_at_their_request_by_an_admin(gateway):
     assert _state(gateway, other)["ticket"][0] == RECENT
 
 
-def test_the_worker_runs_the_retention_every_night_through_rqs_scheduler(gateway):
+def test_the_worker_runs_the_daily_work_through_rqs_scheduler(gateway):
+    """Retention every night at 02:00 WITA, the service standard's clock every morning at 07:30."""
     queues = gateway.services.queues
     registry = ScheduledJobRegistry(queue=queues.inbound)
     sweep(gateway.services)
-    sweep(gateway.services)  # every worker's sweeper asks: one run is scheduled
-    job_id = "daily-handlers-retention-daily"
-    assert registry.get_job_ids() == [job_id]
-    at = registry.get_scheduled_time(job_id).astimezone(WITA)
-    assert (at.hour, at.minute) == (2, 0) and at - datetime.now(WITA) <= timedelta(days=1)
+    sweep(gateway.services)  # every worker's sweeper asks: one run of each is scheduled
+    jobs = {"daily-handlers-retention-daily": (2, 0), "daily-handlers-daily-run": (7, 30)}
+    assert sorted(registry.get_job_ids()) == sorted(jobs)
+    for job_id, hour in jobs.items():
+        at = registry.get_scheduled_time(job_id).astimezone(WITA)
+        assert (at.hour, at.minute) == hour and at - datetime.now(WITA) <= timedelta(days=1)
 
     old = _ticket(gateway, OLD, "jalan rusak di Oesapa", closed=True, age_years=6)
-    registry.remove(job_id, delete_job=True)
-    _schedule_daily(queues, datetime(2026, 12, 6, 1, 0, tzinfo=WITA))  # a run due since yesterday 02:00
+    answered = _ticket(gateway, RECENT, "air PDAM keruh", closed=False, age_years=0)
+    with gateway.services.db.transaction() as s:  # sent a month ago, answered three weeks ago, not a word since
+        ticket = s.get(Ticket, answered)
+        set_state(s, ticket, TicketState.TERKIRIM)
+        ticket.answered_at = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=21)
+        for message in s.scalars(select(InboundMessage).where(InboundMessage.ticket_id == answered)):
+            message.received_at -= timedelta(days=30)
+    for job_id in jobs:
+        registry.remove(job_id, delete_job=True)
+    _schedule_daily(queues, datetime(2026, 12, 6, 1, 0, tzinfo=WITA))  # runs due since yesterday
     SimpleWorker(queues.all, connection=queues.redis).work(burst=True, with_scheduler=True)
     assert _state(gateway, old)["ticket"][0] is None
-    sweep(gateway.services)  # the run ended: the next night's is scheduled
-    assert registry.get_job_ids() == [job_id]
+    assert _state(gateway, answered)["ticket"][4] == TicketState.SELESAI.value
+    sweep(gateway.services)  # the runs ended: the next ones are scheduled
+    assert sorted(registry.get_job_ids()) == sorted(jobs)

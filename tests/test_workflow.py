@@ -12,6 +12,7 @@ from handlers import officers, outbox, workflow
 from handlers.deadlines import due_at
 from handlers.workflow import ACTIONS, Forbidden, NotFound, WorkflowError
 from parsers import codes
+from replies.render import date
 from store import migrate
 from store.db import Database, now
 from store.models import InboundMessage, OutboundMessage, Role, Ticket, TicketEvent, TicketState as S
@@ -56,20 +57,21 @@ class World:
 def run(s, name: str, officer, ticket, assignee=None):
     """Call a transition with plausible arguments."""
     match name:
-        case "telaah": return workflow.telaah(s, officer, ticket, "sudah dibaca")
+        case "telaah": return workflow.telaah(s, officer, ticket, SERVICE, "sudah dibaca")
         case "disposisi": return workflow.disposisi(s, officer, ticket, assignee.id if assignee else 0, "tolong jawab")
-        case "draf": return workflow.draf(s, officer, ticket, "Jalan akan diperbaiki bulan depan.")
-        case "ajukan": return workflow.ajukan(s, officer, ticket, "Jalan akan diperbaiki bulan depan.")
+        case "draf": return workflow.draf(s, officer, ticket, SERVICE, "Jalan akan diperbaiki bulan depan.")
+        case "ajukan": return workflow.ajukan(s, officer, ticket, SERVICE, "Jalan akan diperbaiki bulan depan.")
         case "setujui": return workflow.setujui(s, officer, ticket, SERVICE)
         case "kembalikan": return workflow.kembalikan(s, officer, ticket, "perbaiki tanggalnya")
         case "kirim": return workflow.kirim(s, officer, ticket, SERVICE)
         case "kirim_ulang": return workflow.kirim_ulang(s, officer, ticket, SERVICE)
         case "selesai": return workflow.selesai(s, officer, ticket)
         case "tunda": return workflow.tunda(s, officer, ticket, SERVICE, "Di RT berapa tepatnya?")
-        case "lanjutkan": return workflow.lanjutkan(s, officer, ticket)
+        case "lanjutkan": return workflow.lanjutkan(s, officer, ticket, SERVICE)
         case "arsipkan": return workflow.arsipkan(s, officer, ticket, "spam")
         case "teruskan": return workflow.teruskan(s, officer, ticket, SERVICE, "bppd", "urusan perbatasan")
         case "batalkan": return workflow.batalkan(s, officer, ticket)
+        case "jawab_langsung": return workflow.jawab_langsung(s, officer, ticket, "Sudah dijelaskan di loket.")
         case "pisahkan":
             added = _added(s, ticket)
             return workflow.pisahkan(s, officer, ticket, SERVICE, added[0].id if added else 0)
@@ -83,13 +85,14 @@ def _added(s, ticket) -> list[InboundMessage]:
 def prepared(world, action, officer):
     """A ticket in the action's first allowed state, set up so only role/agency/state can refuse."""
     state = action.states[0]
-    t = world.ticket(state, draft="Jawaban siap.", held_state="ditelaah")
+    t = world.ticket(state, channel="tatap_muka" if action.name == "jawab_langsung" else "sms", draft="Jawaban siap.",
+                     held_state="ditelaah")
     if action.role is Role.OFFICIAL:
         t.assignee_id = officer.id
     if state is S.DISETUJUI:
         t.approved_by_id = officer.id
     if action.name == "batalkan":
-        workflow.minta_batal(world.s, t)
+        workflow.minta_batal(world.s, t, SERVICE)
     if action.name == "pisahkan":  # the request, then another problem added to it
         t.body = "jalan rusak\nlampu jalan mati"
         for body in ("NTT jalan rusak", "lampu jalan mati"):
@@ -161,20 +164,21 @@ def test_full_path_sends_the_approved_answer(db):
         w = World(s)
         liaison, head, official = w.officer(Role.LIAISON), w.officer(Role.HEAD), w.officer(Role.OFFICIAL)
         t = w.ticket()
-        workflow.telaah(s, liaison, t)
+        workflow.telaah(s, liaison, t, SERVICE)
         workflow.disposisi(s, head, t, official.id, "Mohon dijawab")
-        workflow.draf(s, official, t, "Draf pertama")
-        workflow.ajukan(s, official, t)
+        workflow.draf(s, official, t, SERVICE, "Draf pertama")
+        workflow.ajukan(s, official, t, SERVICE)
         workflow.kembalikan(s, head, t, "Tambahkan jadwal")
         assert t.state == S.DRAF and t.review_note == "Tambahkan jadwal"
-        workflow.ajukan(s, official, t, "Perbaikan dijadwalkan 3 Desember.")
+        workflow.ajukan(s, official, t, SERVICE, "Perbaikan dijadwalkan 3 Desember.")
         workflow.setujui(s, head, t, SERVICE)
         done = workflow.kirim(s, liaison, t, SERVICE)
         workflow.selesai(s, liaison, t)
         [out_id] = done.outbound_ids
         out = s.get(OutboundMessage, out_id)
-        assert (out.to_address, out.from_address, out.body) == ("+6281234567890", "+621708",
-                                                               "Perbaikan dijadwalkan 3 Desember.")
+        # The answer names its ticket and the agency: a citizen with two complaints knows which is answered.
+        assert (out.to_address, out.from_address, out.body) == (
+            "+6281234567890", "+621708", f"[{codes.display(t.code)}] Biro Organisasi: Perbaikan dijadwalkan 3 Desember.")
         actions = s.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == t.id)
                             .order_by(TicketEvent.id)).all()
         assert actions == ["telaah", "disposisi", "draf", "ajukan", "kembalikan", "ajukan", "setujui", "kirim",
@@ -198,7 +202,7 @@ def test_own_draft_needs_another_head_unless_the_agency_allows(db):
         both = w.officer(Role.HEAD, Role.OFFICIAL)
         t = w.ticket(S.DRAF, draft="x")
         t.assignee_id = both.id
-        workflow.ajukan(s, both, t, "Jawaban saya")
+        workflow.ajukan(s, both, t, SERVICE, "Jawaban saya")
         with pytest.raises(Forbidden):
             workflow.setujui(s, both, t, SERVICE)
         small_office = dataclasses.replace(
@@ -215,8 +219,8 @@ def test_only_the_assigned_official_drafts(db):
         t = w.ticket(S.DIDISPOSISI)
         t.assignee_id = assigned.id
         with pytest.raises(Forbidden):
-            workflow.draf(s, other, t, "bukan tugas saya")
-        workflow.draf(s, assigned, t, "tugas saya")
+            workflow.draf(s, other, t, SERVICE, "bukan tugas saya")
+        workflow.draf(s, assigned, t, SERVICE, "tugas saya")
 
 
 def test_disposisi_only_to_an_official_of_the_agency(db):
@@ -247,7 +251,10 @@ def test_forward_moves_the_ticket_with_its_history(db):
         [notice] = s.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == t.id)).all()
         assert done.outbound_ids == (notice.id,) and notice.purpose == "forwarded"
         assert (notice.to_address, notice.from_address) == ("+6281234567890", "+621708")  # the line they wrote to
-        assert notice.body.startswith(f"Laporan {codes.display(t.code)} diteruskan ke Badan Pengelola Perbatasan")
+        # from the agency forwarding it, naming the receiving one by its short name, with the deadline that
+        # starts there (bppd: "lapor", 8 days)
+        assert notice.body.startswith(f"[{codes.display(t.code)}] Biro Organisasi: Diteruskan ke BPPD NTT yang")
+        assert t.due_at == t.new_since + timedelta(days=8) and f"paling lambat {date(t.due_at)}." in notice.body
 
 
 def test_ask_the_citizen_then_resume(db):
@@ -257,7 +264,7 @@ def test_ask_the_citizen_then_resume(db):
         t = w.ticket(S.DIDISPOSISI)
         done = workflow.tunda(s, liaison, t, SERVICE, "Mohon kirim foto lokasi.")
         assert t.state == S.DITUNDA and len(done.outbound_ids) == 1
-        workflow.lanjutkan(s, None, t, "warga membalas")
+        workflow.lanjutkan(s, None, t, SERVICE, "warga membalas")
         assert t.state == S.DIDISPOSISI
 
 
@@ -307,7 +314,7 @@ def test_counts_follow_every_change(db):
         w = World(s)
         liaison = w.officer(Role.LIAISON)
         tickets = [w.ticket() for _ in range(3)]
-        workflow.telaah(s, liaison, tickets[0])
+        workflow.telaah(s, liaison, tickets[0], SERVICE)
         workflow.arsipkan(s, liaison, tickets[1], "spam")
         counts = state_counts(s, "biro-organisasi")
         real = dict(s.execute(select(Ticket.state, func.count()).where(Ticket.agency == "biro-organisasi")
@@ -347,7 +354,7 @@ def test_whatsapp_answer_after_the_window(db, hours_ago, fallback, template, cha
         [out] = workflow.kirim(s, liaison, t, service).outbound_ids
         row = s.get(OutboundMessage, out)
         assert (row.channel, row.from_address, row.body, row.status) == (
-            channel, sender, "Bantuan cair minggu depan.", "pending")
+            channel, sender, f"[{codes.display(t.code)}] Dinsos Kota Kupang: Bantuan cair minggu depan.", "pending")
         assert row.to_address == ("whatsapp:" if channel == "whatsapp" else "") + "+6281234567890"
         assert s.scalar(select(func.count()).select_from(OutboundMessage)) == 1
 
@@ -381,7 +388,8 @@ def test_after_the_window_a_template_asks_for_a_reply_and_the_message_waits(db, 
         assert codes.display(t.code) in notice.body and "Balas pesan ini" in notice.body
         assert (message.status, message.channel, message.purpose) == ("held", "whatsapp",
                                                                        "answer" if action == "kirim" else "question")
-        assert message.body == ("Bantuan cair minggu depan." if action == "kirim" else "Di kelurahan mana?")
+        assert message.body == workflow.prefix(service, t) + (
+            "Bantuan cair minggu depan." if action == "kirim" else "Di kelurahan mana?")
         assert {r.to_address for r in rows} == {"whatsapp:+6281234567890"}
         assert {r.from_address for r in rows} == {"whatsapp:+6282147626662"}
 
@@ -418,15 +426,20 @@ def test_a_ticket_registered_by_hand_opens_again_with_its_channels_deadline(db):
         received = now()
         workflow.buka_kembali(s, t, SERVICE, received)
         rule = SERVICE.agencies["biro-organisasi"].deadlines["surat"]
-        assert (t.state, t.due_at) == ("baru", due_at(received, rule))
+        assert (t.state, t.due_at) == ("baru", due_at(received, rule, SERVICE.holidays))
+
+
+# One message holds 1,600 characters (Twilio refuses more, 21617), the prefix "[1000-0007] Biro Organisasi: "
+# (29) included.
+BODY_LIMIT = 1600 - 29
 
 
 @pytest.mark.parametrize("text, fits", [
-    ("a" * 1600, True),
-    ("a" * 1601, False),                  # Twilio refuses a body over 1,600 characters (21617)
-    ("  " + "a" * 1600 + "\n", True),     # the spaces around it are not sent
-    ("🙏" * 800, True),                    # an emoji counts twice, as Twilio and the counter count it
-    ("🙏" * 800 + "a", False),
+    ("a" * BODY_LIMIT, True),
+    ("a" * (BODY_LIMIT + 1), False),
+    ("  " + "a" * BODY_LIMIT + "\n", True),  # the spaces around it are not sent
+    ("🙏" * 785 + "a", True),                 # an emoji counts twice, as Twilio and the counter count it
+    ("🙏" * 786, False),
 ])
 @pytest.mark.parametrize("action", ["draf", "ajukan", "tunda"])
 def test_a_message_for_the_phone_must_fit_one_message(db, action, text, fits):
@@ -434,13 +447,13 @@ def test_a_message_for_the_phone_must_fit_one_message(db, action, text, fits):
         w = World(s)
         officer = w.officer(Role.LIAISON, Role.OFFICIAL)
         t = w.ticket(S.DIDISPOSISI, assignee_id=officer.id)
-        call = {"draf": lambda: workflow.draf(s, officer, t, text),
-                "ajukan": lambda: workflow.ajukan(s, officer, t, text),
+        call = {"draf": lambda: workflow.draf(s, officer, t, SERVICE, text),
+                "ajukan": lambda: workflow.ajukan(s, officer, t, SERVICE, text),
                 "tunda": lambda: workflow.tunda(s, officer, t, SERVICE, text)}[action]
         if fits:
             call()
             return
-        with pytest.raises(WorkflowError, match=r"terlalu panjang: \d+ karakter, paling banyak 1600"):
+        with pytest.raises(WorkflowError, match=rf"terlalu panjang: \d+ karakter, paling banyak {BODY_LIMIT}"):
             call()
         assert t.state == S.DIDISPOSISI.value
 
@@ -463,7 +476,7 @@ def test_the_answer_is_sent_again_once_the_last_try_has_come_to_an_end(db):
         [second] = workflow.kirim_ulang(s, liaison, t, SERVICE).outbound_ids
         again = s.get(OutboundMessage, second)
         assert (again.body, again.purpose, again.to_address, again.status) == (
-            "Jalan diperbaiki 3 Desember.", "answer", "+6281234567890", "pending")
+            workflow.prefix(SERVICE, t) + "Jalan diperbaiki 3 Desember.", "answer", "+6281234567890", "pending")
         assert t.state == S.TERKIRIM.value
         assert s.scalars(select(TicketEvent.action).order_by(TicketEvent.id.desc())).first() == "kirim_ulang"
 
@@ -486,7 +499,7 @@ def test_a_question_waiting_for_the_reply_to_the_template_is_dropped_when_the_of
     with db.transaction() as s:
         service, liaison, t = helpdesk_answer(World(s), 30, template_sid=TEMPLATE)
         workflow.tunda(s, liaison, t, service, "Di kelurahan mana?")
-        workflow.lanjutkan(s, liaison, t, "sudah dijawab lewat telepon")
+        workflow.lanjutkan(s, liaison, t, SERVICE, "sudah dijawab lewat telepon")
         question = s.scalar(select(OutboundMessage).where(OutboundMessage.purpose == "question"))
         assert (question.status, question.error_message) == ("suppressed", "tidak diperlukan lagi: dilanjutkan petugas")
         assert outbox.release_held(s, to=question.to_address, from_=question.from_address) == []
@@ -505,7 +518,7 @@ def test_a_ticket_the_citizen_took_back_is_closed_in_any_step_before_an_answer(d
         assert "batalkan" not in offered(liaison, t)
         with pytest.raises(WorkflowError, match="Warga tidak meminta"):
             workflow.batalkan(s, liaison, t)
-        workflow.minta_batal(s, t)
+        workflow.minta_batal(s, t, SERVICE)
         assert "batalkan" in offered(liaison, t)
         workflow.batalkan(s, liaison, t, "warga: sudah diperbaiki sendiri")
         assert (t.state, t.is_open, t.held_state) == ("diarsipkan", False, "")
@@ -519,7 +532,7 @@ def test_a_withdrawal_counts_until_the_ticket_is_opened_again(db):
         w = World(s)
         liaison = w.officer(Role.LIAISON)
         t = w.ticket()
-        workflow.minta_batal(s, t)
+        workflow.minta_batal(s, t, SERVICE)
         workflow.batalkan(s, liaison, t)
         workflow.buka_kembali(s, t, SERVICE, now() + timedelta(seconds=1))  # "eh, jalannya rusak lagi"
         assert t.state == "baru" and "batalkan" not in offered(liaison, t)
@@ -530,7 +543,7 @@ def test_a_question_waiting_for_the_template_is_dropped_when_a_withdrawn_ticket_
     with db.transaction() as s:
         service, liaison, t = helpdesk_answer(World(s), 30, template_sid=TEMPLATE)
         workflow.tunda(s, liaison, t, service, "Di kelurahan mana?")
-        workflow.minta_batal(s, t)
+        workflow.minta_batal(s, t, SERVICE)
         workflow.batalkan(s, liaison, t)
         question = s.scalar(select(OutboundMessage).where(OutboundMessage.purpose == "question"))
         assert (question.status, question.error_message) == ("suppressed",
@@ -563,7 +576,7 @@ def test_the_recap_tells_a_ticket_taken_back_from_one_archived(db):
         w = World(s)
         liaison = w.officer(Role.LIAISON)
         t = w.ticket(S.DIDISPOSISI)
-        workflow.minta_batal(s, t)
+        workflow.minta_batal(s, t, SERVICE)
         workflow.batalkan(s, liaison, t)
         start, end = now() - timedelta(days=1), now() + timedelta(days=1)
         [row] = recap(s, "biro-organisasi", start, end)

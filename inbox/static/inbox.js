@@ -20,8 +20,9 @@
     var out = document.querySelector('output[for="' + area.id + '"]');
     if (!out) return;
     var limit = parseInt(area.getAttribute("data-limit"), 10);
+    var prefix = area.getAttribute("data-prefix") || "";  // "[code] agency: ", sent before the text
     var update = function () {
-      var text = count(area.value), over = area.value.trim().length > limit;
+      var text = count(prefix + area.value.trim()), over = area.value.trim().length > limit;
       // Over the limit the form is not sent (nothing typed is lost): one message holds no more.
       area.setCustomValidity(over ? "Terlalu panjang: paling banyak " + limit + " karakter dalam satu pesan." : "");
       out.textContent = text + (limit ? "; paling banyak " + limit + " karakter" : "");
