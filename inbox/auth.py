@@ -121,7 +121,7 @@ def login():
         session["token"] = token
         log.info("officer %s logged in", officer.id)
         target = request.args.get("next", "")
-        return redirect(target if target.startswith("/inbox") else url_for("inbox.queue"))
+        return redirect(target if target.startswith("/inbox") else url_for("inbox.my_tasks"))
     return render_template("login.html")
 
 

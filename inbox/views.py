@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 
 from handlers import officers as officer_store
 from handlers import workflow
-from handlers import clock
+from handlers import clock, tasks
 from parsers import codes
 from parsers.intent import text_with_location
 from parsers.phone import national
@@ -160,6 +160,26 @@ def queue():
     return render_template("queue.html", rows=view, counts=counts, f=f, next_key=next_key, args=args,
                            lines=[l for l in service.lines if l.agency == officer.agency],
                            staff=[o for o in staff if o.has(Role.OFFICIAL)], display=codes.display)
+
+
+@bp.get("/tugas")
+@login_required
+def my_tasks():
+    """Tugas saya: what waits for this officer, by deadline; every officer's first page."""
+    officer, service, moment = g.officer, _services().settings.service, now()
+    with _session() as s:
+        found = tasks.of(s, officer, service, moment)
+    view = [{"task": task, "row": task.row, "left": deadline(service, task.row, moment),
+             "stage": stage(service, task.row, moment)} for task in found]
+    return render_template("tasks.html", items=view, what=tasks.WHAT, display=codes.display)
+
+
+@bp.get("/tugas/jumlah")
+@login_required
+def my_task_count():
+    """How many tickets wait for this officer, for the count in the menu (refreshed by inbox.js)."""
+    with _session() as s:
+        return {"jumlah": tasks.count(s, g.officer, _services().settings.service, now())}
 
 
 def _ticket_or_404(s, code: str) -> Ticket:

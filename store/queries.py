@@ -100,6 +100,7 @@ class QueueRow:
     verify_due_at: datetime | None
     follow_up_due_at: datetime | None
     answered_at: datetime | None
+    review_note: str  # why the head returned the draft
 
 
 def overdue(moment: datetime):
@@ -117,28 +118,37 @@ def queue_page(s: Session, f: QueueFilter, after: tuple[datetime, int] | None = 
                limit: int = 50) -> list[QueueRow]:
     """One page of an agency's queue, by deadline; keyset pagination on (due_at, id)."""
     t = Ticket
-    query = select(t.id, t.code, t.channel, t.line_id, t.state, func.substr(t.body, 1, 160), t.created_at,
-                   t.due_at, t.is_open, t.last_inbound_at, t.new_since, t.agency, t.held_state, t.paused_at,
-                   t.verify_due_at, t.follow_up_due_at, t.answered_at).where(t.agency == f.agency)
+    where = [t.agency == f.agency]
     if f.state == "terlambat":
-        query = query.where(overdue(now()))
+        where.append(overdue(now()))
     elif f.state == "semua":
         pass
     elif f.state:
-        query = query.where(t.state == f.state)
+        where.append(t.state == f.state)
     else:
-        query = query.where(t.is_open.is_(True))
+        where.append(t.is_open.is_(True))
     if f.channel:
-        query = query.where(t.channel == f.channel)
+        where.append(t.channel == f.channel)
     if f.line:
-        query = query.where(t.line_id == f.line)
+        where.append(t.line_id == f.line)
     if f.assignee_id is not None:
-        query = query.where(t.assignee_id == f.assignee_id)
+        where.append(t.assignee_id == f.assignee_id)
     if f.q.strip():
-        query = query.where(_search(s, f.q))
+        where.append(_search(s, f.q))
     if after is not None:
-        query = query.where(tuple_(t.due_at, t.id) > tuple_(*after))
-    rows = s.execute(query.order_by(t.due_at, t.id).limit(limit)).all()
+        where.append(tuple_(t.due_at, t.id) > tuple_(*after))
+    return queue_rows(s, *where, limit=limit)
+
+
+_QUEUE_ROW = select(Ticket.id, Ticket.code, Ticket.channel, Ticket.line_id, Ticket.state,
+                    func.substr(Ticket.body, 1, 160), Ticket.created_at, Ticket.due_at, Ticket.is_open,
+                    Ticket.last_inbound_at, Ticket.new_since, Ticket.agency, Ticket.held_state, Ticket.paused_at,
+                    Ticket.verify_due_at, Ticket.follow_up_due_at, Ticket.answered_at, Ticket.review_note)
+
+
+def queue_rows(s: Session, *where, limit: int) -> list[QueueRow]:
+    """The tickets that meet the conditions, as the queue shows them, by deadline."""
+    rows = s.execute(_QUEUE_ROW.where(*where).order_by(Ticket.due_at, Ticket.id).limit(limit)).all()
     return [QueueRow(r[0], r[1], r[2], r[3], r[4], " / ".join((r[5] or "").split("\n")), *r[6:]) for r in rows]
 
 

@@ -412,9 +412,10 @@ def _wait_for(query: str, wanted: int, engine, timeout: float) -> int:
 
 
 def _answer_ticket(d: Deployment, engine, citizen: str, answer: str,
-                   port: int | None = None) -> tuple[Officer, str]:
+                   port: int | None = None) -> tuple[Officer, str, str]:
     """Three officers (through the web process on port) take the citizen's ticket through review,
-    assignment, draft and approval, and the liaison sends the answer; return the liaison and the code."""
+    assignment, draft and approval, and the liaison sends the answer; return the liaison, the code and
+    the answer as the citizen gets it (after the prefix that names the ticket and the agency)."""
     liaison, head, official = (Officer(d, name, role, port) for name, role in
                                (("lia", "liaison"), ("kepala", "head"), ("pejabat", "official")))
     with engine.connect() as conn:
@@ -425,7 +426,11 @@ def _answer_ticket(d: Deployment, engine, citizen: str, answer: str,
     official.act(code, "ajukan", jawaban=answer)
     head.act(code, "setujui")
     liaison.act(code, "kirim")
-    return liaison, code
+    with engine.connect() as conn:
+        sent = conn.execute(text("SELECT body FROM outbound_messages WHERE purpose = 'answer' AND ticket_id ="
+                                 " (SELECT id FROM tickets WHERE code = :c) ORDER BY id"), {"c": code}).scalar()
+    assert sent.endswith(answer), sent
+    return liaison, code, sent
 
 
 def provider_never_recovers(d: Deployment) -> Result:
@@ -442,7 +447,7 @@ def provider_never_recovers(d: Deployment) -> Result:
     _wait_for("SELECT count(*) FROM tickets", len(messages), engine, 60)
     citizen = messages[0]["From"]
     answer = "Perbaikan jalan di RT 0 dijadwalkan minggu depan."
-    liaison, code = _answer_ticket(d, engine, citizen, answer)
+    liaison, code, answer = _answer_ticket(d, engine, citizen, answer)
     failed = _wait_for("SELECT count(*) FROM outbound_messages WHERE status = 'failed'", len(messages) + 1,
                        engine, 120)
     page = liaison.get(f"/inbox/t/{code}")
@@ -489,7 +494,7 @@ def two_web_processes(d: Deployment) -> Result:
     engine = create_engine(d.postgres.url)
     citizen = messages[1]["From"]
     answer = "Lampu jalan di RT 1 sudah diganti petugas PLN."
-    _answer_ticket(d, engine, citizen, answer, port)
+    answer = _answer_ticket(d, engine, citizen, answer, port)[2]
     engine.dispose()
     d.delivered(answer, 30)
     time.sleep(2)

@@ -221,6 +221,7 @@ def test_a_failed_answer_is_sent_again_from_the_ticket_page(desk):
     page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
     assert "Ponsel tujuan tidak aktif" in page and "Kirim ulang jawaban" in page
     assert "pesan ke warga gagal" in lia.get("/inbox/?status=terkirim").get_data(as_text=True)  # seen in the queue
+    assert '<td class="what">Pesan ke warga gagal' in lia.get("/inbox/tugas").get_data(as_text=True)  # and as a task
     before = len(desk.twilio.messages)
     assert act(lia, desk.code, "kirim_ulang").status_code == 303
     assert "Kirim ulang jawaban: berhasil." in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
@@ -233,6 +234,7 @@ def test_a_failed_answer_is_sent_again_from_the_ticket_page(desk):
         assert s.scalar(select(Ticket.state)) == TicketState.TERKIRIM.value
         assert s.scalars(select(TicketEvent.action).order_by(TicketEvent.id.desc())).first() == "kirim_ulang"
     assert "pesan ke warga gagal" not in lia.get("/inbox/?status=terkirim").get_data(as_text=True)
+    assert "Pesan ke warga gagal" not in lia.get("/inbox/tugas").get_data(as_text=True)
 
 
 def test_an_answer_to_a_citizen_who_sent_stop_is_not_sent_and_the_queue_says_so(desk):
@@ -867,3 +869,47 @@ def test_an_officers_name_in_the_recap_book_is_never_a_formula(desk):
     text = lia.get("/inbox/rekap.csv").get_data(as_text=True)
     [row] = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
     assert row["Pejabat yang ditugaskan"] == "'=HYPERLINK(\"http://x\",\"klik\")"
+
+
+def test_each_officer_first_sees_what_waits_for_them(desk):
+    """Tugas saya, by role: the liaison's review and sending, the head's disposition and approval, the
+    official's drafting and returned drafts; every officer lands there after logging in."""
+    lia, head, official = (client_for(desk, u) for u in ("lia", "kepala", "pejabat"))
+    client = desk.app.test_client()
+    assert login(client, "lia").headers["Location"].endswith("/inbox/tugas")
+
+    def waiting(client) -> list[str]:
+        page = client.get("/inbox/tugas").get_data(as_text=True)
+        return re.findall(r'<td class="what">([^<]+)', page)
+
+    def count(client) -> int:
+        return client.get("/inbox/tugas/jumlah").get_json()["jumlah"]
+
+    assert (waiting(lia), waiting(head), waiting(official)) == (["Telaah laporan baru"], [], [])
+    assert (count(lia), count(head), count(official)) == (1, 0, 0)
+    act(lia, desk.code, "telaah")
+    assert (waiting(lia), waiting(head)) == ([], ["Disposisi"])
+    with desk.session() as s:
+        official_id = s.scalar(select(Officer.id).where(Officer.username == "pejabat"))
+    act(head, desk.code, "disposisi", petugas=official_id, arahan="Mohon dijawab")
+    assert (waiting(head), waiting(official)) == ([], ["Susun jawaban"])
+    act(official, desk.code, "ajukan", jawaban="Perbaikan jalan dijadwalkan minggu depan.")
+    assert (waiting(official), waiting(head)) == ([], ["Setujui jawaban"])
+    act(head, desk.code, "kembalikan", catatan="Sebutkan tanggalnya")
+    assert waiting(official) == ["Draf dikembalikan"]
+    assert "Sebutkan tanggalnya" in official.get("/inbox/tugas").get_data(as_text=True)
+    act(official, desk.code, "ajukan", jawaban="Perbaikan jalan dijadwalkan 15 Desember.")
+    act(head, desk.code, "setujui")
+    assert waiting(lia) == ["Kirim jawaban ke warga"]
+    act(lia, desk.code, "kirim")
+    assert waiting(lia) == [] and count(lia) == 0
+    desk.drain()
+    desk.converse(f"{desk.code} jalannya belum diperbaiki pak")  # the citizen writes about the answer
+    assert waiting(lia) == ["Baca pesan baru dari warga"]
+    other = CODE.search(desk.converse("NTT lampu jalan mati di Oebobo", frm="+6281299990000")).group(1)
+    desk.converse("Maaf salah kirim, batal", frm="+6281299990000")
+    listed = waiting(lia)
+    assert sorted(listed) == ["Baca pesan baru dari warga", "Warga minta laporan dibatalkan"]
+    assert f"{other}</a>" in lia.get("/inbox/tugas").get_data(as_text=True)
+    assert count(lia) == 2 and 'data-tasks="/inbox/tugas/jumlah">2<' in lia.get("/inbox/tugas").get_data(as_text=True)
+    assert client_for(desk, "admin").get("/inbox/tugas").get_data(as_text=True).count("Tidak ada yang menunggu") == 1

@@ -31,7 +31,19 @@
     area.addEventListener("input", update);
     update();
   }
+  // The number of tickets waiting for the officer, in the menu: read now and every minute.
+  function refreshTasks(badge) {
+    fetch(badge.getAttribute("data-tasks"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data) badge.textContent = data.jumlah; })
+      .catch(function () {});
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    var badge = document.querySelector("[data-tasks]");
+    if (badge) {
+      if (!badge.textContent.trim()) refreshTasks(badge);
+      setInterval(function () { refreshTasks(badge); }, 60000);
+    }
     document.querySelectorAll("textarea[data-count]").forEach(bind);
     document.querySelectorAll("select[data-insert]").forEach(function (select) {
       select.addEventListener("change", function () {
