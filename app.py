@@ -204,9 +204,18 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     def daily_command() -> None:
         """Do the daily work now, as the worker does each morning (it does nothing twice)."""
         report = daily.run(services)
+
+        def listed(found: tuple[str, ...]) -> str:
+            return f"{len(found)}" + (f" ({', '.join(codes.display(c) for c in found)})" if found else "")
+
         click.echo(f"closed by themselves (answered, no word from the citizen for"
-                   f" {clock.AUTO_CLOSE.amount} working days): {len(report.closed)}"
-                   + (f" ({', '.join(codes.display(c) for c in report.closed)})" if report.closed else ""))
+                   f" {clock.AUTO_CLOSE.amount} working days): {listed(report.closed)}")
+        if not report.working_day:
+            click.echo("not a working day: no escalation, no digest")
+            return
+        click.echo(f"reported to their heads (overdue by {settings.escalate_after.amount}"
+                   f"{settings.escalate_after.unit} or more): {listed(report.escalated)}")
+        click.echo(f"digests given (the inbox, and SMS to officers with a phone): {report.digests}")
 
     @app.cli.command("erase-citizen")
     @click.argument("phone")

@@ -6,7 +6,7 @@ import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
@@ -170,6 +170,8 @@ class Settings:
     metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()  # addresses let in without the token
     log_format: str = "text"  # or json (logs.py)
     retention_years: int = 5  # personal data kept after a ticket is closed (handlers/retention.py)
+    digest_at: time = time(7, 30)  # the morning digest, WITA, on working days (handlers/daily.py)
+    escalate_after: Deadline = Deadline(1, "wd")  # overdue this long: reported to the agency's heads
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, instance_path: Path | None = None) -> "Settings":
@@ -202,6 +204,14 @@ class Settings:
             raise ConfigError(f"SEND_RETRY_INTERVALS / TWILIO_HTTP_TIMEOUT / PROXY_COUNT / RETENTION_YEARS: {exc}") \
                 from exc
         try:
+            digest_at = time.fromisoformat(env.get("DIGEST_AT", "07:30").strip())
+        except ValueError as exc:
+            raise ConfigError(f"DIGEST_AT: {exc} (write it as 07:30, WITA)") from exc
+        try:
+            escalate_after = Deadline.parse(env.get("ESCALATE_AFTER", "1wd"))
+        except ConfigError as exc:
+            raise ConfigError(f"ESCALATE_AFTER: {exc}") from exc
+        try:
             allow = tuple(ip_network(item.strip(), strict=False)
                           for item in env.get("METRICS_ALLOW", "").split(",") if item.strip())
         except ValueError as exc:
@@ -226,6 +236,8 @@ class Settings:
             metrics_allow=allow,
             log_format=_log_format(env.get("LOG_FORMAT", "")),
             retention_years=retention,
+            digest_at=digest_at,
+            escalate_after=escalate_after,
         )
 
 

@@ -6,7 +6,8 @@ Two kinds of figures:
   shared through prometheus-client's multiprocess folder (config.prepare_metrics_dir), so any web
   process answers for the whole machine;
 - the state of things, read from the database and Redis when /metrics is asked: queue depths,
-  unprocessed messages and the age of the oldest, tickets open and overdue by agency.
+  unprocessed messages and the age of the oldest, tickets open and overdue by agency; and the
+  officers' digests and the escalations given so far (counted in the database, so every process agrees).
 
 Off (404) without METRICS_TOKEN; 401 unless the request carries `Authorization: Bearer <token>`
 or comes from an address in METRICS_ALLOW. docs/operations.md, Monitoring.
@@ -21,14 +22,14 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from store.db import now
-from store.models import OPEN_STATES, InboundMessage, StateCount, Ticket
+from store.models import OPEN_STATES, Digest, InboundMessage, StateCount, Ticket, TicketEvent
 from store.queries import overdue
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,10 @@ class _State:
                 StateCount.state.in_([state.value for state in OPEN_STATES])).group_by(StateCount.agency)).all()
             late = dict(s.execute(select(Ticket.agency, func.count()).where(overdue(moment))
                                   .group_by(Ticket.agency)).all())
+            # Counted from the record, so that every process gives the same, whichever worker sent them.
+            digests = s.scalar(select(func.count()).select_from(Digest))
+            escalations = s.execute(select(TicketEvent.agency, func.count()).where(TicketEvent.action == "eskalasi")
+                                    .group_by(TicketEvent.agency)).all()
         unprocessed = GaugeMetricFamily("gateway_unprocessed_messages",
                                         "Messages stored and not yet made a ticket or a follow-up")
         unprocessed.add_metric([], count)
@@ -102,7 +107,14 @@ class _State:
         for agency, n in open_by_agency:
             tickets_open.add_metric([agency], n or 0)
             tickets_overdue.add_metric([agency], late.get(agency, 0))
-        yield from (unprocessed, age, tickets_open, tickets_overdue)
+        sent = CounterMetricFamily("gateway_digests", "Officers' morning digests given (handlers/daily.py)")
+        sent.add_metric([], digests)
+        reported = CounterMetricFamily("gateway_escalations", "Overdue tickets reported to their agency's heads",
+                                       labels=["agency"])
+        escalated = dict(escalations)
+        for agency in self.services.settings.service.agencies:
+            reported.add_metric([agency], escalated.get(agency, 0))
+        yield from (unprocessed, age, tickets_open, tickets_overdue, sent, reported)
 
 
 def _allowed(settings) -> bool:

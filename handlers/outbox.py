@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config import Service
 from store.db import now
 from store.models import OPTED_OUT_CODE, DeliveryStatus, OutboundMessage
 
@@ -33,6 +34,14 @@ def write(s: Session, *, key: str, purpose: str, channel: str, to: str, from_: s
     s.add(row)
     s.flush()
     return row
+
+
+def sms_sender(service: Service, agency: str) -> str | None:
+    """The number an agency's messages go out from by SMS when no citizen's message came to one (tickets
+    registered by hand, officers' notices): its SMS line's, else any SMS line's; None without one."""
+    lines = [line for line in service.lines if line.channel == "sms"]
+    line = next((line for line in lines if line.agency == agency), lines[0] if lines else None)
+    return (line.send_from or line.sandbox_to) if line else None
 
 
 def suppress(row: OutboundMessage, why: str) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta, timezone
 from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select, update
 
+from handlers import notices
 from handlers.runtime import Services
 from replies.render import WITA
 from store.db import now
@@ -29,6 +30,7 @@ class Swept:
     downloads: int = 0
     recovered: int = 0  # put back on the waiting list: their drain job's worker died
     emptied: bool = False  # Redis had lost what it held: every unprocessed message was queued again
+    notices: int = 0  # officers told by SMS what waits for them
 
 
 def sweep(services: Services) -> Swept:
@@ -83,11 +85,15 @@ def sweep(services: Services) -> Swept:
     downloads = _enqueue_each(queues.download, queues.without_download_job(missing)) if missing else 0
 
     try:
-        _schedule_daily(queues)
+        _schedule_daily(queues, morning=services.settings.digest_at)
     except RedisError:
         pass  # the next sweep schedules it
+    try:
+        told = len(notices.send_due(services))  # officers' immediate notices, grouped (handlers/notices.py)
+    except RedisError:
+        told = 0  # written and pending: the pending sends' sweep queues them
 
-    swept = Swept(len(claimed), drain, outbound, len(abandoned), downloads, recovered, emptied)
+    swept = Swept(len(claimed), drain, outbound, len(abandoned), downloads, recovered, emptied, told)
     if swept != Swept():
         log.info("sweeper: queued %d inbound%s%s, %d outbound, %d downloads; %d sends of unknown outcome "
                  "checked; %d taken by a dead worker put back", swept.inbound, " and a drain job" if drain else "",
@@ -96,14 +102,11 @@ def sweep(services: Services) -> Swept:
     return swept
 
 
-# The daily work and its hour (WITA): retention at night, when no office works the inbox; the
-# service standard's clock before the offices open.
-DAILY = {"handlers.retention.daily": time(2, 0), "handlers.daily.run": time(7, 30)}
-
-
-def _schedule_daily(queues, moment: datetime | None = None) -> None:
+def _schedule_daily(queues, moment: datetime | None = None, morning: time = time(7, 30)) -> None:
+    """Schedule the daily work at its hour (WITA): retention at night, when no office works the inbox;
+    the service standard's clock and the digests in the morning (DIGEST_AT)."""
     moment = (moment or datetime.now(timezone.utc)).astimezone(WITA)
-    for job, hour in DAILY.items():
+    for job, hour in {"handlers.retention.daily": time(2, 0), "handlers.daily.run": morning}.items():
         run = datetime.combine(moment.date(), hour, WITA)
         queues.schedule_daily(job, run if run > moment else run + timedelta(days=1))
 

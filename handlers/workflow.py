@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from config import Service
-from handlers import clock, outbox
+from handlers import clock, notices, outbox
 from parsers import codes
 from parsers.intent import clean, text_with_location
 from parsers.phone import address_for, to_e164
@@ -200,6 +200,7 @@ def disposisi(s: Session, officer: Officer, ticket: Ticket, assignee_id: int, in
     ticket.instruction = _required(instruction, "Arahan disposisi")
     _move(s, officer, ticket, "disposisi", S.DIDISPOSISI, f"kepada {assignee.full_name or assignee.username}: "
           f"{ticket.instruction}")
+    _tell(s, officer, ticket, "disposed", [assignee.id])
     return Done(ticket)
 
 
@@ -220,6 +221,9 @@ def ajukan(s: Session, officer: Officer, ticket: Ticket, service: Service, text:
         ticket.draft_author_id = officer.id
     ticket.draft = _to_send(ticket.draft, "Jawaban", service, ticket)
     _move(s, officer, ticket, "ajukan", S.MENUNGGU_PERSETUJUAN)
+    heads = [o.id for o in s.scalars(select(Officer).where(Officer.agency == ticket.agency, Officer.active))
+             if o.has(Role.HEAD)]
+    _tell(s, officer, ticket, "approve", heads)
     return Done(ticket)
 
 
@@ -239,7 +243,13 @@ def kembalikan(s: Session, officer: Officer, ticket: Ticket, note: str) -> Done:
     _check(officer, ticket, "kembalikan")
     ticket.review_note = _required(note, "Catatan")
     _move(s, officer, ticket, "kembalikan", S.DRAF, ticket.review_note)
+    _tell(s, officer, ticket, "returned", [ticket.draft_author_id or ticket.assignee_id])
     return Done(ticket)
+
+
+def _tell(s: Session, officer: Officer, ticket: Ticket, kind: str, officer_ids: list[int | None]) -> None:
+    """The ticket now waits for these officers: an immediate notice for each but the one who acted."""
+    notices.add(s, ticket, kind, [i for i in officer_ids if i is not None and i != officer.id])
 
 
 def _to_citizen(s: Session, ticket: Ticket, service: Service, body: str, purpose: str,
@@ -279,12 +289,10 @@ def _done(ticket: Ticket, sent: tuple[int, bool] | None) -> Done:
 
 
 def _sms_sender(service: Service, agency: str) -> str:
-    """The number manual-intake tickets are answered from: the agency's SMS line, else any SMS line."""
-    lines = [l for l in service.lines if l.channel == "sms"]
-    line = next((l for l in lines if l.agency == agency), lines[0] if lines else None)
-    if line is None:
+    sender = outbox.sms_sender(service, agency)
+    if sender is None:
         raise WorkflowError("Tidak ada layanan SMS untuk mengirim jawaban.")
-    return line.send_from or line.sandbox_to
+    return sender
 
 
 def outside_window(s: Session, ticket: Ticket) -> bool:
@@ -562,6 +570,13 @@ def jawab_langsung(s: Session, officer: Officer, ticket: Ticket, answer: str) ->
     ticket.answered_at = now()
     ticket.paused_at, ticket.held_state = None, ""
     _move(s, officer, ticket, "jawab_langsung", S.SELESAI, ticket.draft)
+    return Done(ticket)
+
+
+def eskalasi(s: Session, ticket: Ticket, note: str, at: datetime) -> Done:
+    """Report an overdue ticket to its agency's heads, in its history, as of the daily work's moment."""
+    s.add(TicketEvent(ticket_id=ticket.id, action="eskalasi", from_state=ticket.state, to_state=ticket.state,
+                      agency=ticket.agency, note=note, created_at=at))
     return Done(ticket)
 
 

@@ -11,13 +11,13 @@ from sqlalchemy import or_, select
 
 from handlers import officers as officer_store
 from handlers import workflow
-from handlers import clock, tasks
+from handlers import clock, daily, tasks
 from parsers import codes
 from parsers.intent import text_with_location
 from parsers.phone import national
 from replies.render import WITA, date, stamp
 from replies.segments import count as segment_count
-from store.models import (Attachment, CannedReply, Officer, OutboundMessage, Role, Ticket,
+from store.models import (Attachment, CannedReply, Digest, Officer, OutboundMessage, Role, Ticket,
                           TicketEvent, TicketState)
 from store.db import INT_MAX, as_int, now
 from store.queries import (QueueFilter, citizen_wrote_since, is_opted_out, officers_message_not_read, queue_page,
@@ -169,9 +169,24 @@ def my_tasks():
     officer, service, moment = g.officer, _services().settings.service, now()
     with _session() as s:
         found = tasks.of(s, officer, service, moment)
+        digest = s.get(Digest, (officer.id, daily.local_day(moment)))  # this morning's, when it was given
     view = [{"task": task, "row": task.row, "left": deadline(service, task.row, moment),
              "stage": stage(service, task.row, moment)} for task in found]
-    return render_template("tasks.html", items=view, what=tasks.WHAT, display=codes.display)
+    return render_template("tasks.html", items=view, what=tasks.WHAT, display=codes.display, digest=digest)
+
+
+@bp.route("/akun", methods=["GET", "POST"])
+@login_required
+def account():
+    """The officer's own settings: immediate notices by SMS on or off."""
+    db = _services().db
+    if request.method == "POST":
+        wanted = request.form.get("pemberitahuan") == "1"
+        with db.transaction() as s:
+            s.get(Officer, g.officer.id).notify = wanted
+        flash("Pemberitahuan lewat SMS " + ("dinyalakan." if wanted else "dimatikan."), "ok")
+        return redirect(url_for("inbox.account"), 303)
+    return render_template("account.html")
 
 
 @bp.get("/tugas/jumlah")

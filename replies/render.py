@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from replies.texts import SHORT_STATE_PHRASES, STATE_PHRASES, TEMPLATES
+from replies.texts import NOTICE_PHRASES, SHORT_STATE_PHRASES, STATE_PHRASES, TEMPLATES
 
 # Kupang keeps Central Indonesian Time (WITA, UTC+8) all year.
 WITA = timezone(timedelta(hours=8), "WITA")
@@ -36,6 +36,13 @@ def state_phrase(state: str) -> str:
 def ticket_list(tickets: list[tuple[str, str]]) -> str:
     """A citizen's tickets as (display code, state value), newest first, on one line."""
     return "; ".join(f"{code} {SHORT_STATE_PHRASES.get(state, state)}" for code, state in tickets)
+
+
+def notice_list(items: list[tuple[str, str]], shown: int = 3) -> str:
+    """An immediate notice's items as (kind, display code), the first few named, the rest counted."""
+    named = [NOTICE_PHRASES[kind].format(code=code) for kind, code in items[:shown]]
+    rest = len(items) - shown
+    return "; ".join(named + ([f"+{rest} lainnya"] if rest > 0 else []))
 
 
 def render(name: str, **values: str) -> str:

@@ -78,6 +78,21 @@ TEMPLATES: dict[str, str] = {
         "Ada pesan dari petugas untuk laporan Anda {code}. "
         "Balas pesan ini (misalnya: OK) untuk membacanya."
     ),
+    # To officers, by SMS to the phone they gave: each working morning, what waits for them
+    # ({escalated}: ", 2 eskalasi" for a head, else empty; {codes}: up to three, the most pressing first),
+    "digest": (
+        "Tugas {day}: {waiting} menunggu Anda ({overdue} terlambat, {today} batas hari ini, {tomorrow} besok)"
+        "{escalated}. {codes}. Rincian di kotak masuk."
+    ),
+    # and at once, grouped, what a colleague's step left for them ({items}: notice_list()).
+    "notice": "Tugas baru: {items}. Lihat kotak masuk.",
+}
+
+# An immediate notice's items, by kind (handlers/notices.py).
+NOTICE_PHRASES: dict[str, str] = {
+    "approve": "{code} menunggu persetujuan",
+    "returned": "draf {code} dikembalikan",
+    "disposed": "{code} didisposisikan kepada Anda",
 }
 
 # How a ticket's state reads to a citizen (keys are the ticket state values).

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from store.db import now
@@ -222,6 +222,7 @@ class Officer(Base):
     agency: Mapped[str] = mapped_column(String(64), index=True)
     roles: Mapped[str] = mapped_column(String(64))  # comma-separated Role values
     phone: Mapped[str] = mapped_column(String(20), default="")  # E.164, for their notices by SMS; "" for none
+    notify: Mapped[bool] = mapped_column(Boolean, default=True)  # immediate notices by SMS (handlers/notices.py)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
@@ -268,6 +269,32 @@ class StateCount(Base):
     agency: Mapped[str] = mapped_column(String(64), primary_key=True)
     state: Mapped[str] = mapped_column(String(24), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Digest(Base):
+    """The morning digest an officer got on a day: one a day, whoever runs the daily work."""
+    __tablename__ = "digests"
+
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # in Kupang
+    body: Mapped[str] = mapped_column(Text)  # as the inbox shows it and the SMS said it
+    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))  # None: no phone
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Notice(Base):
+    """Something that waits for an officer since a colleague's step, told by SMS at once, grouped."""
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # approve, returned, disposed
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)  # told (or dropped: no phone, switched off)
+    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))
+
+    __table_args__ = (Index("ix_notice_officer", "officer_id", "sent_at"),)
 
 
 class CannedReply(Base):

@@ -221,6 +221,16 @@ def test_the_release_knows_its_newest_revision():
     assert migrate.HEAD == migrate.head(), "a migration was added: set store.migrate.HEAD to its revision"
 
 
+def test_a_database_is_taken_over_by_the_tables_of_the_baseline(tmp_path):
+    """The tables a database made before the migrations has are those of the baseline, not of today."""
+    db = Database(f"sqlite:///{tmp_path / 'base.db'}")
+    migrate.upgrade(db, migrate.BASELINE)
+    with db.engine.connect() as conn:
+        made = {t for t in inspect(conn).get_table_names() if t != "alembic_version" and not t.startswith("tickets_text")}
+    db.dispose()
+    assert made == migrate.BASELINE_TABLES
+
+
 def test_a_start_at_the_newest_revision_does_not_import_alembic(tmp_path):
     url = f"sqlite:///{tmp_path / 'g.db'}"
     migrate.upgrade(Database(url))

@@ -5,9 +5,9 @@ from datetime import datetime
 import pytest
 
 from config import Settings
-from replies.render import date, render, state_phrase, ticket_list, typed_code
+from replies.render import date, notice_list, render, state_phrase, ticket_list, typed_code
 from replies.segments import count, is_gsm7
-from replies.texts import EXAMPLE_CODE, SHORT_STATE_PHRASES, STATE_PHRASES, TEMPLATES
+from replies.texts import EXAMPLE_CODE, NOTICE_PHRASES, SHORT_STATE_PHRASES, STATE_PHRASES, TEMPLATES
 
 SERVICE = Settings.from_env({}).service
 LONGEST_SERVICE = max((line.name for line in SERVICE.lines), key=len)
@@ -19,6 +19,9 @@ LONG_VALUES = {
     "code": "9876-5432", "due": "30-12-2026", "state": LONGEST_STATE,
     "service": LONGEST_SERVICE, "keyword": LONGEST_KEYWORD, "agency": LONGEST_AGENCY,
     "items": ticket_list([("9876-5432", LONGEST_SHORT_STATE)] * 3),  # as many as a citizen is shown
+    # the officers' digest: three-digit counts, a head's escalations, three codes
+    "day": "08-12", "waiting": "999", "overdue": "999", "today": "999", "tomorrow": "999",
+    "escalated": ", 99 eskalasi", "codes": ", ".join(["9876-5432"] * 3),
 }
 
 
@@ -28,7 +31,12 @@ def test_every_reply_fits_one_gsm7_segment(name):
     values = {f: LONG_VALUES[f] for f in fields}
     if name == "invalid_code":
         values["code"] = typed_code("1234-5678-9999-8888 (salah ketik panjang sekali)")
-    text = render(name, **values)
+    if name == "notice":  # every kind, the longest first, and how many more
+        kinds = sorted(NOTICE_PHRASES, key=lambda k: -len(NOTICE_PHRASES[k]))
+        values["items"] = notice_list([(kind, "9876-5432") for kind in kinds] * 40)
+    if name == "forwarded":  # after the prefix of the agency with the longest short name
+        values["code"] = "9876-5432"
+    text = ("[9876-5432] " + LONGEST_AGENCY + ": " if name == "forwarded" else "") + render(name, **values)
     result = count(text)
     assert result.encoding == "GSM-7", text
     assert result.segments == 1, f"{name}: {result.units} characters: {text}"
