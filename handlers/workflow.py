@@ -256,7 +256,7 @@ def _to_citizen(s: Session, ticket: Ticket, service: Service, body: str, purpose
                 key: str) -> tuple[int, bool] | None:
     """Write a message to the citizen on the ticket's channel; return the row to send now and whether
     the message waits for the reply to the template (below); None when the ticket has no phone.
-    The body begins with the prefix when an officer writes it (not an acknowledgement).
+    What an officer writes comes with prefix() before it; an acknowledgement does not.
 
     Once WhatsApp's 24-hour window has closed (free text is refused, 63016), as the line says: by
     SMS from its sms_fallback_from; else the message waits and its template_sid, an approved
@@ -289,6 +289,7 @@ def _done(ticket: Ticket, sent: tuple[int, bool] | None) -> Done:
 
 
 def _sms_sender(service: Service, agency: str) -> str:
+    """The number a ticket without a line of its own (registered by hand) is answered from."""
     sender = outbox.sms_sender(service, agency)
     if sender is None:
         raise WorkflowError("Tidak ada layanan SMS untuk mengirim jawaban.")

@@ -294,7 +294,8 @@ class Notice(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)  # told (or dropped: no phone, switched off)
     outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))
 
-    __table_args__ = (Index("ix_notice_officer", "officer_id", "sent_at"),)
+    # The officer's last SMS; and what waits to be told, which every sweep looks for.
+    __table_args__ = (Index("ix_notice_officer", "officer_id", "sent_at"), Index("ix_notice_waiting", "sent_at"))
 
 
 class CannedReply(Base):

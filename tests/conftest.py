@@ -47,6 +47,22 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
+def db(tmp_path):
+    """A migrated SQLite database with the shipped agencies' counts, for the workflow without the app."""
+    from config import Settings
+    from store import migrate
+    from store.db import Database
+    from store.tickets import seed_counts
+
+    database = Database(f"sqlite:///{tmp_path / 'workflow.db'}")
+    migrate.upgrade(database)
+    with database.transaction() as s:
+        seed_counts(s, list(Settings.from_env({}).service.agencies))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
 def redis_conn():
     conn = Redis.from_url(REDIS_URL)
     conn.flushdb()

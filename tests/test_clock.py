@@ -15,11 +15,10 @@ from handlers import clock, daily, officers, workflow
 from handlers.deadlines import due_at, extended, is_working_day, paused_time
 from handlers.workflow import WorkflowError
 from inbox.recap import outcome
-from store import migrate
-from store.db import Database, now
+from store.db import now
 from store.models import InboundMessage, Role, Ticket, TicketEvent, TicketState as S
 from store.queries import recap
-from store.tickets import add_ticket, seed_counts, set_state
+from store.tickets import add_ticket, set_state
 
 SERVICE = Settings.from_env({}).service
 NONE = frozenset()
@@ -76,16 +75,6 @@ def test_the_provinces_own_holidays_are_no_working_days(tmp_path):
     toml.write_text('[holidays]\n"23-11-2026" = "salah tulis"\n')
     with pytest.raises(ConfigError, match="2026-12-31"):
         load_service(toml)
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'clock.db'}")
-    migrate.upgrade(database)
-    with database.transaction() as s:
-        seed_counts(s, list(SERVICE.agencies))
-    yield database
-    database.dispose()
 
 
 def _officer(s, *roles: Role, agency: str = "biro-organisasi", name: str = "yohanes"):

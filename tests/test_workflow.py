@@ -13,24 +13,13 @@ from handlers.deadlines import due_at
 from handlers.workflow import ACTIONS, Forbidden, NotFound, WorkflowError
 from parsers import codes
 from replies.render import date
-from store import migrate
-from store.db import Database, now
+from store.db import now
 from store.models import InboundMessage, OutboundMessage, Role, Ticket, TicketEvent, TicketState as S
 from store.queries import saw_on_whatsapp, state_counts
-from store.tickets import add_ticket, seed_counts, set_state
+from store.tickets import add_ticket, set_state
 
 SERVICE = Settings.from_env({}).service
 ALL = list(Role)
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'wf.db'}")
-    migrate.upgrade(database)
-    with database.transaction() as s:
-        seed_counts(s, list(SERVICE.agencies))
-    yield database
-    database.dispose()
 
 
 class World:

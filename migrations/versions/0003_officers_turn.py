@@ -40,9 +40,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('ix_notice_officer', 'notices', ['officer_id', 'sent_at'], unique=False)
+    op.create_index('ix_notice_waiting', 'notices', ['sent_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_notice_waiting', table_name='notices')
     op.drop_index('ix_notice_officer', table_name='notices')
     op.drop_table('notices')
     op.drop_table('digests')
