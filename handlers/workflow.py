@@ -17,7 +17,7 @@ from config import Service
 from handlers import clock, notices, outbox
 from parsers import codes
 from parsers.intent import clean, text_with_location
-from parsers.phone import address_for, to_e164
+from parsers.phone import address_for, valid_number
 from replies.render import date, render, stamp
 from store.db import now
 from store.models import (Attachment, DeliveryStatus, InboundMessage, Officer, OutboundMessage, Role, Ticket,
@@ -87,9 +87,16 @@ ACTIONS = (
 BY_NAME = {a.name: a for a in ACTIONS}
 
 
-def allowed(officer: Officer, ticket: Ticket) -> list[Action]:
-    """The actions this officer may take on this ticket now."""
-    return [a for a in ACTIONS if _permits(officer, ticket, a)]
+def allowed(officer: Officer, ticket: Ticket, service: Service) -> list[Action]:
+    """The actions this officer may take on this ticket now: what the inbox offers is what the
+    transitions accept, by the same checks."""
+    return [a for a in ACTIONS if _permits(officer, ticket, a)
+            and not (a.name == "setujui" and _own_draft(officer, ticket, service))]
+
+
+def _own_draft(officer: Officer, ticket: Ticket, service: Service) -> bool:
+    """The officer drafted the answer, and the agency wants another head to approve it."""
+    return ticket.draft_author_id == officer.id and not service.agencies[ticket.agency].self_approval
 
 
 def _permits(officer: Officer, ticket: Ticket, action: Action) -> bool:
@@ -230,7 +237,7 @@ def ajukan(s: Session, officer: Officer, ticket: Ticket, service: Service, text:
 def setujui(s: Session, officer: Officer, ticket: Ticket, service: Service, note: str = "") -> Done:
     """The head approves the answer; one's own draft only where the agency allows it."""
     _check(officer, ticket, "setujui")
-    if ticket.draft_author_id == officer.id and not service.agencies[ticket.agency].self_approval:
+    if _own_draft(officer, ticket, service):
         raise Forbidden("Jawaban yang Anda susun sendiri harus disetujui pimpinan lain.")
     ticket.approved_by_id = officer.id
     ticket.review_note = ""
@@ -530,9 +537,11 @@ def register(s: Session, officer: Officer, service: Service, *, channel: str, na
         raise Forbidden("Pencatatan pengaduan hanya untuk pejabat penghubung.")
     if channel not in MANUAL_CHANNELS:
         raise WorkflowError("Pilih saluran: tatap muka, surat, atau kotak saran.")
-    e164 = to_e164(phone) if phone.strip() else None
+    # A number that cannot be dialled (12345) would be "answered" into the void and counted as answered.
+    e164 = valid_number(phone) if phone.strip() else None
     if phone.strip() and e164 is None:
-        raise WorkflowError("Nomor ponsel tidak dapat dibaca.")
+        raise WorkflowError(f"Nomor ponsel {phone.strip()[:20]} tidak valid. Tulis nomor lengkap, misalnya "
+                            "0812-3456-7890, atau kosongkan bila warga tidak punya.")
     agency = service.agencies[officer.agency]
     rule = agency.deadlines.get(channel)
     if rule is None:

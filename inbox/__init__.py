@@ -8,7 +8,7 @@ __all__ = ["init_app", "recap"]  # recap: its pages are on the inbox's blueprint
 
 def init_app(app) -> None:
     """Register the inbox's blueprints and its command line."""
-    from inbox import auth, cli
+    from inbox import auth, cli, errors
 
     app.session_interface = auth.SessionInterface()
     app.register_blueprint(auth_bp)
@@ -17,3 +17,4 @@ def init_app(app) -> None:
     app.context_processor(auth.template_globals)
     app.cli.add_command(cli.officers)
     app.cli.add_command(cli.agencies)
+    errors.init_app(app)

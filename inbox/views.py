@@ -222,7 +222,7 @@ def ticket(code: str):
                            .order_by(CannedReply.title)).all()
         late_route = workflow.late_route(s, t, service)
         opted_out = bool(t.phone) and is_opted_out(s, t.phone)
-        actions = {a.name for a in workflow.allowed(officer, t)}
+        actions = {a.name for a in workflow.allowed(officer, t, service)}
         added = workflow.added_messages(inbound) if "pisahkan" in actions else []
     conversation = sorted(
         [{"dir": "in", "at": m.received_at, "channel": m.channel, "auto": m.intent == "AutoReply",

@@ -24,5 +24,7 @@ trap 'kill $worker 2>/dev/null' EXIT INT TERM
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-5000}"
 echo "Gateway on http://$HOST:$PORT (sandbox phone: http://$HOST:$PORT/sandbox/ when no Twilio credentials are set)"
-echo "Inbox: http://$HOST:$PORT/inbox/ - first officer: .venv/bin/flask --app app officers add NAME --agency biro-organisasi --role liaison,head,official,admin"
+echo "Inbox: http://$HOST:$PORT/inbox/ - first officers (a head approves what the others draft):"
+echo "  .venv/bin/flask --app app officers add lia --agency biro-organisasi --role liaison,official,admin"
+echo "  .venv/bin/flask --app app officers add kepala --agency biro-organisasi --role head"
 $BIN/gunicorn --config gunicorn.conf.py --bind "$HOST:$PORT" --workers 2 "app:create_app()"

@@ -203,7 +203,7 @@ def test_an_answer_given_face_to_face_closes_the_ticket_and_counts_as_answered(d
         [row] = recap(s, "biro-organisasi", now() - timedelta(hours=1), now() + timedelta(hours=1))
         assert row.answered_at == event.created_at and outcome(row, now()) == "tepat_waktu"
         sms = _ticket(s, now())  # only face to face answers on the spot
-        assert "jawab_langsung" not in {a.name for a in workflow.allowed(liaison, sms)}
+        assert "jawab_langsung" not in {a.name for a in workflow.allowed(liaison, sms, SERVICE)}
 
 
 def _services(db):

@@ -913,3 +913,45 @@ def test_each_officer_first_sees_what_waits_for_them(desk):
     assert f"{other}</a>" in lia.get("/inbox/tugas").get_data(as_text=True)
     assert count(lia) == 2 and 'data-tasks="/inbox/tugas/jumlah">2<' in lia.get("/inbox/tugas").get_data(as_text=True)
     assert client_for(desk, "admin").get("/inbox/tugas").get_data(as_text=True).count("Tidak ada yang menunggu") == 1
+
+
+def test_error_pages_speak_bahasa_indonesia_in_the_inbox_layout(desk, monkeypatch):
+    lia, head = client_for(desk, "lia"), client_for(desk, "kepala")
+    missing = lia.get("/inbox/t/00000000")
+    page = missing.get_data(as_text=True)
+    assert missing.status_code == 404 and "tidak ditemukan" in page and "Tugas saya" in page and "Not Found" not in page
+    refused = head.get("/inbox/catat")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 403 and "hanya untuk pejabat penghubung" in page and "Forbidden" not in page
+    stale = lia.post(f"/inbox/t/{desk.code}/telaah", data={"csrf_token": "kedaluwarsa"},
+                     headers={"Referer": f"http://localhost/inbox/t/{desk.code}"})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 400 and "Formulir kedaluwarsa" in page and "Kembali ke halaman sebelumnya" in page
+    big = lia.post("/inbox/catat", data={"csrf_token": token(lia, "/inbox/catat"), "isi": "x" * 2_000_000})
+    assert big.status_code == 413 and "terlalu besar" in big.get_data(as_text=True)
+    nowhere = desk.app.test_client().get("/inbox/tidak-ada")  # not logged in: a way to log in
+    assert nowhere.status_code == 404 and 'href="/login"' in nowhere.get_data(as_text=True)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr("handlers.tasks.of", broken)
+    failed = lia.get("/inbox/tugas")
+    page = failed.get_data(as_text=True)
+    assert failed.status_code == 500 and "Terjadi kesalahan pada sistem" in page and "a defect" not in page
+    # The machines' paths keep their short answers.
+    forged = desk.post("/webhooks/twilio/messages", {"Body": "x"}, signature="forged")
+    assert forged.status_code == 403 and "<h1>" not in forged.get_data(as_text=True)
+
+
+def test_a_number_that_cannot_be_dialled_is_refused_at_intake_and_the_form_kept(desk):
+    lia = client_for(desk, "lia")
+    form = {"csrf_token": token(lia, "/inbox/catat"), "saluran": "surat", "nama": "Maria Ndun", "telepon": "12345",
+            "alamat": "Oebobo", "isi": "Papan nama roboh", "diterima": ""}
+    refused = lia.post("/inbox/catat", data=form)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Nomor ponsel 12345 tidak valid" in page
+    assert 'value="Maria Ndun"' in page and 'value="12345"' in page and "Papan nama roboh</textarea>" in page
+    with desk.session() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket).where(Ticket.channel == "surat")) == 0
+    assert lia.post("/inbox/catat", data={**form, "telepon": "0813-3900-1122"}).status_code == 303

@@ -495,7 +495,7 @@ def test_a_question_waiting_for_the_reply_to_the_template_is_dropped_when_the_of
 
 
 def offered(officer, ticket) -> set[str]:
-    return {a.name for a in workflow.allowed(officer, ticket)}
+    return {a.name for a in workflow.allowed(officer, ticket, SERVICE)}
 
 
 @pytest.mark.parametrize("state", workflow.UNANSWERED)
@@ -608,3 +608,37 @@ def test_a_message_of_a_line_no_longer_configured_is_not_split(db):
         with pytest.raises(WorkflowError, match="tidak ada lagi"):
             run(s, "pisahkan", me, t)
         assert t.body == "jalan rusak\nlampu jalan mati"
+
+
+@pytest.mark.parametrize("state", list(S), ids=lambda s: s.value)
+@pytest.mark.parametrize("drafted_it", [False, True])
+def test_every_action_offered_is_one_the_workflow_accepts(db, state, drafted_it):
+    """The same checks decide the buttons and the transitions: an officer with every role, the assigned
+    official and (or not) the draft's author, is offered nothing that would be refused."""
+    with db.transaction() as s:
+        w = World(s)
+        me = w.officer(*ALL)
+        for action in ACTIONS:
+            t = w.ticket(state, draft="Jawaban siap.", held_state="ditelaah", assignee_id=me.id,
+                         draft_author_id=me.id if drafted_it else None, approved_by_id=me.id)
+            if action.name == "batalkan":
+                workflow.minta_batal(s, t, SERVICE)
+            if action.name not in offered(me, t):
+                continue
+            with s.begin_nested():  # each tried alone; a refusal would raise out of the test
+                try:
+                    run(s, action.name, me, t, assignee=me)
+                except WorkflowError as exc:
+                    # Nothing to take apart (pisahkan) is the ticket's content, not the officer's right.
+                    assert not isinstance(exc, Forbidden) and action.name == "pisahkan", (action.name, exc)
+
+
+def test_a_head_who_drafted_the_answer_is_not_offered_its_approval(db):
+    with db.transaction() as s:
+        w = World(s)
+        everything = w.officer(*ALL)
+        t = w.ticket(S.MENUNGGU_PERSETUJUAN, draft="Jawaban saya.", draft_author_id=everything.id)
+        assert "setujui" not in offered(everything, t)
+        with pytest.raises(Forbidden, match="disetujui pimpinan lain"):
+            workflow.setujui(s, everything, t, SERVICE)
+        assert "setujui" in offered(w.officer(Role.HEAD), t)
