@@ -198,6 +198,7 @@ def _apply(s: Session, service: Service, msg: Message, line: Line,
             ticket = _own_ticket(s, code, msg.phone)
             if ticket is None:
                 return ("not_found", render("not_found", code=codes.display(code))), None
+            msg.ticket_id = ticket.id  # in its conversation, beside the reply; no news (last_inbound_at stays)
             return _status(service, ticket), ticket
         case intents.MyTickets():
             mine = s.execute(select(Ticket.code, Ticket.state).where(Ticket.phone == msg.phone)

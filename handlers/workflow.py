@@ -36,6 +36,8 @@ MANUAL_CHANNELS = {"tatap_muka": "Tatap muka", "surat": "Surat", "kotak_saran": 
 # Manual intake: a receipt this far back needs a note why; a little ahead is a clock off by a minute.
 LATE_INTAKE = timedelta(days=30)
 CLOCK_SKEW = timedelta(minutes=5)
+# How an approved answer reached a citizen without a phone.
+GIVEN = {"surat": "lewat surat", "langsung": "langsung kepada warga", "telepon": "lewat telepon"}
 
 
 class WorkflowError(Exception):
@@ -106,6 +108,8 @@ def _permits(officer: Officer, ticket: Ticket, action: Action) -> bool:
         return False  # only the official the ticket was assigned to drafts its answer
     if action.name == "selesai" and ticket.state == S.DISETUJUI and ticket.phone:
         return False  # an answer that can go by SMS/WhatsApp must be sent first
+    if action.name == "kirim" and not ticket.phone:
+        return False  # nobody to send it to: Selesai, saying how it was given
     if action.name == "batalkan" and not asked_to_withdraw(ticket):
         return False
     if action.name == "jawab_langsung" and ticket.channel != "tatap_muka":
@@ -145,6 +149,9 @@ def _check(officer: Officer, ticket: Ticket, name: str) -> None:
     if not _permits(officer, ticket, action):
         if name == "batalkan":  # role and state are right: nobody asked for it
             raise WorkflowError("Warga tidak meminta laporan ini dibatalkan.")
+        if name == "kirim" and not ticket.phone:
+            raise WorkflowError("Tiket ini tidak punya nomor ponsel: sampaikan jawaban dengan cara lain, lalu "
+                                "Selesai dengan cara itu.")
         raise Forbidden(f"Tindakan '{action.label}' tidak diizinkan untuk Anda pada tiket ini.")
 
 
@@ -330,8 +337,6 @@ def kirim(s: Session, officer: Officer, ticket: Ticket, service: Service) -> Don
     if ticket.approved_by_id is None:
         raise WorkflowError("Jawaban belum disetujui.")
     sent = _to_citizen(s, ticket, service, prefix(service, ticket) + ticket.draft, "answer", f"answer:{ticket.id}")
-    if sent is None:
-        raise WorkflowError("Tiket ini tidak punya nomor ponsel: sampaikan jawaban langsung, lalu Selesai.")
     ticket.answered_at = now()
     _move(s, officer, ticket, "kirim", S.TERKIRIM)
     return _done(ticket, sent)
@@ -358,9 +363,15 @@ def kirim_ulang(s: Session, officer: Officer, ticket: Ticket, service: Service) 
     return _done(ticket, sent)
 
 
-def selesai(s: Session, officer: Officer, ticket: Ticket, note: str = "") -> Done:
-    """The liaison closes a ticket whose answer went out (or was handed over in person)."""
+def selesai(s: Session, officer: Officer, ticket: Ticket, note: str = "", given: str = "") -> Done:
+    """The liaison closes a ticket whose answer went out; an approved answer to a ticket without a
+    phone closes saying how it was given (GIVEN: by letter, in person, by telephone), answered now."""
     _check(officer, ticket, "selesai")
+    if ticket.state == S.DISETUJUI:
+        if given not in GIVEN:
+            raise WorkflowError("Pilih cara jawaban disampaikan: surat, langsung, atau telepon.")
+        ticket.answered_at = now()
+        note = "; ".join(filter(None, (f"jawaban disampaikan {GIVEN[given]}", note.strip())))
     _move(s, officer, ticket, "selesai", S.SELESAI, note)
     return Done(ticket)
 
@@ -485,8 +496,8 @@ def messages_of(s: Session, ticket: Ticket) -> list[InboundMessage]:
 
 def added_messages(messages: list[InboundMessage]) -> list[InboundMessage]:
     """Of a ticket's messages in the order they came (by id), those added after the one that began it
-    (a phone's automatic answers aside): what pisahkan may make a ticket of its own."""
-    return [m for m in messages[1:] if m.intent != "AutoReply"]
+    (a phone's automatic answers and status checks aside): what pisahkan may make a ticket of its own."""
+    return [m for m in messages[1:] if m.intent not in ("AutoReply", "StatusCheck")]
 
 
 def pisahkan(s: Session, officer: Officer, ticket: Ticket, service: Service, inbound_id: int) -> Done:

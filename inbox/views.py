@@ -17,7 +17,7 @@ from parsers.intent import text_with_location
 from parsers.phone import national
 from replies.render import WITA, date, stamp
 from replies.segments import count as segment_count
-from store.models import (Attachment, CannedReply, Digest, Officer, OutboundMessage, Role, Ticket,
+from store.models import (Attachment, CannedReply, DeliveryStatus, Digest, Officer, OutboundMessage, Role, Ticket,
                           TicketEvent, TicketState)
 from store.db import INT_MAX, as_int, now
 from store.queries import (QueueFilter, citizen_wrote_since, is_opted_out, officers_message_not_read, queue_page,
@@ -52,6 +52,8 @@ INLINE_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 # Voice notes (WhatsApp's are audio/ogg), played on the ticket page.
 INLINE_AUDIO = {"audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", "audio/wav", "audio/webm"}
 PAGE_SIZE = 50
+# Steps that cannot be undone, or that reach the citizen again: the form asks "Ya, ..." first.
+CONFIRMED = {"kirim_ulang", "arsipkan", "teruskan", "batalkan"}
 
 
 @bp.after_request
@@ -221,6 +223,10 @@ def ticket(code: str):
         canned = s.scalars(select(CannedReply).where(CannedReply.agency == officer.agency)
                            .order_by(CannedReply.title)).all()
         late_route = workflow.late_route(s, t, service)
+        delivered = s.scalar(select(OutboundMessage.updated_at).where(  # the answer reached the phone: say so
+            OutboundMessage.ticket_id == t.id, OutboundMessage.purpose == "answer",
+            OutboundMessage.status.in_((DeliveryStatus.DELIVERED.value, DeliveryStatus.READ.value)))
+            .order_by(OutboundMessage.id.desc()).limit(1))
         opted_out = bool(t.phone) and is_opted_out(s, t.phone)
         actions = {a.name for a in workflow.allowed(officer, t, service)}
         added = workflow.added_messages(inbound) if "pisahkan" in actions else []
@@ -240,7 +246,7 @@ def ticket(code: str):
         agencies=[a for a in service.agencies.values() if a.code != officer.agency], canned=canned,
         due=clock.current_due(service, t, moment), left=deadline(service, t, moment),
         age=span(moment - t.created_at), stage=stage(service, t, moment),
-        late_route=late_route, opted_out=opted_out, message_limit=workflow.body_limit(service, t),
+        late_route=late_route, delivered=delivered, opted_out=opted_out, given=workflow.GIVEN, message_limit=workflow.body_limit(service, t),
         prefix=workflow.prefix(service, t), draft_count=segment_count(workflow.prefix(service, t) + t.draft),
         inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS)
 
@@ -254,6 +260,9 @@ def act(code: str, action: str):
     services = _services()
     service, form, officer = services.settings.service, request.form, g.officer
     note = form.get("catatan", "")
+    if action in CONFIRMED and form.get("konfirmasi") != "1":  # the browser asks it too (a required box)
+        flash("Centang konfirmasi dulu: langkah ini tidak dapat dibatalkan.", "error")
+        return redirect(url_for("inbox.ticket", code=code), 303)
     try:
         with services.db.transaction() as s:
             t = workflow.find(s, officer, code)
@@ -276,7 +285,7 @@ def act(code: str, action: str):
                 case "kirim_ulang":
                     done = workflow.kirim_ulang(s, officer, t, service)
                 case "selesai":
-                    done = workflow.selesai(s, officer, t, note)
+                    done = workflow.selesai(s, officer, t, note, form.get("cara", ""))
                 case "tunda":
                     done = workflow.tunda(s, officer, t, service, form.get("pertanyaan", ""))
                 case "lanjutkan":

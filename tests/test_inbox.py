@@ -17,6 +17,7 @@ from store.models import (Attachment, DeliveryStatus, InboundMessage, Officer, O
                           TicketEvent, TicketState, WhatsAppWindow)
 from tests.conftest import CITIZEN, WA_LINE
 from tests.inbox_helpers import PASSWORD, act, add_officer, login, token
+from tests.test_failures import status_callback
 
 CODE = re.compile(r"Kode: (\d{4}-\d{4})")
 
@@ -548,7 +549,7 @@ def test_an_answer_after_the_window_waits_for_the_reply_a_template_asks_for(late
 
 def test_a_status_check_opens_the_window_for_the_answer(late_desk):
     gateway, code, wati = late_desk
-    gateway.whatsapp(f"CEK {code}")  # joins no ticket, but WhatsApp's window is open again for a day
+    gateway.whatsapp(f"CEK {code}")  # WhatsApp's window is open again for a day
     gateway.drain()
     assert "pemberitahuan (templat WhatsApp)" not in wati.get(f"/inbox/t/{code}").get_data(as_text=True)
     before = len(gateway.twilio.messages)
@@ -955,3 +956,40 @@ def test_a_number_that_cannot_be_dialled_is_refused_at_intake_and_the_form_kept(
     with desk.session() as s:
         assert s.scalar(select(func.count()).select_from(Ticket).where(Ticket.channel == "surat")) == 0
     assert lia.post("/inbox/catat", data={**form, "telepon": "0813-3900-1122"}).status_code == 303
+
+
+def test_steps_that_cannot_be_undone_ask_first_and_a_delivered_answer_says_so(desk):
+    lia = approved_answer(desk)
+    act(lia, desk.code, "kirim")
+    desk.drain()
+    with desk.session() as s:
+        answer = s.scalar(select(OutboundMessage).where(OutboundMessage.purpose == "answer"))
+    status_callback(desk, answer, "delivered")
+    page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert "Jawaban terakhir sudah sampai di ponsel warga" in page
+    assert 'name="konfirmasi" value="1" required id="konfirmasi-kirim_ulang"' in page
+    before = len(desk.twilio.messages)
+    unconfirmed = lia.post(f"/inbox/t/{desk.code}/kirim_ulang", data={"csrf_token": token(lia, f"/inbox/t/{desk.code}")})
+    assert "Centang konfirmasi dulu" in lia.get(unconfirmed.headers["Location"]).get_data(as_text=True)
+    desk.drain()
+    assert len(desk.twilio.messages) == before  # one click sends nothing again
+    act(lia, desk.code, "kirim_ulang")  # ticked: sent again
+    desk.drain()
+    assert len(desk.twilio.messages) == before + 1
+    other = CODE.search(desk.converse("NTT asdf qwer", frm="+6281299990000")).group(1)
+    unconfirmed = lia.post(f"/inbox/t/{other}/arsipkan", data={"csrf_token": token(lia, f"/inbox/t/{other}"),
+                                                               "catatan": "tidak jelas"})
+    with desk.session() as s:
+        assert s.scalar(select(Ticket.state).where(Ticket.code == other.replace("-", ""))) == "baru"
+    for step in ("arsipkan", "teruskan"):
+        assert f'id="konfirmasi-{step}"' in lia.get(f"/inbox/t/{other}").get_data(as_text=True)
+
+
+def test_every_message_of_the_citizen_stands_in_the_conversation(desk):
+    """A CEK and its reply both show on the ticket; the CEK is no news to read and nothing to split off."""
+    lia = client_for(desk, "lia")
+    desk.converse(f"CEK {desk.code}")
+    page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert f">CEK {desk.code}</div>" in page and f"Kode {desk.code}: diterima" in page
+    assert "pesan baru dari warga" not in lia.get("/inbox/").get_data(as_text=True)
+    assert 'name="pesan"' not in page  # "Jadikan tiket baru" has nothing to offer

@@ -287,7 +287,7 @@ def test_manual_intake_without_phone_closes_in_person(db):
         set_state(s, t, S.DISETUJUI)
         with pytest.raises(WorkflowError, match="tidak punya nomor"):
             workflow.kirim(s, liaison, t, SERVICE)
-        workflow.selesai(s, liaison, t, "jawaban diserahkan langsung")
+        workflow.selesai(s, liaison, t, "", given="langsung")
         assert t.state == S.SELESAI
 
 
@@ -642,3 +642,19 @@ def test_a_head_who_drafted_the_answer_is_not_offered_its_approval(db):
         with pytest.raises(Forbidden, match="disetujui pimpinan lain"):
             workflow.setujui(s, everything, t, SERVICE)
         assert "setujui" in offered(w.officer(Role.HEAD), t)
+
+
+def test_an_answer_to_a_citizen_without_a_phone_closes_saying_how_it_was_given(db):
+    with db.transaction() as s:
+        w = World(s)
+        liaison = w.officer(Role.LIAISON)
+        t = w.ticket(S.DISETUJUI, phone=None, channel="surat", draft="Papan diganti bulan ini.")
+        t.approved_by_id = liaison.id
+        assert offered(liaison, t) >= {"selesai"} and "kirim" not in offered(liaison, t)
+        with pytest.raises(WorkflowError, match="cara jawaban disampaikan"):
+            workflow.selesai(s, liaison, t)
+        workflow.selesai(s, liaison, t, "diantar staf", given="surat")
+        assert (t.state, t.answered_at is not None) == (S.SELESAI.value, True)
+        note = s.scalars(select(TicketEvent.note).order_by(TicketEvent.id.desc())).first()
+        assert note == "jawaban disampaikan lewat surat; diantar staf"
+        assert s.scalar(select(func.count()).select_from(OutboundMessage)) == 0
