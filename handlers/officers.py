@@ -64,14 +64,52 @@ def by_username(s: Session, username: str) -> Officer | None:
     return s.scalar(select(Officer).where(Officer.username == username.strip().lower()))
 
 
-def set_active(s: Session, username: str, active: bool, agency: str | None = None) -> Officer:
-    """Disable (or enable again) an officer; agency limits an admin to their own."""
+def _of(s: Session, username: str, agency: str | None) -> Officer:
     officer = by_username(s, username)
     if officer is None or (agency is not None and officer.agency != agency):
         raise OfficerError(f"Petugas {username} tidak ditemukan.")
+    return officer
+
+
+def set_active(s: Session, username: str, active: bool, agency: str | None = None,
+               by: Officer | None = None) -> Officer:
+    """Disable (or enable again) an officer; agency limits an admin to their own, and an admin (by)
+    cannot disable themselves (nobody would be left to enable them)."""
+    officer = _of(s, username, agency)
+    if by is not None and officer.id == by.id and not active:
+        raise OfficerError("Anda tidak dapat menonaktifkan akun Anda sendiri.")
     officer.active = active
     if not active:
         s.execute(delete(LoginSession).where(LoginSession.officer_id == officer.id))
+    return officer
+
+
+def set_password(s: Session, username: str, password: str, agency: str | None = None,
+                 one_time: bool = False) -> Officer:
+    """Give an officer a new password; one_time: they must change it at their next login. Their
+    signed-in browsers are signed out."""
+    if len(password) < MIN_PASSWORD:
+        raise OfficerError(f"Kata sandi sedikitnya {MIN_PASSWORD} karakter.")
+    officer = _of(s, username, agency)
+    officer.password_hash = generate_password_hash(password)
+    officer.must_change_password = one_time
+    s.execute(delete(LoginSession).where(LoginSession.officer_id == officer.id))
+    return officer
+
+
+def change_own_password(s: Session, officer_id: int, current: str, new: str, again: str) -> Officer:
+    """An officer changes their own password, giving the current one."""
+    officer = s.get(Officer, officer_id)
+    if not check_password_hash(officer.password_hash, current):
+        raise OfficerError("Kata sandi sekarang salah.")
+    if new != again:
+        raise OfficerError("Kata sandi baru dan ulangannya tidak sama.")
+    if len(new) < MIN_PASSWORD:
+        raise OfficerError(f"Kata sandi sedikitnya {MIN_PASSWORD} karakter.")
+    if new == current:
+        raise OfficerError("Kata sandi baru harus berbeda dari yang sekarang.")
+    officer.password_hash = generate_password_hash(new)
+    officer.must_change_password = False
     return officer
 
 

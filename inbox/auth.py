@@ -67,6 +67,9 @@ def login_required(view):
             session.clear()
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         g.officer = officer
+        if officer.must_change_password and request.endpoint != "inbox.account":
+            flash("Ganti dulu kata sandi sementara yang diberikan admin.", "error")
+            return redirect(url_for("inbox.account"))
         return view(*args, **kwargs)
     return wrapper
 

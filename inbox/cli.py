@@ -26,10 +26,7 @@ officers = AppGroup("officers", help="Manage officers.")
 @click.option("--phone", default="", help="mobile number for the officer's notices by SMS, e.g. 0812-3456-7890")
 def add(username: str, agency: str, roles: str, name: str, phone: str) -> None:
     """Add an officer; the password is read from standard input when it is not a terminal."""
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    password = _read_password()
     services = _services()
     try:
         with services.db.transaction() as s:
@@ -62,6 +59,39 @@ def disable(username: str) -> None:
     except officer_store.OfficerError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"disabled {username}")
+
+
+@officers.command("enable")
+@click.argument("username")
+def enable(username: str) -> None:
+    """Enable a disabled officer again (an admin who locked themselves out, for one)."""
+    try:
+        with _services().db.transaction() as s:
+            officer_store.set_active(s, username, True)
+    except officer_store.OfficerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"enabled {username}")
+
+
+@officers.command("password")
+@click.argument("username")
+@click.option("--one-time", is_flag=True, help="the officer must change it at their next login")
+def set_password(username: str, one_time: bool) -> None:
+    """Set an officer's password (read from standard input when it is not a terminal); their
+    signed-in browsers are signed out."""
+    new = _read_password()
+    try:
+        with _services().db.transaction() as s:
+            officer_store.set_password(s, username, new, one_time=one_time)
+    except officer_store.OfficerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"password of {username} set" + (" (to be changed at the next login)" if one_time else ""))
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 agencies = AppGroup("agencies", help="Show agencies.")

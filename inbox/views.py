@@ -52,6 +52,17 @@ INLINE_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 # Voice notes (WhatsApp's are audio/ogg), played on the ticket page.
 INLINE_AUDIO = {"audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", "audio/wav", "audio/webm"}
 PAGE_SIZE = 50
+# What the page says once a step is done.
+DONE = {
+    "telaah": "Tiket sudah ditelaah.", "disposisi": "Tiket didisposisikan.", "draf": "Draf jawaban tersimpan.",
+    "ajukan": "Jawaban diajukan untuk persetujuan.", "setujui": "Jawaban disetujui.",
+    "kembalikan": "Draf dikembalikan dengan catatan.", "kirim": "Jawaban dikirim ke warga.",
+    "kirim_ulang": "Jawaban dikirim sekali lagi ke warga.", "selesai": "Tiket selesai.",
+    "tunda": "Pertanyaan dikirim ke warga; tiket ditunda sampai warga menjawab.", "lanjutkan": "Tiket dilanjutkan.",
+    "arsipkan": "Tiket diarsipkan.", "teruskan": "Tiket diteruskan ke {agency}.",
+    "batalkan": "Laporan ditutup atas permintaan warga.", "pisahkan": "Pesan itu kini tiket tersendiri.",
+    "jawab_langsung": "Jawaban dicatat dan tiket selesai.",
+}
 # Steps that cannot be undone, or that reach the citizen again: the form asks "Ya, ..." first.
 CONFIRMED = {"kirim_ulang", "arsipkan", "teruskan", "batalkan"}
 
@@ -180,13 +191,23 @@ def my_tasks():
 @bp.route("/akun", methods=["GET", "POST"])
 @login_required
 def account():
-    """The officer's own settings: immediate notices by SMS on or off."""
-    db = _services().db
+    """The officer's own settings: their password, and immediate notices by SMS on or off."""
+    db, form = _services().db, request.form
     if request.method == "POST":
-        wanted = request.form.get("pemberitahuan") == "1"
-        with db.transaction() as s:
-            s.get(Officer, g.officer.id).notify = wanted
-        flash("Pemberitahuan lewat SMS " + ("dinyalakan." if wanted else "dimatikan."), "ok")
+        if "sandi_baru" in form:
+            try:
+                with db.transaction() as s:
+                    officer_store.change_own_password(s, g.officer.id, form.get("sandi_sekarang", ""),
+                                                      form.get("sandi_baru", ""), form.get("sandi_ulang", ""))
+            except officer_store.OfficerError as exc:
+                flash(str(exc), "error")
+                return render_template("account.html"), 422
+            flash("Kata sandi Anda sudah diganti.", "ok")
+        else:
+            wanted = form.get("pemberitahuan") == "1"
+            with db.transaction() as s:
+                s.get(Officer, g.officer.id).notify = wanted
+            flash("Pemberitahuan lewat SMS " + ("dinyalakan." if wanted else "dimatikan."), "ok")
         return redirect(url_for("inbox.account"), 303)
     return render_template("account.html")
 
@@ -209,6 +230,11 @@ def _ticket_or_404(s, code: str) -> Ticket:
 @bp.get("/t/<code>")
 @login_required
 def ticket(code: str):
+    return _ticket_page(code)
+
+
+def _ticket_page(code: str, kept_action: str = "", kept: dict | None = None):
+    """The ticket page; after a refused step, with what the officer typed in its form kept."""
     officer: Officer = g.officer
     service = _services().settings.service
     with _session() as s:
@@ -248,7 +274,8 @@ def ticket(code: str):
         age=span(moment - t.created_at), stage=stage(service, t, moment),
         late_route=late_route, delivered=delivered, opted_out=opted_out, given=workflow.GIVEN, message_limit=workflow.body_limit(service, t),
         prefix=workflow.prefix(service, t), draft_count=segment_count(workflow.prefix(service, t) + t.draft),
-        inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS)
+        inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS,
+        kept_action=kept_action, kept=kept or {})
 
 
 @bp.post("/t/<code>/<action>")
@@ -304,12 +331,12 @@ def act(code: str, action: str):
         abort(404)
     except workflow.Forbidden as exc:
         abort(403, str(exc))
-    except workflow.WorkflowError as exc:
+    except workflow.WorkflowError as exc:  # said on the page, with what was typed kept
         flash(str(exc), "error")
-        return redirect(url_for("inbox.ticket", code=code), 303)
+        return _ticket_page(code, action, {k: v for k, v in form.items() if k != "csrf_token"}), 422
     _queue_sends(done.outbound_ids)
     log.info("officer %s: %s on ticket %s", officer.id, action, done.ticket.id)
-    done_text = f"{ACTION_LABELS[action]}: berhasil."
+    done_text = DONE[action].format(agency=service.agencies[done.ticket.agency].name)
     if done.waits_for_reply:
         done_text += " Warga menerima pemberitahuan WhatsApp; pesan terkirim begitu warga membalasnya."
     flash(done_text, "ok")
@@ -407,47 +434,74 @@ def canned():
     """Canned replies of the agency: an admin adds, edits and removes them."""
     admin = _admin()
     db = _services().db
+    form = request.form
     if request.method == "POST":
-        form = request.form
+        title, body = form.get("judul", "").strip(), form.get("isi", "").strip()
         with db.transaction() as s:
             reply = s.get(CannedReply, form.get("id", type=as_int) or 0)
             if reply is not None and reply.agency != admin.agency:
                 abort(404)
             if form.get("hapus") and reply is not None:
                 s.delete(reply)
-            elif form.get("judul", "").strip() and form.get("isi", "").strip():
+                flash(f"Balasan siap pakai \u201c{reply.title}\u201d dihapus.", "ok")
+            elif title and body:
                 reply = reply or CannedReply(agency=admin.agency)
-                reply.title, reply.body = form["judul"].strip()[:120], form["isi"].strip()
+                reply.title, reply.body = title[:120], body
                 s.add(reply)
+                flash(f"Balasan siap pakai \u201c{reply.title}\u201d tersimpan.", "ok")
             else:
                 flash("Judul dan isi wajib diisi.", "error")
+                return _canned_page(admin, form), 422
         return redirect(url_for("inbox.canned"), 303)
-    with db.sessions() as s:
+    return _canned_page(admin, {})
+
+
+def _canned_page(admin: Officer, typed):
+    with _session() as s:
         replies = s.scalars(select(CannedReply).where(CannedReply.agency == admin.agency)
                             .order_by(CannedReply.title)).all()
-    return render_template("canned.html", replies=replies)
+    return render_template("canned.html", replies=replies, typed=typed)
 
 
 @bp.route("/petugas", methods=["GET", "POST"])
 @login_required
 def staff():
-    """Officers of the agency: an admin adds them and disables or enables them."""
+    """Officers of the agency: an admin adds them, disables or enables them (never themselves), and gives
+    one a one-time password."""
     admin = _admin()
     services = _services()
+    form = request.form
     if request.method == "POST":
-        form = request.form
         try:
             with services.db.transaction() as s:
                 if form.get("username_status"):
-                    officer_store.set_active(s, form["username_status"], form.get("aktif") == "1", admin.agency)
+                    active = form.get("aktif") == "1"
+                    if not active and form.get("konfirmasi") != "1":
+                        raise officer_store.OfficerError("Centang konfirmasi dulu untuk menonaktifkan petugas.")
+                    done = officer_store.set_active(s, form["username_status"], active, admin.agency, by=admin)
+                    said = f"Petugas {done.username} {'diaktifkan' if active else 'dinonaktifkan'}."
+                elif form.get("username_sandi"):
+                    done = officer_store.set_password(s, form["username_sandi"], form.get("sandi_sementara", ""),
+                                                      admin.agency, one_time=True)
+                    said = f"Kata sandi sementara {done.username} tersimpan; ia menggantinya saat masuk berikutnya."
                 else:
-                    officer_store.add(s, services.settings.service, username=form.get("username", ""),
-                                      agency=admin.agency, roles=officer_store.parse_roles(",".join(
-                                          form.getlist("peran"))), password=form.get("password", ""),
-                                      full_name=form.get("nama", ""), phone=form.get("telepon", ""))
+                    done = officer_store.add(s, services.settings.service, username=form.get("username", ""),
+                                             agency=admin.agency, roles=officer_store.parse_roles(",".join(
+                                                 form.getlist("peran"))), password=form.get("password", ""),
+                                             full_name=form.get("nama", ""), phone=form.get("telepon", ""))
+                    said = f"Petugas {done.username} ditambahkan."
         except officer_store.OfficerError as exc:
             flash(str(exc), "error")
+            return _staff_page(admin, form), 422
+        flash(said, "ok")
         return redirect(url_for("inbox.staff"), 303)
-    with services.db.sessions() as s:
+    return _staff_page(admin, {})
+
+
+def _staff_page(admin: Officer, typed):
+    """The officers' page; after a refused form, with what was typed kept (never a password)."""
+    with _session() as s:
         people = officer_store.of_agency(s, admin.agency)
-    return render_template("staff.html", people=people, roles=list(Role))
+    kept = {k: v for k, v in typed.items() if k not in ("password", "sandi_sementara", "csrf_token")}
+    return render_template("staff.html", people=people, roles=list(Role), typed=kept,
+                           typed_roles=typed.getlist("peran") if hasattr(typed, "getlist") else [])

@@ -223,6 +223,7 @@ class Officer(Base):
     roles: Mapped[str] = mapped_column(String(64))  # comma-separated Role values
     phone: Mapped[str] = mapped_column(String(20), default="")  # E.164, for their notices by SMS; "" for none
     notify: Mapped[bool] = mapped_column(Boolean, default=True)  # immediate notices by SMS (handlers/notices.py)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)  # an admin's one-time password
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)

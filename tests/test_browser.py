@@ -101,14 +101,14 @@ def test_from_sms_to_approved_answer_on_the_phone(live, browser):
     page = on_ticket(browser, live, "lia", code, "Telaah laporan baru")
     page.get_by_label("Catatan telaah").fill("Lokasi jelas, kewenangan provinsi.")
     page.get_by_role("button", name="Telaah").click()
-    expect(page.get_by_text("Telaah: berhasil.")).to_be_visible()
+    expect(page.get_by_text("Tiket sudah ditelaah.")).to_be_visible()
     page.close()
 
     page = on_ticket(browser, live, "kepala", code, "Disposisi")
     page.get_by_label("Pejabat yang ditugaskan").select_option(label="Pejabat")
     page.get_by_label("Arahan").fill("Koordinasikan dengan Dinas PUPR, jawab dalam 3 hari.")
     page.get_by_role("button", name="Disposisi").click()
-    expect(page.get_by_text("Disposisi: berhasil.")).to_be_visible()
+    expect(page.get_by_text("Tiket didisposisikan.")).to_be_visible()
     page.close()
 
     page = on_ticket(browser, live, "pejabat", code, "Susun jawaban")
@@ -120,23 +120,23 @@ def test_from_sms_to_approved_answer_on_the_phone(live, browser):
     expect(counter).to_have_class(re.compile(r"\blate\b"))
     page.get_by_role("button", name="Ajukan untuk persetujuan").click()  # the browser keeps the form and the text
     assert page.get_by_label("Jawaban untuk warga").evaluate("a => a.validationMessage").startswith("Terlalu panjang")
-    expect(page.get_by_text("berhasil")).to_have_count(0)
+    expect(page.get_by_text("Jawaban diajukan")).to_have_count(0)
     answer = "Terima kasih. Perbaikan jalan di Oesapa dijadwalkan Dinas PUPR pada 3 Desember 2026."
     page.get_by_label("Jawaban untuk warga").fill(answer)
     expect(counter).to_have_text(f"{len(prefix + answer) + 2} karakter, 1 SMS (GSM-7); paling banyak 1571 karakter")
     expect(counter).not_to_have_class(re.compile(r"\blate\b"))
     page.get_by_role("button", name="Ajukan untuk persetujuan").click()
-    expect(page.get_by_text("Ajukan untuk persetujuan: berhasil.")).to_be_visible()
+    expect(page.get_by_text("Jawaban diajukan untuk persetujuan.")).to_be_visible()
     page.close()
 
     page = on_ticket(browser, live, "kepala", code, "Setujui jawaban")
     page.get_by_role("button", name="Setujui jawaban").click()
-    expect(page.get_by_text("Setujui jawaban: berhasil.")).to_be_visible()
+    expect(page.get_by_text("Jawaban disetujui.")).to_be_visible()
     page.close()
 
     page = on_ticket(browser, live, "lia", code, "Kirim jawaban ke warga")
     page.get_by_role("button", name="Kirim jawaban ke warga").click()
-    expect(page.get_by_text("Kirim jawaban ke warga: berhasil.")).to_be_visible()
+    expect(page.get_by_text("Jawaban dikirim ke warga.")).to_be_visible()
     live.drain()
     page.reload()
     expect(page.locator(".msg.out").last).to_contain_text(answer)
@@ -160,6 +160,8 @@ def test_every_inbox_page_fits_a_phone_screen(live, browser):
     live.drain()
     code = re.search(r"Kode: (\d{4}-\d{4})", live.twilio.messages[-1].body).group(1)
     page = as_officer(browser, live, "admin", width=360)
-    for path in ["/inbox/tugas", "/inbox/", f"/inbox/t/{code}", "/inbox/catat", "/inbox/balasan", "/inbox/petugas", "/inbox/rekap"]:
+    for path in ["/inbox/tugas", "/inbox/", f"/inbox/t/{code}", "/inbox/akun", "/inbox/catat", "/inbox/balasan", "/inbox/petugas", "/inbox/rekap"]:
         page.goto(live.url + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, f"{path} is wider than the phone"
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / f"{path.strip('/').replace('/', '-')}-360px.png"), full_page=True)

@@ -87,8 +87,7 @@ def test_wrong_role_is_refused(desk):
 def test_wrong_state_is_explained_not_applied(desk):
     lia = client_for(desk, "lia")
     response = act(lia, desk.code, "kirim")
-    assert response.status_code == 303
-    assert "tidak bisa dilakukan" in lia.get(response.location).get_data(as_text=True)
+    assert response.status_code == 422 and "tidak bisa dilakukan" in response.get_data(as_text=True)
 
 
 def test_csrf_token_is_required(desk):
@@ -225,9 +224,9 @@ def test_a_failed_answer_is_sent_again_from_the_ticket_page(desk):
     assert '<td class="what">Pesan ke warga gagal' in lia.get("/inbox/tugas").get_data(as_text=True)  # and as a task
     before = len(desk.twilio.messages)
     assert act(lia, desk.code, "kirim_ulang").status_code == 303
-    assert "Kirim ulang jawaban: berhasil." in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
-    act(lia, desk.code, "kirim_ulang")  # clicked twice: the first is still on its way
-    assert "sedang dikirim" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert "Jawaban dikirim sekali lagi ke warga." in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    again = act(lia, desk.code, "kirim_ulang")  # clicked twice: the first is still on its way
+    assert again.status_code == 422 and "sedang dikirim" in again.get_data(as_text=True)
     desk.drain()
     [answer] = desk.twilio.messages[before:]
     assert (answer.to, answer.body) == (CITIZEN, f"[{desk.code}] Biro Organisasi: Perbaikan jalan dijadwalkan minggu depan.")
@@ -282,8 +281,8 @@ def test_a_message_added_to_a_request_is_made_a_ticket_of_its_own(gateway):
     with gateway.session() as s:
         first_id, second_id = s.scalars(select(InboundMessage.id).order_by(InboundMessage.id)).all()
     assert f'<option value="{second_id}">' in page and f'<option value="{first_id}">' not in page
-    assert act(wati, first, "pisahkan", pesan=str(first_id)).status_code == 303  # the request itself stays
-    assert "Pilih pesan warga" in wati.get(f"/inbox/t/{first}").get_data(as_text=True)
+    refused = act(wati, first, "pisahkan", pesan=str(first_id))  # the request itself stays
+    assert refused.status_code == 422 and "Pilih pesan warga" in refused.get_data(as_text=True)
     before = len(gateway.twilio.messages)
     act(wati, first, "pisahkan", pesan=str(second_id))
     gateway.drain()
@@ -402,7 +401,7 @@ def test_a_ticket_taken_back_after_assignment_is_closed_without_an_answer(desk):
     act(lia, desk.code, "telaah")
     act(head, desk.code, "disposisi", petugas=official_id, arahan="Mohon dijawab")
     assert "Tutup laporan" not in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
-    refused = lia.get(act(lia, desk.code, "batalkan").headers["Location"]).get_data(as_text=True)
+    refused = act(lia, desk.code, "batalkan").get_data(as_text=True)
     assert "Warga tidak meminta laporan ini dibatalkan." in refused
     with desk.session() as s:
         assert s.scalar(select(Ticket.state)) == TicketState.DIDISPOSISI.value
@@ -707,7 +706,7 @@ def test_canned_replies_and_officers_are_admin_pages(desk):
     page = admin.get("/inbox/petugas").get_data(as_text=True)
     assert "<td>Petugas Baru</td><td>-</td><td>Pejabat penghubung</td>" in page and "liaison<" not in page
     admin.post("/inbox/petugas", data={"csrf_token": token(admin, "/inbox/petugas"), "username_status": "baru1",
-                                       "aktif": "0"})
+                                       "aktif": "0", "konfirmasi": "1"})
     assert login(desk.app.test_client(), "baru1", "sandi-baru-panjang").status_code == 401
     assert client_for(desk, "lia").get("/inbox/petugas").status_code == 403
     assert client_for(desk, "orangbppd").get("/inbox/balasan").get_data(as_text=True).count("Terima kasih atas") == 0
@@ -849,14 +848,14 @@ def test_odd_numbers_in_ticket_forms_are_refused_plainly(desk, action, form):
     lia = client_for(desk, "lia")
     act(lia, desk.code, "telaah", catatan="jelas")
     head = client_for(desk, "kepala" if action == "disposisi" else "lia")
-    assert act(head, desk.code, action, **form).status_code in (303, 400, 403)
+    assert act(head, desk.code, action, **form).status_code in (400, 403, 422)  # refused, said, no 500
 
 
 def test_a_canned_reply_form_with_a_huge_id_is_refused_plainly(desk):
     admin = client_for(desk, "admin")
     response = admin.post("/inbox/balasan", data={"csrf_token": token(admin, "/inbox/balasan"), "id": BIG,
                                                   "hapus": "1"})
-    assert response.status_code in (303, 400, 404)
+    assert response.status_code in (400, 404, 422)  # refused, said, no 500
 
 
 def test_an_officers_name_in_the_recap_book_is_never_a_formula(desk):
@@ -993,3 +992,62 @@ def test_every_message_of_the_citizen_stands_in_the_conversation(desk):
     assert f">CEK {desk.code}</div>" in page and f"Kode {desk.code}: diterima" in page
     assert "pesan baru dari warga" not in lia.get("/inbox/").get_data(as_text=True)
     assert 'name="pesan"' not in page  # "Jadikan tiket baru" has nothing to offer
+
+
+def test_a_refused_step_keeps_what_was_typed_and_a_done_one_says_so_plainly(desk):
+    lia, head = client_for(desk, "lia"), client_for(desk, "kepala")
+    act(lia, desk.code, "telaah")
+    refused = act(head, desk.code, "disposisi", petugas="999", arahan="Mohon dijawab minggu ini")  # nobody
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Pilih pejabat yang ditugaskan" in page
+    assert ">Mohon dijawab minggu ini</textarea>" in page
+    done = act(lia, desk.code, "teruskan", instansi="dinsos-kupang", catatan="urusan bansos")
+    assert "Tiket diteruskan ke Dinas Sosial Kota Kupang." in lia.get(done.headers["Location"]).get_data(as_text=True)
+
+
+def test_admins_cannot_lock_themselves_out_and_officers_keep_their_own_passwords(desk):
+    admin = client_for(desk, "admin")
+    page = admin.get("/inbox/petugas").get_data(as_text=True)
+    assert "(Anda)" in page and page.count('name="username_status"') == 3  # lia, kepala, pejabat: not oneself
+    refused = admin.post("/inbox/petugas", data={"csrf_token": token(admin, "/inbox/petugas"),
+                                                 "username_status": "admin", "aktif": "0", "konfirmasi": "1"})
+    assert refused.status_code == 422 and "tidak dapat menonaktifkan akun Anda sendiri" in refused.get_data(as_text=True)
+    unconfirmed = admin.post("/inbox/petugas", data={"csrf_token": token(admin, "/inbox/petugas"),
+                                                     "username_status": "lia", "aktif": "0"})
+    assert unconfirmed.status_code == 422 and "Centang konfirmasi" in unconfirmed.get_data(as_text=True)
+    done = admin.post("/inbox/petugas", data={"csrf_token": token(admin, "/inbox/petugas"),
+                                              "username_status": "lia", "aktif": "0", "konfirmasi": "1"})
+    assert "Petugas lia dinonaktifkan." in admin.get(done.headers["Location"]).get_data(as_text=True)
+    runner = desk.app.test_cli_runner()
+    assert runner.invoke(args=["officers", "enable", "lia"]).output == "enabled lia\n"
+    assert login(desk.app.test_client(), "lia").status_code == 302
+    # A form with an error keeps what was typed, never the password; a saved one says so.
+    typed = {"csrf_token": token(admin, "/inbox/petugas"), "username": "petugas.baru", "nama": "Petugas Baru",
+             "telepon": "12345", "peran": ["head"], "password": "sandi-rahasia-panjang"}
+    kept = admin.post("/inbox/petugas", data=typed)
+    page = kept.get_data(as_text=True)
+    assert kept.status_code == 422 and 'value="petugas.baru"' in page and 'value="12345"' in page
+    assert 'value="head" checked' in page and "sandi-rahasia-panjang" not in page
+    saved = admin.post("/inbox/petugas", data={**typed, "telepon": ""})
+    assert "Petugas petugas.baru ditambahkan." in admin.get(saved.headers["Location"]).get_data(as_text=True)
+    saved = admin.post("/inbox/balasan", data={"csrf_token": token(admin, "/inbox/balasan"), "judul": "Salam",
+                                               "isi": ""})
+    assert saved.status_code == 422 and 'value="Salam"' in saved.get_data(as_text=True)
+    saved = admin.post("/inbox/balasan", data={"csrf_token": token(admin, "/inbox/balasan"), "judul": "Salam",
+                                               "isi": "Terima kasih."})
+    assert "tersimpan." in admin.get(saved.headers["Location"]).get_data(as_text=True)
+    # A one-time password from the admin must be changed at the next login.
+    admin.post("/inbox/petugas", data={"csrf_token": token(admin, "/inbox/petugas"), "username_sandi": "pejabat",
+                                       "sandi_sementara": "sementara-sekali-pakai"})
+    official = desk.app.test_client()
+    assert login(official, "pejabat").status_code == 401  # the old one no longer opens
+    assert login(official, "pejabat", "sementara-sekali-pakai").status_code == 302
+    assert official.get("/inbox/").headers["Location"].endswith("/inbox/akun")
+    form = {"csrf_token": token(official, "/inbox/akun"), "sandi_sekarang": "sementara-sekali-pakai",
+            "sandi_baru": "sandi-baru-milik-sendiri", "sandi_ulang": "sandi-baru-lain"}
+    assert official.post("/inbox/akun", data=form).status_code == 422
+    official.post("/inbox/akun", data={**form, "sandi_ulang": "sandi-baru-milik-sendiri"})
+    assert official.get("/inbox/").status_code == 200
+    assert login(desk.app.test_client(), "pejabat", "sandi-baru-milik-sendiri").status_code == 302
+    result = runner.invoke(args=["officers", "password", "pejabat", "--one-time"], input="sandi-dari-cli-panjang\n")
+    assert result.exit_code == 0 and "to be changed at the next login" in result.output

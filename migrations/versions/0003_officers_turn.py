@@ -1,4 +1,5 @@
-"""Each officer's turn: the morning digests, the immediate notices and whether an officer wants them.
+"""Each officer's turn: the morning digests, the immediate notices and whether an officer wants them;
+a one-time password an officer must change.
 
 Revision ID: 0003
 Revises: 0002
@@ -16,6 +17,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('officers') as batch:
         batch.add_column(sa.Column('notify', sa.Boolean(), nullable=False, server_default='1'))
+        batch.add_column(sa.Column('must_change_password', sa.Boolean(), nullable=False, server_default='0'))
     op.create_table('digests',
     sa.Column('officer_id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -49,4 +51,5 @@ def downgrade() -> None:
     op.drop_table('notices')
     op.drop_table('digests')
     with op.batch_alter_table('officers') as batch:
+        batch.drop_column('must_change_password')
         batch.drop_column('notify')
