@@ -22,7 +22,7 @@ from replies.render import date, render, stamp
 from store.db import now
 from store.models import (Attachment, DeliveryStatus, InboundMessage, Officer, OutboundMessage, Role, Ticket,
                           TicketEvent, TicketState as S)
-from store.queries import last_on_whatsapp
+from store.queries import forwarded_by, last_on_whatsapp
 from store.tickets import add_ticket, set_state, text_hash, unused_code
 
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -136,6 +136,19 @@ def find(s: Session, officer: Officer, code: str) -> Ticket:
     if ticket is None or ticket.agency != officer.agency or not officer.active:
         raise NotFound("Tiket tidak ditemukan.")
     return ticket
+
+
+def find_to_read(s: Session, officer: Officer, code: str) -> Ticket:
+    """Load a ticket the officer may read: their agency's, or one it forwarded to another (read-only
+    there: no transition accepts it, find() refuses it); else raise NotFound."""
+    try:
+        return find(s, officer, code)
+    except NotFound:
+        ticket = s.scalar(select(Ticket).where(Ticket.code == codes.normalize(code)))
+        if ticket is None or not officer.active or s.scalar(
+                forwarded_by(officer.agency).where(TicketEvent.ticket_id == ticket.id).limit(1)) is None:
+            raise
+        return ticket
 
 
 def _check(officer: Officer, ticket: Ticket, name: str) -> None:

@@ -171,6 +171,7 @@ def queue():
             for r in rows]
     next_key = f"{rows[-1].due_at.isoformat()}_{rows[-1].id}" if more else None
     return render_template("queue.html", rows=view, counts=counts, f=f, next_key=next_key, args=args,
+                           short_names={code: a.short_name for code, a in service.agencies.items()},
                            lines=[l for l in service.lines if l.agency == officer.agency],
                            staff=[o for o in staff if o.has(Role.OFFICIAL)], display=codes.display)
 
@@ -221,8 +222,9 @@ def my_task_count():
 
 
 def _ticket_or_404(s, code: str) -> Ticket:
+    """A ticket the officer may read (their agency's, or one it forwarded), or 404."""
     try:
-        return workflow.find(s, g.officer, code)
+        return workflow.find_to_read(s, g.officer, code)
     except workflow.NotFound:
         abort(404)
 
@@ -254,7 +256,7 @@ def _ticket_page(code: str, kept_action: str = "", kept: dict | None = None):
             OutboundMessage.status.in_((DeliveryStatus.DELIVERED.value, DeliveryStatus.READ.value)))
             .order_by(OutboundMessage.id.desc()).limit(1))
         opted_out = bool(t.phone) and is_opted_out(s, t.phone)
-        actions = {a.name for a in workflow.allowed(officer, t, service)}
+        actions = {a.name for a in workflow.allowed(officer, t, service)} if t.agency == officer.agency else set()
         added = workflow.added_messages(inbound) if "pisahkan" in actions else []
     conversation = sorted(
         [{"dir": "in", "at": m.received_at, "channel": m.channel, "auto": m.intent == "AutoReply",
@@ -275,7 +277,8 @@ def _ticket_page(code: str, kept_action: str = "", kept: dict | None = None):
         late_route=late_route, delivered=delivered, opted_out=opted_out, given=workflow.GIVEN, message_limit=workflow.body_limit(service, t),
         prefix=workflow.prefix(service, t), draft_count=segment_count(workflow.prefix(service, t) + t.draft),
         inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS,
-        kept_action=kept_action, kept=kept or {})
+        kept_action=kept_action, kept=kept or {},
+        holder=service.agencies[t.agency].name if t.agency != officer.agency else None)
 
 
 @bp.post("/t/<code>/<action>")
@@ -361,7 +364,9 @@ def attachment(attachment_id: int):
     with _session() as s:
         att = s.get(Attachment, attachment_id)
         t = s.get(Ticket, att.ticket_id) if att is not None and att.ticket_id else None
-    if att is None or t is None or t.agency != g.officer.agency or not att.path:
+        if t is not None:  # the agency's own, or one it forwarded: as the ticket's page
+            t = _ticket_or_404(s, t.code)
+    if att is None or t is None or not att.path:
         abort(404)
     path = (_services().settings.media_dir / att.path).resolve()
     if not path.is_relative_to(_services().settings.media_dir.resolve()) or not path.exists():

@@ -103,6 +103,11 @@ class QueueRow:
     review_note: str  # why the head returned the draft
 
 
+def forwarded_by(agency: str):
+    """The ids of the tickets an agency forwarded to another (bukan wewenang), as a subquery."""
+    return select(TicketEvent.ticket_id).where(TicketEvent.action == "teruskan", TicketEvent.agency == agency)
+
+
 def overdue(moment: datetime):
     """The condition of a ticket past its deadline: open and not answered, and not waiting for the
     citizen since before its deadline (its clock stands still, handlers/clock.py)."""
@@ -118,8 +123,14 @@ def queue_page(s: Session, f: QueueFilter, after: tuple[datetime, int] | None = 
                limit: int = 50) -> list[QueueRow]:
     """One page of an agency's queue, by deadline; keyset pagination on (due_at, id)."""
     t = Ticket
-    where = [t.agency == f.agency]
-    if f.state == "terlambat":
+    # The tickets the agency forwarded stay findable there, read-only (the Diteruskan list, all, a search).
+    theirs = t.agency == f.agency
+    if f.state in (TicketState.DITERUSKAN.value, "semua") or f.q.strip():
+        theirs = or_(theirs, t.id.in_(forwarded_by(f.agency)))
+    where = [theirs]
+    if f.state == TicketState.DITERUSKAN.value:
+        where.append(t.agency != f.agency)
+    elif f.state == "terlambat":
         where.append(overdue(now()))
     elif f.state == "semua":
         pass
@@ -252,9 +263,13 @@ def _holding_rare_word(s: Session, words: list[str]) -> list[int] | None:
 
 
 def state_counts(s: Session, agency: str) -> dict[str, int]:
-    """Tickets per state for an agency, from the counts kept in step with every change."""
-    return {state: n for state, n in s.execute(
+    """Tickets per state for an agency, from the counts kept in step with every change; Diteruskan: the
+    tickets it forwarded to another agency and that are there now."""
+    counts = {state: n for state, n in s.execute(
         select(StateCount.state, StateCount.n).where(StateCount.agency == agency))}
+    counts[TicketState.DITERUSKAN.value] = s.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.id.in_(forwarded_by(agency)), Ticket.agency != agency))
+    return counts
 
 
 @dataclass(frozen=True)

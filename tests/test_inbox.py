@@ -1051,3 +1051,25 @@ def test_admins_cannot_lock_themselves_out_and_officers_keep_their_own_passwords
     assert login(desk.app.test_client(), "pejabat", "sandi-baru-milik-sendiri").status_code == 302
     result = runner.invoke(args=["officers", "password", "pejabat", "--one-time"], input="sandi-dari-cli-panjang\n")
     assert result.exit_code == 0 and "to be changed at the next login" in result.output
+
+
+def test_a_forwarded_ticket_stays_readable_where_it_came_from(desk):
+    lia, there = client_for(desk, "lia"), client_for(desk, "orangbppd")
+    act(lia, desk.code, "teruskan", instansi="bppd", catatan="urusan perbatasan")
+    listed = lia.get("/inbox/?status=diteruskan").get_data(as_text=True)
+    assert desk.link in listed and "Diteruskan ke BPPD NTT" in listed and "di sana: Baru" in listed
+    assert re.search(r'status=diteruskan"[^>]*>Diteruskan <span class="count">1<', listed)
+    assert desk.link in lia.get(f"/inbox/?q={desk.code}").get_data(as_text=True)  # found by its code
+    assert desk.link not in lia.get("/inbox/").get_data(as_text=True)  # not in the open queue
+    page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    assert "sudah diteruskan ke Badan Pengelola Perbatasan" in page and "hanya untuk dibaca" in page
+    assert "<form method=\"post\" action=\"/inbox/t/" not in page  # no step offered
+    refused = act(lia, desk.code, "arsipkan", catatan="salah")  # and none taken
+    assert refused.status_code == 404
+    act(there, desk.code, "telaah")
+    assert "di sana: Ditelaah" in lia.get("/inbox/?status=diteruskan").get_data(as_text=True)
+    assert client_for(desk, "orangbppd").get(f"/inbox/t/{desk.code}").status_code == 200
+    assert client_for(desk, "kepala").get(f"/inbox/t/{desk.code}").status_code == 200  # the same agency's head
+    add_officer(desk, "orangdinsos", Role.LIAISON, agency="dinsos-kupang")  # a third agency: not theirs
+    assert client_for(desk, "orangdinsos").get(f"/inbox/t/{desk.code}").status_code == 404
+    assert desk.link not in client_for(desk, "orangdinsos").get("/inbox/?status=semua").get_data(as_text=True)
