@@ -69,6 +69,9 @@ def erase_tickets(s: Session, ticket_ids: list[int], media_dir: Path, note: str,
         ticket.phone, ticket.citizen_address, ticket.citizen_name, ticket.citizen_home = None, "", "", ""
         s.add(TicketEvent(ticket_id=ticket.id, officer_id=officer_id, action=ACTION, agency=ticket.agency,
                           note=note, created_at=moment))
+    # The history's record of corrected names and addresses holds them too.
+    s.execute(update(TicketEvent).where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.action == "ubah_data")
+              .values(note="data warga diperbaiki (isi lama dan baru dihapus)"))
     inbound = list(s.scalars(select(InboundMessage.id).where(InboundMessage.ticket_id.in_(ticket_ids))))
     messages = _erase_messages(s, inbound, keep_body=True)
     s.execute(update(OutboundMessage).where(OutboundMessage.ticket_id.in_(ticket_ids)).values(to_address=""))

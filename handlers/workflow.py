@@ -63,7 +63,7 @@ class Done:
 class Action:
     name: str
     label: str
-    role: Role
+    role: Role | None  # None: any officer of the agency
     states: tuple[S, ...]
 
 
@@ -85,6 +85,8 @@ ACTIONS = (
     Action("batalkan", "Tutup: dibatalkan atas permintaan warga", Role.LIAISON, UNANSWERED),
     Action("pisahkan", "Jadikan tiket baru", Role.LIAISON, (S.BARU, S.DITELAAH)),
     Action("jawab_langsung", "Jawab langsung dan selesai", Role.LIAISON, UNANSWERED),
+    Action("catatan", "Catatan internal", None, tuple(S)),
+    Action("ubah_data", "Perbaiki data warga", Role.LIAISON, tuple(S)),
 )
 BY_NAME = {a.name: a for a in ACTIONS}
 
@@ -102,7 +104,7 @@ def _own_draft(officer: Officer, ticket: Ticket, service: Service) -> bool:
 
 
 def _permits(officer: Officer, ticket: Ticket, action: Action) -> bool:
-    if not officer.has(action.role) or S(ticket.state) not in action.states:
+    if (action.role is not None and not officer.has(action.role)) or S(ticket.state) not in action.states:
         return False
     if action.role is Role.OFFICIAL and ticket.assignee_id != officer.id:
         return False  # only the official the ticket was assigned to drafts its answer
@@ -155,7 +157,7 @@ def _check(officer: Officer, ticket: Ticket, name: str) -> None:
     action = BY_NAME[name]
     if ticket.agency != officer.agency or not officer.active:
         raise NotFound("Tiket tidak ditemukan.")
-    if not officer.has(action.role):
+    if action.role is not None and not officer.has(action.role):
         raise Forbidden(f"Tindakan '{action.label}' hanya untuk peran {action.role.value}.")
     if S(ticket.state) not in action.states:
         raise WorkflowError(f"Tindakan '{action.label}' tidak bisa dilakukan pada status {ticket.state}.")
@@ -593,7 +595,11 @@ def register(s: Session, officer: Officer, service: Service, *, channel: str, na
     if agreed is not None:
         said.append(f"dijawab sesuai waktu yang disepakati: {stamp(agreed)}")
     _event(s, ticket, officer, "catat", "", "; ".join(said + ([note] if note else [])))
-    return Done(ticket)
+    # With a phone, the citizen gets the acknowledgement and its code by SMS, as from every other channel.
+    template = "ack_information" if ticket.kind == "informasi" else "ack_complaint"
+    told = _to_citizen(s, ticket, service, render(template, code=codes.display(ticket.code), due=date(ticket.due_at)),
+                       "ack", f"intake:{ticket.id}")
+    return _done(ticket, told)
 
 
 def jawab_langsung(s: Session, officer: Officer, ticket: Ticket, answer: str) -> Done:
@@ -604,6 +610,28 @@ def jawab_langsung(s: Session, officer: Officer, ticket: Ticket, answer: str) ->
     ticket.answered_at = now()
     ticket.paused_at, ticket.held_state = None, ""
     _move(s, officer, ticket, "jawab_langsung", S.SELESAI, ticket.draft)
+    return Done(ticket)
+
+
+def catatan(s: Session, officer: Officer, ticket: Ticket, note: str) -> Done:
+    """An officer writes an internal note on the ticket, for colleagues: its history keeps it, the
+    citizen never sees it, the state stays."""
+    _check(officer, ticket, "catatan")
+    _event(s, ticket, officer, "catatan", ticket.state, _required(note, "Catatan"))
+    return Done(ticket)
+
+
+def ubah_data(s: Session, officer: Officer, ticket: Ticket, name: str, home: str) -> Done:
+    """The liaison corrects the citizen's name and address; the history keeps what they were."""
+    _check(officer, ticket, "ubah_data")
+    name, home = name.strip()[:120], home.strip()[:255]
+    changed = [f"{what}: \u201c{old or '-'}\u201d menjadi \u201c{new or '-'}\u201d"
+               for what, old, new in (("nama", ticket.citizen_name, name), ("alamat", ticket.citizen_home, home))
+               if old != new]
+    if not changed:
+        raise WorkflowError("Data warga tidak berubah.")
+    ticket.citizen_name, ticket.citizen_home = name, home
+    _event(s, ticket, officer, "ubah_data", ticket.state, "; ".join(changed))
     return Done(ticket)
 
 

@@ -61,7 +61,8 @@ DONE = {
     "tunda": "Pertanyaan dikirim ke warga; tiket ditunda sampai warga menjawab.", "lanjutkan": "Tiket dilanjutkan.",
     "arsipkan": "Tiket diarsipkan.", "teruskan": "Tiket diteruskan ke {agency}.",
     "batalkan": "Laporan ditutup atas permintaan warga.", "pisahkan": "Pesan itu kini tiket tersendiri.",
-    "jawab_langsung": "Jawaban dicatat dan tiket selesai.",
+    "jawab_langsung": "Jawaban dicatat dan tiket selesai.", "catatan": "Catatan internal tersimpan.",
+    "ubah_data": "Data warga diperbaiki.",
 }
 # Steps that cannot be undone, or that reach the citizen again: the form asks "Ya, ..." first.
 CONFIRMED = {"kirim_ulang", "arsipkan", "teruskan", "batalkan"}
@@ -330,6 +331,10 @@ def act(code: str, action: str):
                     done = workflow.pisahkan(s, officer, t, service, form.get("pesan", type=as_int) or 0)
                 case "jawab_langsung":
                     done = workflow.jawab_langsung(s, officer, t, form.get("jawaban", ""))
+                case "catatan":
+                    done = workflow.catatan(s, officer, t, note)
+                case "ubah_data":
+                    done = workflow.ubah_data(s, officer, t, form.get("nama", ""), form.get("alamat", ""))
     except workflow.NotFound:
         abort(404)
     except workflow.Forbidden as exc:
@@ -403,7 +408,9 @@ def intake():
             flash(str(exc), "error")
             return render_template("intake.html", form=form, channels=workflow.MANUAL_CHANNELS,
                                    latest=_local_value(moment)), 422
-        flash(f"Pengaduan tercatat dengan kode {codes.display(done.ticket.code)}.", "ok")
+        _queue_sends(done.outbound_ids)
+        flash(f"Pengaduan tercatat dengan kode {codes.display(done.ticket.code)}."
+              + (" Warga menerima kodenya lewat SMS." if done.outbound_ids else ""), "ok")
         return redirect(url_for("inbox.ticket", code=done.ticket.code), 303)
     if not g.officer.has(Role.LIAISON):
         abort(403, "Pencatatan pengaduan hanya untuk pejabat penghubung.")

@@ -1073,3 +1073,25 @@ def test_a_forwarded_ticket_stays_readable_where_it_came_from(desk):
     add_officer(desk, "orangdinsos", Role.LIAISON, agency="dinsos-kupang")  # a third agency: not theirs
     assert client_for(desk, "orangdinsos").get(f"/inbox/t/{desk.code}").status_code == 404
     assert desk.link not in client_for(desk, "orangdinsos").get("/inbox/?status=semua").get_data(as_text=True)
+
+
+def test_intake_with_a_phone_acknowledges_by_sms_and_a_number_shows_all_its_tickets(desk):
+    lia = client_for(desk, "lia")
+    form = {"csrf_token": token(lia, "/inbox/catat"), "saluran": "surat", "nama": "Maria Ndun",
+            "telepon": "0812-3456-7890", "isi": "Papan nama kantor lurah roboh", "diterima": ""}
+    done = lia.post("/inbox/catat", data=form)
+    assert "Warga menerima kodenya lewat SMS." in lia.get(done.headers["Location"]).get_data(as_text=True)
+    desk.drain()
+    ack = desk.twilio.messages[-1]
+    code = CODE.search(ack.body).group(1)
+    assert (ack.to, ack.from_) == (CITIZEN, "1708") and ack.body.startswith("Pengaduan Anda diterima. Kode:")  # send_from
+    page = lia.get(f"/inbox/t/{code}").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)">semua tiket nomor ini<', page).group(1).replace("&amp;", "&")
+    listed = lia.get(link).get_data(as_text=True)
+    assert desk.link in listed and f'href="/inbox/t/{code.replace("-", "")}"' in listed  # the SMS one and the letter
+    act(lia, code, "catatan", catatan="Sudah ditelepon, warga setuju menunggu.")
+    act(lia, code, "ubah_data", nama="Maria Goreti Ndun", alamat="RT 05 Oebobo")
+    page = lia.get(f"/inbox/t/{code}").get_data(as_text=True)
+    assert "Sudah ditelepon, warga setuju menunggu." in page and "Maria Goreti Ndun" in page
+    assert "menjadi \u201cMaria Goreti Ndun\u201d" in page
+    assert len([m for m in desk.twilio.messages if m.to == CITIZEN]) == 2  # the two acknowledgements, no note
