@@ -64,6 +64,13 @@ DONE = {
     "jawab_langsung": "Jawaban dicatat dan tiket selesai.", "catatan": "Catatan internal tersimpan.",
     "ubah_data": "Data warga diperbaiki.",
 }
+# The step a ticket in each state most likely waits for, shown in full on its page.
+NEXT_STEP = {
+    "baru": ("telaah", "jawab_langsung"), "ditelaah": ("disposisi", "jawab_langsung"),
+    "didisposisi": ("draf", "ajukan"), "draf": ("draf", "ajukan"),
+    "menunggu_persetujuan": ("setujui", "kembalikan"), "disetujui": ("kirim", "selesai"),
+    "terkirim": ("selesai",), "ditunda": ("lanjutkan",),
+}
 # Steps that cannot be undone, or that reach the citizen again: the form asks "Ya, ..." first.
 CONFIRMED = {"kirim_ulang", "arsipkan", "teruskan", "batalkan"}
 
@@ -259,6 +266,11 @@ def _ticket_page(code: str, kept_action: str = "", kept: dict | None = None):
         opted_out = bool(t.phone) and is_opted_out(s, t.phone)
         actions = {a.name for a in workflow.allowed(officer, t, service)} if t.agency == officer.agency else set()
         added = workflow.added_messages(inbound) if "pisahkan" in actions else []
+        if not added:
+            actions.discard("pisahkan")  # nothing to split off
+    # The likely next step in full, the rest behind "Tindakan lain"; a request to close is always in view.
+    primary = {name for name in actions if name in NEXT_STEP.get(t.state, ()) or name == "batalkan"} \
+        or set(actions)
     conversation = sorted(
         [{"dir": "in", "at": m.received_at, "channel": m.channel, "auto": m.intent == "AutoReply",
           "body": text_with_location(m.body, m.params or {})} for m in inbound]
@@ -278,7 +290,7 @@ def _ticket_page(code: str, kept_action: str = "", kept: dict | None = None):
         late_route=late_route, delivered=delivered, opted_out=opted_out, given=workflow.GIVEN, message_limit=workflow.body_limit(service, t),
         prefix=workflow.prefix(service, t), draft_count=segment_count(workflow.prefix(service, t) + t.draft),
         inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS,
-        kept_action=kept_action, kept=kept or {},
+        kept_action=kept_action, kept=kept or {}, primary=primary, others=actions - primary,
         holder=service.agencies[t.agency].name if t.agency != officer.agency else None)
 
 

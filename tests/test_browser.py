@@ -165,3 +165,36 @@ def test_every_inbox_page_fits_a_phone_screen(live, browser):
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, f"{path} is wider than the phone"
         OUTPUT.mkdir(exist_ok=True)
         page.screenshot(path=str(OUTPUT / f"{path.strip('/').replace('/', '-')}-360px.png"), full_page=True)
+    page.goto(live.url + "/inbox/")  # the search and filters fold away behind a button
+    search = page.get_by_label("Cari (kode, nomor ponsel, kata)")
+    expect(search).to_be_hidden()
+    page.get_by_text("Cari dan saring").click()
+    expect(search).to_be_visible()
+    assert page.locator("td[data-label=Status]").first.evaluate(  # each field of a ticket keeps its label
+        "td => getComputedStyle(td, '::before').content") == '"Status"'
+    page.goto(live.url + "/inbox/rekap")
+    expect(page.get_by_text("geser ke samping")).to_be_visible()
+    wide = as_officer(browser, live, "admin", width=1100)
+    wide.goto(live.url + "/inbox/")
+    expect(wide.get_by_label("Cari (kode, nomor ponsel, kata)")).to_be_visible()  # open on a wide screen
+    wide.goto(live.url + "/inbox/rekap")
+    expect(wide.get_by_text("geser ke samping")).to_be_hidden()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_step_that_cannot_be_undone_asks_first(live, browser):
+    add_officer(live, "lia", Role.LIAISON, agency="biro-organisasi")
+    send_sms(live, "NTT asdf qwer zxcv")
+    live.drain()
+    code = re.search(r"Kode: (\d{4}-\d{4})", live.twilio.messages[-1].body).group(1)
+    page = on_ticket(browser, live, "lia", code, "Telaah laporan baru")
+    page.get_by_text("Tindakan lain").click()  # the rarer steps, behind a choice
+    page.get_by_label("Alasan arsip (tidak jelas / spam)").fill("tidak jelas")
+    page.get_by_role("button", name="Arsipkan").click()
+    box = page.get_by_label("Ya, arsipkan: tiket ditutup tanpa jawaban")
+    assert box.evaluate("b => b.validationMessage") != ""  # the browser asks for the tick: nothing was sent
+    expect(page.get_by_text("Tiket diarsipkan.")).to_have_count(0)
+    box.check()
+    page.get_by_role("button", name="Arsipkan").click()
+    expect(page.get_by_text("Tiket diarsipkan.")).to_be_visible()
+    page.screenshot(path=str(OUTPUT / "archived.png"), full_page=True)

@@ -1095,3 +1095,14 @@ def test_intake_with_a_phone_acknowledges_by_sms_and_a_number_shows_all_its_tick
     assert "Sudah ditelepon, warga setuju menunggu." in page and "Maria Goreti Ndun" in page
     assert "menjadi \u201cMaria Goreti Ndun\u201d" in page
     assert len([m for m in desk.twilio.messages if m.to == CITIZEN]) == 2  # the two acknowledgements, no note
+
+
+def test_a_ticket_shows_its_likely_next_step_and_the_rest_behind_a_choice(desk):
+    lia = client_for(desk, "lia")
+    page = lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
+    shown, folded = page.split('<details class="more"')
+    assert 'action="/inbox/t/' in shown and "/telaah" in shown  # Baru: the review, in full
+    for step in ("/tunda", "/teruskan", "/arsipkan", "/catatan"):
+        assert step not in shown and step in folded, step
+    refused = act(lia, desk.code, "teruskan", instansi="dinsos-kupang", catatan="")  # kept, and in view
+    assert '<details class="more" open>' in refused.get_data(as_text=True)

@@ -39,6 +39,10 @@
       .catch(function () {});
   }
   document.addEventListener("DOMContentLoaded", function () {
+    // The queue's search and filters fold away on a phone; on a wider screen they stay open.
+    if (window.matchMedia("(min-width: 40rem)").matches) {
+      document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+    }
     var badge = document.querySelector("[data-tasks]");
     if (badge) {
       if (!badge.textContent.trim()) refreshTasks(badge);
