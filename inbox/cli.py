@@ -53,24 +53,23 @@ def list_officers() -> None:
 @click.argument("username")
 def disable(username: str) -> None:
     """Disable an officer: they can no longer log in, and open sessions end."""
-    try:
-        with _services().db.transaction() as s:
-            officer_store.set_active(s, username, False)
-    except officer_store.OfficerError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"disabled {username}")
+    _set_active(username, False)
 
 
 @officers.command("enable")
 @click.argument("username")
 def enable(username: str) -> None:
     """Enable a disabled officer again (an admin who locked themselves out, for one)."""
+    _set_active(username, True)
+
+
+def _set_active(username: str, active: bool) -> None:
     try:
         with _services().db.transaction() as s:
-            officer_store.set_active(s, username, True)
+            officer_store.set_active(s, username, active)
     except officer_store.OfficerError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"enabled {username}")
+    click.echo(f"{'enabled' if active else 'disabled'} {username}")
 
 
 @officers.command("password")

@@ -197,30 +197,6 @@ def my_tasks():
     return render_template("tasks.html", items=view, what=tasks.WHAT, display=codes.display, digest=digest)
 
 
-@bp.route("/akun", methods=["GET", "POST"])
-@login_required
-def account():
-    """The officer's own settings: their password, and immediate notices by SMS on or off."""
-    db, form = _services().db, request.form
-    if request.method == "POST":
-        if "sandi_baru" in form:
-            try:
-                with db.transaction() as s:
-                    officer_store.change_own_password(s, g.officer.id, form.get("sandi_sekarang", ""),
-                                                      form.get("sandi_baru", ""), form.get("sandi_ulang", ""))
-            except officer_store.OfficerError as exc:
-                flash(str(exc), "error")
-                return render_template("account.html"), 422
-            flash("Kata sandi Anda sudah diganti.", "ok")
-        else:
-            wanted = form.get("pemberitahuan") == "1"
-            with db.transaction() as s:
-                s.get(Officer, g.officer.id).notify = wanted
-            flash("Pemberitahuan lewat SMS " + ("dinyalakan." if wanted else "dimatikan."), "ok")
-        return redirect(url_for("inbox.account"), 303)
-    return render_template("account.html")
-
-
 @bp.get("/tugas/jumlah")
 @login_required
 def my_task_count():
@@ -287,8 +263,9 @@ def _ticket_page(code: str, kept_action: str = "", kept: dict | None = None):
         agencies=[a for a in service.agencies.values() if a.code != officer.agency], canned=canned,
         due=clock.current_due(service, t, moment), left=deadline(service, t, moment),
         age=span(moment - t.created_at), stage=stage(service, t, moment),
-        late_route=late_route, delivered=delivered, opted_out=opted_out, given=workflow.GIVEN, message_limit=workflow.body_limit(service, t),
-        prefix=workflow.prefix(service, t), draft_count=segment_count(workflow.prefix(service, t) + t.draft),
+        late_route=late_route, delivered=delivered, opted_out=opted_out, given=workflow.GIVEN,
+        message_limit=workflow.body_limit(service, t), prefix=workflow.prefix(service, t),
+        draft_count=segment_count(workflow.prefix(service, t) + t.draft),
         inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS,
         kept_action=kept_action, kept=kept or {}, primary=primary, others=actions - primary,
         holder=service.agencies[t.agency].name if t.agency != officer.agency else None)
@@ -304,7 +281,7 @@ def act(code: str, action: str):
     service, form, officer = services.settings.service, request.form, g.officer
     note = form.get("catatan", "")
     if action in CONFIRMED and form.get("konfirmasi") != "1":  # the browser asks it too (a required box)
-        flash("Centang konfirmasi dulu: langkah ini tidak dapat dibatalkan.", "error")
+        flash("Centang konfirmasi dulu, lalu ulangi langkah ini.", "error")
         return redirect(url_for("inbox.ticket", code=code), 303)
     try:
         with services.db.transaction() as s:
@@ -444,88 +421,3 @@ def _local_input(value: str, what: str) -> datetime | None:
 def _local_value(moment: datetime) -> str:
     """A stored moment as a datetime-local field shows it (WITA)."""
     return moment.replace(tzinfo=timezone.utc).astimezone(WITA).strftime("%Y-%m-%dT%H:%M")
-
-
-def _admin() -> Officer:
-    if not g.officer.has(Role.ADMIN):
-        abort(403, "Halaman ini hanya untuk admin instansi.")
-    return g.officer
-
-
-@bp.route("/balasan", methods=["GET", "POST"])
-@login_required
-def canned():
-    """Canned replies of the agency: an admin adds, edits and removes them."""
-    admin = _admin()
-    db = _services().db
-    form = request.form
-    if request.method == "POST":
-        title, body = form.get("judul", "").strip(), form.get("isi", "").strip()
-        with db.transaction() as s:
-            reply = s.get(CannedReply, form.get("id", type=as_int) or 0)
-            if reply is not None and reply.agency != admin.agency:
-                abort(404)
-            if form.get("hapus") and reply is not None:
-                s.delete(reply)
-                flash(f"Balasan siap pakai \u201c{reply.title}\u201d dihapus.", "ok")
-            elif title and body:
-                reply = reply or CannedReply(agency=admin.agency)
-                reply.title, reply.body = title[:120], body
-                s.add(reply)
-                flash(f"Balasan siap pakai \u201c{reply.title}\u201d tersimpan.", "ok")
-            else:
-                flash("Judul dan isi wajib diisi.", "error")
-                return _canned_page(admin, form), 422
-        return redirect(url_for("inbox.canned"), 303)
-    return _canned_page(admin, {})
-
-
-def _canned_page(admin: Officer, typed):
-    with _session() as s:
-        replies = s.scalars(select(CannedReply).where(CannedReply.agency == admin.agency)
-                            .order_by(CannedReply.title)).all()
-    return render_template("canned.html", replies=replies, typed=typed)
-
-
-@bp.route("/petugas", methods=["GET", "POST"])
-@login_required
-def staff():
-    """Officers of the agency: an admin adds them, disables or enables them (never themselves), and gives
-    one a one-time password."""
-    admin = _admin()
-    services = _services()
-    form = request.form
-    if request.method == "POST":
-        try:
-            with services.db.transaction() as s:
-                if form.get("username_status"):
-                    active = form.get("aktif") == "1"
-                    if not active and form.get("konfirmasi") != "1":
-                        raise officer_store.OfficerError("Centang konfirmasi dulu untuk menonaktifkan petugas.")
-                    done = officer_store.set_active(s, form["username_status"], active, admin.agency, by=admin)
-                    said = f"Petugas {done.username} {'diaktifkan' if active else 'dinonaktifkan'}."
-                elif form.get("username_sandi"):
-                    done = officer_store.set_password(s, form["username_sandi"], form.get("sandi_sementara", ""),
-                                                      admin.agency, one_time=True)
-                    said = f"Kata sandi sementara {done.username} tersimpan; ia menggantinya saat masuk berikutnya."
-                else:
-                    done = officer_store.add(s, services.settings.service, username=form.get("username", ""),
-                                             agency=admin.agency, roles=officer_store.parse_roles(",".join(
-                                                 form.getlist("peran"))), password=form.get("password", ""),
-                                             full_name=form.get("nama", ""), phone=form.get("telepon", ""))
-                    said = f"Petugas {done.username} ditambahkan."
-        except officer_store.OfficerError as exc:
-            flash(str(exc), "error")
-            return _staff_page(admin, form), 422
-        flash(said, "ok")
-        return redirect(url_for("inbox.staff"), 303)
-    return _staff_page(admin, {})
-
-
-def _staff_page(admin: Officer, typed):
-    """The officers' page; after a refused form, with what was typed kept (never a password)."""
-    with _session() as s:
-        people = officer_store.of_agency(s, admin.agency)
-    kept = {k: v for k, v in typed.items() if k not in ("password", "sandi_sementara", "csrf_token")}
-    return render_template("staff.html", people=people, roles=list(Role), typed=kept,
-                           typed_roles=typed.getlist("peran") if hasattr(typed, "getlist") else [])
