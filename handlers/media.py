@@ -4,8 +4,11 @@ from __future__ import annotations
 import logging
 import mimetypes
 from pathlib import Path
+from typing import BinaryIO
 
 import requests
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from handlers.runtime import Services
 from store.db import now
@@ -70,6 +73,42 @@ def _save(response, path: Path) -> int:
                 break
             out.write(chunk)
     return size
+
+
+# What a liaison may attach at manual intake: a photo or a scan of the letter.
+SCAN_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
+
+
+class ScanRefused(ValueError):
+    """The file is not a photo or a PDF, or too large; the message says so, in Bahasa Indonesia."""
+
+
+def keep_scan(s: Session, media_dir: Path, ticket_id: int, content_type: str, stream: BinaryIO) -> Attachment:
+    """Store a scan or photo of a letter with its ticket (in the caller's transaction)."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind not in SCAN_TYPES:
+        raise ScanRefused("Lampiran harus foto (JPEG, PNG, WebP) atau PDF.")
+    position = s.scalar(select(func.count()).where(Attachment.ticket_id == ticket_id))
+    att = Attachment(inbound_id=None, ticket_id=ticket_id, position=position, source_url="", content_type=kind)
+    s.add(att)
+    s.flush()
+    relative = Path(f"{ticket_id // 1000:06d}") / f"scan-{att.id}{SCAN_TYPES[kind]}"
+    target = media_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(target.suffix + ".part")
+    size = 0
+    with partial.open("wb") as out:
+        while chunk := stream.read(64 * 1024):
+            size += len(chunk)
+            if size > MAX_BYTES:
+                break
+            out.write(chunk)
+    if size > MAX_BYTES or size == 0:
+        partial.unlink()
+        raise ScanRefused("Lampiran kosong atau lebih dari 20 MB.")
+    partial.replace(target)
+    att.path, att.size, att.stored_at = str(relative), size, now()
+    return att
 
 
 def record_failure(services: Services, attachment_id: int, error: str) -> None:

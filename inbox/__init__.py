@@ -8,11 +8,12 @@ __all__ = ["admin", "init_app", "recap"]  # their pages are on the inbox's bluep
 
 def init_app(app) -> None:
     """Register the inbox's blueprints and its command line."""
-    from inbox import auth, cli, errors
+    from inbox import auth, cli, errors, views
 
     app.session_interface = auth.SessionInterface()
     app.register_blueprint(auth_bp)
     app.register_blueprint(inbox_bp)
+    app.before_request(views.allow_scans)  # before the CSRF check reads the form
     app.before_request(auth.check_csrf)
     app.context_processor(auth.template_globals)
     app.cli.add_command(cli.officers)

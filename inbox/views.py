@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 
 from handlers import officers as officer_store
 from handlers import workflow
-from handlers import clock, daily, tasks
+from handlers import clock, daily, media, tasks
 from parsers import codes
 from parsers.intent import text_with_location
 from parsers.phone import national
@@ -391,6 +391,12 @@ def intake():
                                          received=_local_input(form.get("diterima", ""), "Waktu diterima"),
                                          agreed=_local_input(form.get("disepakati", ""), "Waktu yang disepakati"),
                                          note=form.get("catatan", ""))
+                scan = request.files.get("lampiran")
+                if scan and scan.filename:  # the letter's scan or photo, with its ticket
+                    try:
+                        media.keep_scan(s, services.settings.media_dir, done.ticket.id, scan.mimetype, scan.stream)
+                    except media.ScanRefused as exc:
+                        raise workflow.WorkflowError(str(exc)) from None
         except workflow.Forbidden as exc:
             abort(403, str(exc))
         except workflow.WorkflowError as exc:
@@ -405,6 +411,13 @@ def intake():
         abort(403, "Pencatatan pengaduan hanya untuk pejabat penghubung.")
     return render_template("intake.html", form={"diterima": _local_value(moment)}, channels=workflow.MANUAL_CHANNELS,
                            latest=_local_value(moment))
+
+
+def allow_scans() -> None:
+    """Manual intake takes a letter's scan or photo (up to media.MAX_BYTES); every other form stays
+    within the app's MAX_CONTENT_LENGTH. Runs before the form is read (the CSRF check reads it)."""
+    if request.endpoint == "inbox.intake" and request.method == "POST":
+        request.max_content_length = media.MAX_BYTES + 1024 * 1024
 
 
 def _local_input(value: str, what: str) -> datetime | None:

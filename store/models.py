@@ -182,7 +182,8 @@ class Attachment(Base):
     __tablename__ = "attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"), index=True)
+    # None: a scan or photo of a letter an officer attached at manual intake (source_url "")
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     source_url: Mapped[str] = mapped_column(String(500))

@@ -928,7 +928,8 @@ def test_error_pages_speak_bahasa_indonesia_in_the_inbox_layout(desk, monkeypatc
                      headers={"Referer": f"http://localhost/inbox/t/{desk.code}"})
     page = stale.get_data(as_text=True)
     assert stale.status_code == 400 and "Formulir kedaluwarsa" in page and "Kembali ke halaman sebelumnya" in page
-    big = lia.post("/inbox/catat", data={"csrf_token": token(lia, "/inbox/catat"), "isi": "x" * 2_000_000})
+    big = lia.post(f"/inbox/t/{desk.code}/catatan", data={"csrf_token": token(lia, f"/inbox/t/{desk.code}"),
+                                                          "catatan": "x" * 2_000_000})
     assert big.status_code == 413 and "terlalu besar" in big.get_data(as_text=True)
     nowhere = desk.app.test_client().get("/inbox/tidak-ada")  # not logged in: a way to log in
     assert nowhere.status_code == 404 and 'href="/login"' in nowhere.get_data(as_text=True)
@@ -1107,3 +1108,26 @@ def test_a_ticket_shows_its_likely_next_step_and_the_rest_behind_a_choice(desk):
         assert step not in shown and step in folded, step
     refused = act(lia, desk.code, "teruskan", instansi="dinsos-kupang", catatan="")  # kept, and in view
     assert '<details class="more" open>' in refused.get_data(as_text=True)
+
+
+def test_a_letters_scan_is_attached_at_intake(desk):
+    import io
+
+    lia = client_for(desk, "lia")
+    scan = b"%PDF-1.4 surat pengaduan " + b"x" * 1_500_000  # larger than the other forms may send
+    form = {"csrf_token": token(lia, "/inbox/catat"), "saluran": "surat", "nama": "Maria", "isi": "Papan roboh",
+            "diterima": ""}
+    refused = lia.post("/inbox/catat", data={**form, "lampiran": (io.BytesIO(b"MZ..."), "x.exe", "application/x-msdos")},
+                       content_type="multipart/form-data")
+    assert refused.status_code == 422 and "foto (JPEG, PNG, WebP) atau PDF" in refused.get_data(as_text=True)
+    done = lia.post("/inbox/catat", data={**form, "lampiran": (io.BytesIO(scan), "surat.pdf", "application/pdf")},
+                    content_type="multipart/form-data")
+    assert done.status_code == 303
+    page = lia.get(done.headers["Location"]).get_data(as_text=True)
+    link = re.search(r'href="(/inbox/lampiran/\d+)">Unduh lampiran 1 \(application/pdf', page).group(1)
+    assert lia.get(link).get_data() == scan
+    with desk.session() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket).where(Ticket.channel == "surat")) == 1
+    big = lia.post(f"/inbox/t/{desk.code}/catatan", data={"csrf_token": token(lia, f"/inbox/t/{desk.code}"),
+                                                          "catatan": "x" * 1_500_000})
+    assert big.status_code == 413  # elsewhere the limit stays

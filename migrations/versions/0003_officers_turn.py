@@ -1,5 +1,5 @@
 """Each officer's turn: the morning digests, the immediate notices and whether an officer wants them;
-a one-time password an officer must change.
+a one-time password an officer must change; a letter's scan attached at intake (no message of its own).
 
 Revision ID: 0003
 Revises: 0002
@@ -18,6 +18,8 @@ def upgrade() -> None:
     with op.batch_alter_table('officers') as batch:
         batch.add_column(sa.Column('notify', sa.Boolean(), nullable=False, server_default='1'))
         batch.add_column(sa.Column('must_change_password', sa.Boolean(), nullable=False, server_default='0'))
+    with op.batch_alter_table('attachments') as batch:
+        batch.alter_column('inbound_id', existing_type=sa.Integer(), nullable=True)
     op.create_table('digests',
     sa.Column('officer_id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -50,6 +52,8 @@ def downgrade() -> None:
     op.drop_index('ix_notice_officer', table_name='notices')
     op.drop_table('notices')
     op.drop_table('digests')
+    with op.batch_alter_table('attachments') as batch:
+        batch.alter_column('inbound_id', existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table('officers') as batch:
         batch.drop_column('must_change_password')
         batch.drop_column('notify')
