@@ -43,6 +43,20 @@ class Agency:
     phone: str = ""
     self_approval: bool = False
     deadlines: dict[str, Deadline] = field(default_factory=dict)
+    # Approval up the hierarchy (berjenjang): the levels by key, with the position each stands for,
+    # and the order they approve in: "default", or a channel's own ("surat"). None: one level, any head.
+    levels: dict[str, str] = field(default_factory=dict)
+    chains: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The answer letter (handlers/letters.py): the lines of its letterhead, where it is signed, and its
+    # number: {n} the agency's counter of the year, {month} the month in Roman numerals, {year}.
+    letterhead: tuple[str, ...] = ()
+    city: str = "Kupang"
+    letter_number: str = "{n}/{month}/{year}"
+
+    def chain(self, channel: str) -> tuple[str, ...]:
+        """The levels a draft for a ticket of this channel goes up through, in turn; () for one level
+        where any head approves."""
+        return self.chains.get(channel) or self.chains.get("default", ())
 
 
 @dataclass(frozen=True)
@@ -114,6 +128,10 @@ def load_service(path: Path) -> Service:
             phone=a.get("phone", ""),
             self_approval=bool(a.get("self_approval", False)),
             deadlines={k: Deadline.parse(v) for k, v in a.get("deadlines", {}).items()},
+            **_approval(code, a.get("approval", {})),
+            letterhead=tuple(a.get("letterhead", ())) or (a["name"].upper(),),
+            city=a.get("city", "Kupang"),
+            letter_number=_letter_number(code, a.get("letter_number", "{n}/{month}/{year}")),
         )
         for code, a in data.get("agencies", {}).items()
     }
@@ -136,6 +154,34 @@ def load_service(path: Path) -> Service:
             follow_up=Deadline.parse(raw["follow_up"]) if raw.get("follow_up") else None,
         ))
     return Service(agencies=agencies, lines=tuple(lines), holidays=_holidays(data.get("holidays", {})))
+
+
+def _letter_number(agency: str, pattern: str) -> str:
+    """A letter number's pattern, checked once: {n} is required, {month} and {year} may stand in it."""
+    try:
+        if "{n}" not in pattern:
+            raise KeyError("n")
+        pattern.format(n=1, month="XII", year=2026)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(f"agency {agency}: letter_number {pattern!r} holds {{n}}, and may hold {{month}} "
+                          f"and {{year}}, nothing else in braces ({exc})") from None
+    return pattern
+
+
+def _approval(agency: str, table: dict) -> dict:
+    """An agency's [approval] table: levels = { key = "position" }, and the chains of keys, "default"
+    and per channel."""
+    levels = {str(k): str(v) for k, v in table.get("levels", {}).items()}
+    chains = {}
+    for name, chain in table.items():
+        if name == "levels":
+            continue
+        if not isinstance(chain, list) or not chain or any(key not in levels for key in chain):
+            raise ConfigError(f"agency {agency}: approval.{name} lists the keys of approval.levels, in order")
+        chains[name] = tuple(chain)
+    if levels and "default" not in chains:
+        raise ConfigError(f"agency {agency}: approval needs a default = [...] chain beside its levels")
+    return {"levels": levels, "chains": chains}
 
 
 def _holidays(table: dict) -> frozenset[date]:

@@ -37,8 +37,9 @@ def parse_roles(text: str) -> list[Role]:
 
 
 def add(s: Session, service: Service, *, username: str, agency: str, roles: list[Role], password: str,
-        full_name: str = "", phone: str = "") -> Officer:
-    """Create an officer with a hashed password, and a phone number for their notices when given."""
+        full_name: str = "", phone: str = "", position: str = "", level: str = "") -> Officer:
+    """Create an officer with a hashed password, and a phone number for their notices when given;
+    a head's level of approval (service.toml) and their position (jabatan) as letters print it."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise OfficerError("Nama pengguna: 3-64 huruf kecil, angka, titik, garis bawah atau tanda hubung.")
@@ -54,9 +55,31 @@ def add(s: Session, service: Service, *, username: str, agency: str, roles: list
     officer = Officer(username=username, agency=agency, roles=",".join(r.value for r in roles),
                       password_hash=generate_password_hash(password), full_name=full_name.strip()[:120],
                       phone=number)
+    _post(officer, service, position, level)
     s.add(officer)
     s.flush()
     return officer
+
+
+def set_post(s: Session, service: Service, username: str, position: str, level: str,
+             agency: str | None = None) -> Officer:
+    """Give an officer their position (jabatan) and, for a head, the level they approve at."""
+    officer = _of(s, username, agency)
+    _post(officer, service, position, level)
+    return officer
+
+
+def _post(officer: Officer, service: Service, position: str, level: str) -> None:
+    levels = service.agencies[officer.agency].levels
+    level = level.strip()
+    if level and level not in levels:
+        raise OfficerError(f"Tingkat persetujuan tidak dikenal: {level[:32]}. "
+                           + (f"Pilih dari: {', '.join(levels)}." if levels else "Instansi ini hanya punya satu "
+                              "tingkat persetujuan (service.toml)."))
+    if level and not officer.has(Role.HEAD):
+        raise OfficerError("Tingkat persetujuan hanya untuk pimpinan.")
+    officer.position = position.strip()[:120] or levels.get(level, "")
+    officer.approval_level = level
 
 
 def by_username(s: Session, username: str) -> Officer | None:

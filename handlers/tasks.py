@@ -58,7 +58,9 @@ def of(s: Session, officer: Officer, service: Service, moment: datetime) -> list
     if officer.has(Role.HEAD):
         add(queue_rows(s, *mine, t.state == S.DITELAAH.value, limit=LIMIT), "disposisi")
         own_drafts = service.agencies[agency].self_approval
-        approvable = t.state == S.MENUNGGU_PERSETUJUAN.value
+        # At the level the draft waits at (approval up the hierarchy), or any head's where it waits at none.
+        approvable = and_(t.state == S.MENUNGGU_PERSETUJUAN.value,
+                          t.approval_level.in_(("", officer.approval_level)))
         if not own_drafts:  # a head never approves their own draft: it waits for another head
             approvable = and_(approvable, or_(t.draft_author_id.is_(None), t.draft_author_id != officer.id))
         add(queue_rows(s, *mine, approvable, limit=LIMIT), "setujui")

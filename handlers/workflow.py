@@ -98,6 +98,17 @@ def allowed(officer: Officer, ticket: Ticket, service: Service) -> list[Action]:
             and not (a.name == "setujui" and _own_draft(officer, ticket, service))]
 
 
+def level_name(service: Service, agency: str, level: str) -> str:
+    """How a level of approval is called (its position in service.toml); "" for the single level."""
+    return service.agencies[agency].levels.get(level, level)
+
+
+def approvers(s: Session, ticket: Ticket) -> list[int]:
+    """The heads of the ticket's agency who may approve its draft where it waits now."""
+    return [o.id for o in s.scalars(select(Officer).where(Officer.agency == ticket.agency, Officer.active))
+            if o.has(Role.HEAD) and (not ticket.approval_level or o.approval_level == ticket.approval_level)]
+
+
 def _own_draft(officer: Officer, ticket: Ticket, service: Service) -> bool:
     """The officer drafted the answer, and the agency wants another head to approve it."""
     return ticket.draft_author_id == officer.id and not service.agencies[ticket.agency].self_approval
@@ -116,6 +127,9 @@ def _permits(officer: Officer, ticket: Ticket, action: Action) -> bool:
         return False
     if action.name == "jawab_langsung" and ticket.channel != "tatap_muka":
         return False  # the answer given on the spot is face to face's
+    if action.name in ("setujui", "kembalikan") and ticket.approval_level \
+            and officer.approval_level != ticket.approval_level:
+        return False  # the draft waits at another level of the hierarchy
     return True
 
 
@@ -180,6 +194,11 @@ def _move(s: Session, officer: Officer | None, ticket: Ticket, action: str, to: 
     before = ticket.state
     set_state(s, ticket, to, agency)
     _event(s, ticket, officer, action, before, note)
+
+
+def _plain(text: str) -> str:
+    """A text as compared: a browser sends a textarea's lines ended by CRLF."""
+    return text.replace("\r\n", "\n").strip()
 
 
 def _required(text: str, what: str) -> str:
@@ -249,28 +268,47 @@ def ajukan(s: Session, officer: Officer, ticket: Ticket, service: Service, text:
         ticket.draft = text
         ticket.draft_author_id = officer.id
     ticket.draft = _to_send(ticket.draft, "Jawaban", service, ticket)
-    _move(s, officer, ticket, "ajukan", S.MENUNGGU_PERSETUJUAN)
-    heads = [o.id for o in s.scalars(select(Officer).where(Officer.agency == ticket.agency, Officer.active))
-             if o.has(Role.HEAD)]
-    _tell(s, officer, ticket, "approve", heads)
+    chain = service.agencies[ticket.agency].chain(ticket.channel)
+    ticket.approval_level = chain[0] if chain else ""  # up the hierarchy from its first level
+    _move(s, officer, ticket, "ajukan", S.MENUNGGU_PERSETUJUAN,
+          f"menunggu persetujuan {level_name(service, ticket.agency, chain[0])}" if chain else "")
+    _tell(s, officer, ticket, "approve", approvers(s, ticket))
     return Done(ticket)
 
 
-def setujui(s: Session, officer: Officer, ticket: Ticket, service: Service, note: str = "") -> Done:
-    """The head approves the answer; one's own draft only where the agency allows it."""
+def setujui(s: Session, officer: Officer, ticket: Ticket, service: Service, note: str = "",
+            text: str | None = None) -> Done:
+    """The head approves the answer, with their corrections when the text differs; one's own draft
+    only where the agency allows it. Up the hierarchy (service.toml), each level approves in turn:
+    the draft goes on to the next, and is approved once the last level has."""
     _check(officer, ticket, "setujui")
     if _own_draft(officer, ticket, service):
         raise Forbidden("Jawaban yang Anda susun sendiri harus disetujui pimpinan lain.")
+    said = []
+    if text is not None and _plain(text) != _plain(ticket.draft):
+        ticket.draft = _to_send(text, "Jawaban", service, ticket)
+        said.append("dengan perbaikan")
+    chain = service.agencies[ticket.agency].chain(ticket.channel)
+    if ticket.approval_level in chain and chain.index(ticket.approval_level) + 1 < len(chain):
+        here = ticket.approval_level
+        ticket.approval_level = chain[chain.index(here) + 1]
+        said.append(f"disetujui {level_name(service, ticket.agency, here)}, diteruskan ke "
+                    f"{level_name(service, ticket.agency, ticket.approval_level)}")
+        _event(s, ticket, officer, "setujui", ticket.state, "; ".join(filter(None, said + [note.strip()])))
+        _tell(s, officer, ticket, "approve", approvers(s, ticket))
+        return Done(ticket)
     ticket.approved_by_id = officer.id
-    ticket.review_note = ""
-    _move(s, officer, ticket, "setujui", S.DISETUJUI, note)
+    ticket.review_note = ticket.approval_level = ""
+    _move(s, officer, ticket, "setujui", S.DISETUJUI, "; ".join(filter(None, said + [note.strip()])))
     return Done(ticket)
 
 
 def kembalikan(s: Session, officer: Officer, ticket: Ticket, note: str) -> Done:
-    """The head returns the draft with a note."""
+    """A head returns the draft with a note, at whatever level it waits: it goes back to its author,
+    and up from the first level again once submitted."""
     _check(officer, ticket, "kembalikan")
     ticket.review_note = _required(note, "Catatan")
+    ticket.approval_level = ""
     _move(s, officer, ticket, "kembalikan", S.DRAF, ticket.review_note)
     _tell(s, officer, ticket, "returned", [ticket.draft_author_id or ticket.assignee_id])
     return Done(ticket)
@@ -493,6 +531,7 @@ def teruskan(s: Session, officer: Officer, ticket: Ticket, service: Service, age
     ticket.assignee_id = None
     ticket.instruction = ticket.draft = ticket.review_note = ""
     ticket.draft_author_id = ticket.approved_by_id = None
+    ticket.approval_level = ""
     ticket.new_since = now()  # new to the agency that receives it: its clock starts here, by its rule
     clock.start(service, ticket, ticket.new_since, clock.rule_of(service, ticket, agency))
     _move(s, officer, ticket, "diterima", S.BARU, f"dari {service.agencies[source].name}: {note}; "

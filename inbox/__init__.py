@@ -1,9 +1,9 @@
 """The officers' web inbox: login, queue, ticket pages, answer composer, manual intake, recap, admin."""
-from inbox import admin, recap
+from inbox import admin, letter, recap
 from inbox.auth import bp as auth_bp
 from inbox.views import bp as inbox_bp
 
-__all__ = ["admin", "init_app", "recap"]  # their pages are on the inbox's blueprint, added on import
+__all__ = ["admin", "init_app", "letter", "recap"]  # their pages are on the inbox's blueprint, added on import
 
 
 def init_app(app) -> None:

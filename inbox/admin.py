@@ -97,11 +97,16 @@ def staff():
                     done = officer_store.set_password(s, form["username_sandi"], form.get("sandi_sementara", ""),
                                                       admin.agency, one_time=True)
                     said = f"Kata sandi sementara {done.username} tersimpan; ia menggantinya saat masuk berikutnya."
+                elif form.get("username_jabatan"):
+                    done = officer_store.set_post(s, services.settings.service, form["username_jabatan"],
+                                                  form.get("jabatan", ""), form.get("tingkat", ""), admin.agency)
+                    said = f"Jabatan {done.username} tersimpan."
                 else:
                     done = officer_store.add(s, services.settings.service, username=form.get("username", ""),
                                              agency=admin.agency, roles=officer_store.parse_roles(",".join(
                                                  form.getlist("peran"))), password=form.get("password", ""),
-                                             full_name=form.get("nama", ""), phone=form.get("telepon", ""))
+                                             full_name=form.get("nama", ""), phone=form.get("telepon", ""),
+                                             position=form.get("jabatan", ""), level=form.get("tingkat", ""))
                     said = f"Petugas {done.username} ditambahkan."
         except officer_store.OfficerError as exc:
             flash(str(exc), "error")
@@ -117,4 +122,5 @@ def _staff_page(admin: Officer, typed):
         people = officer_store.of_agency(s, admin.agency)
     kept = {k: v for k, v in typed.items() if k not in ("password", "sandi_sementara", "csrf_token")}
     return render_template("staff.html", people=people, roles=list(Role), typed=kept,
+                           levels=_services().settings.service.agencies[admin.agency].levels,
                            typed_roles=typed.getlist("peran") if hasattr(typed, "getlist") else [])

@@ -24,7 +24,9 @@ officers = AppGroup("officers", help="Manage officers.")
 @click.option("--role", "roles", required=True, help="comma-separated: liaison,head,official,admin")
 @click.option("--name", default="", help="full name shown in the inbox")
 @click.option("--phone", default="", help="mobile number for the officer's notices by SMS, e.g. 0812-3456-7890")
-def add(username: str, agency: str, roles: str, name: str, phone: str) -> None:
+@click.option("--position", default="", help="position (jabatan) printed under the name on answer letters")
+@click.option("--level", default="", help="a head's level of approval: a key of the agency's approval.levels")
+def add(username: str, agency: str, roles: str, name: str, phone: str, position: str, level: str) -> None:
     """Add an officer; the password is read from standard input when it is not a terminal."""
     password = _read_password()
     services = _services()
@@ -32,10 +34,25 @@ def add(username: str, agency: str, roles: str, name: str, phone: str) -> None:
         with services.db.transaction() as s:
             officer = officer_store.add(s, services.settings.service, username=username, agency=agency,
                                         roles=officer_store.parse_roles(roles), password=password, full_name=name,
-                                        phone=phone)
+                                        phone=phone, position=position, level=level)
     except officer_store.OfficerError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"added {officer.username} ({officer.agency}: {officer.roles})")
+
+
+@officers.command("post")
+@click.argument("username")
+@click.option("--position", default="", help="position (jabatan) printed under the name on answer letters")
+@click.option("--level", default="", help="a head's level of approval: a key of the agency's approval.levels")
+def post(username: str, position: str, level: str) -> None:
+    """Set an officer's position and level of approval (empty: none)."""
+    services = _services()
+    try:
+        with services.db.transaction() as s:
+            officer = officer_store.set_post(s, services.settings.service, username, position, level)
+    except officer_store.OfficerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{officer.username}: {officer.position or '-'}, level {officer.approval_level or '-'}")
 
 
 @officers.command("list")
@@ -46,7 +63,7 @@ def list_officers() -> None:
         for agency in services.settings.service.agencies:
             for o in officer_store.of_agency(s, agency):
                 click.echo(f"{o.username}\t{o.agency}\t{o.roles}\t{'active' if o.active else 'disabled'}"
-                           f"\t{national(o.phone) if o.phone else '-'}")
+                           f"\t{national(o.phone) if o.phone else '-'}\t{o.approval_level or '-'}\t{o.position or '-'}")
 
 
 @officers.command("disable")

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 
 from handlers import officers as officer_store
 from handlers import workflow
-from handlers import clock, daily, media, tasks
+from handlers import clock, daily, letters, media, tasks
 from parsers import codes
 from parsers.intent import text_with_location
 from parsers.phone import national
@@ -240,6 +240,8 @@ def _ticket_page(code: str, kept_action: str = "", kept: dict | None = None):
             OutboundMessage.status.in_((DeliveryStatus.DELIVERED.value, DeliveryStatus.READ.value)))
             .order_by(OutboundMessage.id.desc()).limit(1))
         opted_out = bool(t.phone) and is_opted_out(s, t.phone)
+        ladder = _ladder(service, t, events, people)
+        made = letters.of_ticket(s, t) if t.agency == officer.agency else []
         actions = {a.name for a in workflow.allowed(officer, t, service)} if t.agency == officer.agency else set()
         added = workflow.added_messages(inbound) if "pisahkan" in actions else []
         if not added:
@@ -267,8 +269,30 @@ def _ticket_page(code: str, kept_action: str = "", kept: dict | None = None):
         message_limit=workflow.body_limit(service, t), prefix=workflow.prefix(service, t),
         draft_count=segment_count(workflow.prefix(service, t) + t.draft),
         inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS,
-        kept_action=kept_action, kept=kept or {}, primary=primary, others=actions - primary,
+        kept_action=kept_action, kept=kept or {}, primary=primary, others=actions - primary, ladder=ladder,
+        letters=made, printable=t.agency == officer.agency and letters.printable(t),
         holder=service.agencies[t.agency].name if t.agency != officer.agency else None)
+
+
+def _ladder(service, t: Ticket, events: list[TicketEvent], people: dict) -> list[dict]:
+    """Where a draft is on its way up the hierarchy: each level of the ticket's chain, approved (by
+    whom, when), waiting, or still to come; [] where one head approves, or no draft is on its way."""
+    chain = service.agencies[t.agency].chain(t.channel)
+    if not chain or t.state not in (TicketState.MENUNGGU_PERSETUJUAN.value, TicketState.DISETUJUI.value):
+        return []
+    submitted = max((i for i, e in enumerate(events) if e.action == "ajukan"), default=-1)
+    approved = [e for e in events[submitted + 1:] if e.action == "setujui"]
+    ladder = []
+    for i, level in enumerate(chain):
+        who = approved[i] if i < len(approved) else None
+        ladder.append({"name": workflow.level_name(service, t.agency, level), "at": who.created_at if who else None,
+                       "by": _name(people.get(who.officer_id)) if who else "",
+                       "waiting": t.state == TicketState.MENUNGGU_PERSETUJUAN.value and t.approval_level == level})
+    return ladder
+
+
+def _name(officer: Officer | None) -> str:
+    return (officer.full_name or officer.username) if officer else "-"
 
 
 @bp.post("/t/<code>/<action>")
@@ -297,7 +321,7 @@ def act(code: str, action: str):
                 case "ajukan":
                     done = workflow.ajukan(s, officer, t, service, form.get("jawaban"))
                 case "setujui":
-                    done = workflow.setujui(s, officer, t, service, note)
+                    done = workflow.setujui(s, officer, t, service, note, form.get("jawaban"))
                 case "kembalikan":
                     done = workflow.kembalikan(s, officer, t, note)
                 case "kirim":
@@ -334,6 +358,9 @@ def act(code: str, action: str):
     _queue_sends(done.outbound_ids)
     log.info("officer %s: %s on ticket %s", officer.id, action, done.ticket.id)
     done_text = DONE[action].format(agency=service.agencies[done.ticket.agency].name)
+    if action == "setujui" and done.ticket.approval_level:  # on up the hierarchy
+        done_text = (f"Jawaban disetujui dan diteruskan ke "
+                     f"{workflow.level_name(service, done.ticket.agency, done.ticket.approval_level)}.")
     if done.waits_for_reply:
         done_text += " Warga menerima pemberitahuan WhatsApp; pesan terkirim begitu warga membalasnya."
     flash(done_text, "ok")

@@ -134,6 +134,8 @@ class Ticket(Base):
     draft_author_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     review_note: Mapped[str] = mapped_column(Text, default="")   # why the head returned the draft
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    # The approval level (service.toml) the submitted draft waits at; "" where any head approves.
+    approval_level: Mapped[str] = mapped_column(String(32), default="")
 
     __table_args__ = (
         Index("ix_ticket_resend", "phone", "body_hash", "created_at"),
@@ -225,6 +227,8 @@ class Officer(Base):
     phone: Mapped[str] = mapped_column(String(20), default="")  # E.164, for their notices by SMS; "" for none
     notify: Mapped[bool] = mapped_column(Boolean, default=True)  # immediate notices by SMS (handlers/notices.py)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)  # an admin's one-time password
+    position: Mapped[str] = mapped_column(String(120), default="")  # jabatan, under their name on a letter
+    approval_level: Mapped[str] = mapped_column(String(32), default="")  # a head's level (service.toml); "" none
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
@@ -307,3 +311,23 @@ class CannedReply(Base):
     agency: Mapped[str] = mapped_column(String(64), index=True)
     title: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
+
+
+class Letter(Base):
+    """An answer letter (surat jawaban) as printed: its number is the agency's next of the year, never
+    given twice (the unique key; handlers/letters.py takes the next under it)."""
+    __tablename__ = "letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    agency: Mapped[str] = mapped_column(String(64))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)  # the counter: 1, 2, ... in the agency's year
+    number: Mapped[str] = mapped_column(String(64))  # as printed: 123/BO/XII/2026
+    body: Mapped[str] = mapped_column(Text)  # the approved answer it carries
+    approver_name: Mapped[str] = mapped_column(String(120), default="")
+    approver_position: Mapped[str] = mapped_column(String(120), default="")
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))  # who printed it first
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+    __table_args__ = (Index("ix_letter_number", "agency", "year", "seq", unique=True),)

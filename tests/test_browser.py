@@ -11,7 +11,10 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.serving import make_server
 
-from store.models import Role
+from sqlalchemy import select
+
+from handlers import officers, workflow
+from store.models import Officer, Role
 from tests.conftest import ACCOUNT_SID, CITIZEN, SMS_LINE, free_port, new_sid
 from tests.inbox_helpers import PASSWORD, add_officer
 
@@ -25,18 +28,40 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
+
+
+def _serve(make_gateway, **extra):
+    port = free_port()
+    gateway = make_gateway(PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", **extra)
+    gateway.server = make_server("127.0.0.1", port, gateway.app, threaded=True)
+    threading.Thread(target=gateway.server.serve_forever, daemon=True).start()
+    gateway.url = f"http://127.0.0.1:{port}"
+    return gateway
 
 
 @pytest.fixture
 def live(make_gateway):
-    port = free_port()
-    gateway = make_gateway(PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
-    server = make_server("127.0.0.1", port, gateway.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    gateway.url = f"http://127.0.0.1:{port}"
+    gateway = _serve(make_gateway)
     yield gateway
-    server.shutdown()
+    gateway.server.shutdown()
+
+
+# Biro Organisasi's answers go up two levels before they are approved.
+HIERARCHY = """
+[agencies.biro-organisasi.approval]
+levels = { kabag = "Kepala Bagian Organisasi", karo = "Kepala Biro Organisasi" }
+default = ["kabag", "karo"]
+"""
+
+
+@pytest.fixture
+def live_hierarchy(make_gateway, tmp_path):
+    config = tmp_path / "service.toml"
+    config.write_text((Path(__file__).resolve().parent.parent / "service.toml").read_text() + HIERARCHY)
+    gateway = _serve(make_gateway, SERVICE_CONFIG=str(config))
+    yield gateway
+    gateway.server.shutdown()
 
 
 @pytest.fixture
@@ -198,3 +223,68 @@ def test_a_step_that_cannot_be_undone_asks_first(live, browser):
     page.get_by_role("button", name="Arsipkan").click()
     expect(page.get_by_text("Tiket diarsipkan.")).to_be_visible()
     page.screenshot(path=str(OUTPUT / "archived.png"), full_page=True)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_two_levels_approve_in_turn_and_the_letter_prints(live_hierarchy, browser):
+    live = live_hierarchy
+    add_officer(live, "lia", Role.LIAISON)
+    official = add_officer(live, "pejabat", Role.OFFICIAL)
+    for name, level, position in [("kabag", "kabag", ""), ("karo", "karo", "Kepala Biro Organisasi Setda NTT")]:
+        add_officer(live, name, Role.HEAD)
+        with live.services.db.transaction() as s:
+            officers.set_post(s, live.services.settings.service, name, position, level)
+    code = _submitted_answer(live, official, "Ruas jalan Oesapa diperbaiki Dinas PUPR mulai 3 Desember 2026.")
+
+    page = on_ticket(browser, live, "kabag", code, "Setujui jawaban")
+    ladder = page.locator(".ladder li")
+    expect(ladder.nth(0)).to_contain_text("Kepala Bagian Organisasi: draf ada di sini")
+    expect(ladder.nth(1)).to_contain_text("Kepala Biro Organisasi: belum")
+    corrected = "Ruas jalan Oesapa-Lasiana diperbaiki Dinas PUPR mulai 3 Desember 2026."
+    page.get_by_label("Jawaban yang diajukan").fill(corrected)  # corrected as it is approved
+    page.get_by_role("button", name="Setujui jawaban").click()
+    expect(page.get_by_text("Jawaban disetujui dan diteruskan ke Kepala Biro Organisasi.")).to_be_visible()
+    expect(ladder.nth(0)).to_contain_text("Kepala Bagian Organisasi: disetujui Kabag")
+    expect(ladder.nth(1)).to_contain_text("Kepala Biro Organisasi: draf ada di sini")
+    expect(page.get_by_role("button", name="Setujui jawaban")).to_have_count(0)  # not this level's any more
+    page.screenshot(path=str(OUTPUT / "approval-level-2.png"), full_page=True)
+    page.close()
+
+    page = on_ticket(browser, live, "karo", code, "Setujui jawaban")
+    expect(page.get_by_label("Jawaban yang diajukan")).to_have_value(corrected)
+    page.get_by_role("button", name="Setujui jawaban").click()
+    expect(page.get_by_text("Jawaban disetujui.")).to_be_visible()
+    page.close()
+
+    page = on_ticket(browser, live, "lia", code, "Kirim jawaban ke warga")
+    page.get_by_role("button", name="Cetak surat jawaban").click()
+    expect(page.get_by_text("Nomor", exact=True)).to_be_visible()
+    number = page.locator(".heading tr").first.locator("td").last.inner_text()
+    assert re.fullmatch(r"1/BO/[IVX]+/20\d\d", number), number
+    page.screenshot(path=str(OUTPUT / "letter.png"), full_page=True)
+    pdf = OUTPUT / "letter.pdf"
+    page.emulate_media(media="print")
+    page.pdf(path=str(pdf), format="A4")
+    reader = PdfReader(pdf)
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    assert len(reader.pages) == 1 and round(float(reader.pages[0].mediabox.width) / 72 * 25.4) == 210  # A4
+    for expected in ("PEMERINTAH PROVINSI NUSA TENGGARA TIMUR", "BIRO ORGANISASI", f"Nomor : {number}",
+                     f"nomor tiket {code}", corrected, "Kepala Biro Organisasi Setda NTT,", "Karo"):
+        assert expected in text, (expected, text)
+    assert "Kembali ke tiket" not in text  # the screen's links stay off the paper
+    page.close()
+
+
+def _submitted_answer(live, official_id: int, answer: str) -> str:
+    """A complaint by SMS, reviewed, assigned and its answer submitted, as the workflow does it."""
+    send_sms(live, "NTT Jalan di Oesapa rusak parah, sudah 3 bulan berlubang")
+    live.drain()
+    code = re.search(r"Kode: (\d{4}-\d{4})", live.twilio.messages[-1].body).group(1)
+    service = live.services.settings.service
+    with live.services.db.transaction() as s:
+        by = {o.username: o for o in s.scalars(select(Officer))}
+        t = workflow.find(s, by["lia"], code)
+        workflow.telaah(s, by["lia"], t, service)
+        workflow.disposisi(s, by["kabag"], t, official_id, "Mohon dijawab")
+        workflow.ajukan(s, by["pejabat"], t, service, answer)
+    return code
