@@ -93,12 +93,12 @@ class Database:
         self.engine.dispose()
 
 
-# The tickets' text by trigrams on SQLite (FTS5), made by the first migration where SQLite has them.
+# The tickets' text by words on SQLite (FTS5), made by the migrations where SQLite has FTS5 (0005).
 TEXT_INDEX = "tickets_text"
 
 
 def has_text_index(conn) -> bool:
-    """Whether this SQLite database (a connection or a session on it) has the trigram index."""
+    """Whether this SQLite database (a connection or a session on it) has the text index."""
     return conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = :name"), {"name": TEXT_INDEX}).first() is not None
 
 

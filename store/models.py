@@ -141,6 +141,7 @@ class Ticket(Base):
         Index("ix_ticket_resend", "phone", "body_hash", "created_at"),
         Index("ix_ticket_queue", "agency", "state", "due_at", "id"),
         Index("ix_ticket_open_queue", "agency", "is_open", "due_at", "id"),
+        Index("ix_ticket_all_queue", "agency", "due_at", "id"),  # every ticket ("semua"), by deadline
         Index("ix_ticket_assignee", "assignee_id", "due_at", "id"),
         Index("ix_ticket_received", "agency", "created_at"),  # the recap book of a month
     )

@@ -216,21 +216,6 @@ def test_database_errors_do_not_carry_personal_data(gateway):
     assert "6281234567890" not in str(failure.value) and "Maria" not in str(failure.value)
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_postgresql_indexes_the_tickets_text_for_the_search(database_url):
-    from sqlalchemy import inspect
-
-    from store import migrate
-    from store.db import Database
-
-    db = Database(database_url)
-    migrate.upgrade(db)
-    migrate.upgrade(db)  # a second upgrade finds nothing to do
-    indexes = {index["name"]: index for index in inspect(db.engine).get_indexes("tickets")}
-    assert indexes["ix_ticket_body_trgm"]["column_names"] == ["body"]
-    db.dispose()
-
-
 def test_postgresql_compiles_no_query_though_the_url_sets_options_of_its_own():
     """JIT compiling cost the recap of a month 0.54 s of its 0.59 (bench/README.md)."""
     from sqlalchemy import make_url, text
@@ -242,67 +227,4 @@ def test_postgresql_compiles_no_query_though_the_url_sets_options_of_its_own():
     with db.engine.connect() as conn:
         assert conn.scalar(text("SHOW jit")) == "off"
         assert conn.scalar(text("SHOW statement_timeout")) == "7s"
-    db.dispose()
-
-
-def _tickets_text(db, word: str) -> list[int]:
-    from sqlalchemy import text
-
-    with db.engine.connect() as conn:
-        return conn.execute(text("SELECT rowid FROM tickets_text WHERE body LIKE :p ORDER BY rowid"),
-                            {"p": f"%{word}%"}).scalars().all()
-
-
-def test_sqlite_indexes_the_tickets_text_for_the_search(tmp_path):
-    """Trigrams (FTS5) in step with every change of a ticket's text, as pg_trgm on PostgreSQL."""
-    from datetime import datetime
-
-    from sqlalchemy import delete
-
-    from store import migrate
-    from store.db import Database
-
-    db = Database(f"sqlite:///{tmp_path / 'g.db'}")
-    migrate.upgrade(db)
-    made = datetime(2026, 12, 1)
-    with db.transaction() as s:
-        for i, body in enumerate(["Lampu jalan mati di Oesapa", "Air PDAM keruh"]):
-            s.add(Ticket(code=f"1000000{i}", agency="biro-organisasi", channel="sms", kind="pengaduan", body=body,
-                         created_at=made, due_at=made))
-    assert _tickets_text(db, "OESAPA") == [1]
-    with db.transaction() as s:  # the rest of a request, added to its text
-        s.get(Ticket, 2).body += "\nsejak minggu lalu di Oesapa"
-    assert _tickets_text(db, "oesapa") == [1, 2] and _tickets_text(db, "minggu") == [2]
-    with db.transaction() as s:
-        s.execute(delete(Ticket).where(Ticket.id == 1))
-    assert _tickets_text(db, "oesapa") == [2] and _tickets_text(db, "lampu") == []
-    assert _tickets_text(db, "keruh") == [2]
-    db.dispose()
-
-
-@pytest.mark.parametrize("rare_below", [0, 500])  # every word common: the queue's own scan; else the index
-def test_the_search_finds_the_same_tickets_with_the_text_index_or_without(tmp_path, monkeypatch, rare_below):
-    from datetime import datetime, timedelta
-
-    from store import queries
-    from store import migrate
-    from store.db import Database
-
-    monkeypatch.setattr(queries, "RARE_BELOW", rare_below)
-    db = Database(f"sqlite:///{tmp_path / 'g.db'}")
-    migrate.upgrade(db)
-    made = datetime(2026, 12, 1)
-    bodies = ["Lampu jalan mati di Oesapa", "Jalan rusak di Kolhua", "air PDAM keruh di oesapa", "50%_potongan"]
-    with db.transaction() as s:
-        for i, body in enumerate(bodies):
-            s.add(Ticket(code=f"1000000{i}", agency="biro-organisasi", channel="sms", kind="pengaduan", body=body,
-                         created_at=made, due_at=made + timedelta(hours=i), is_open=True))
-    with db.transaction() as s:
-        def found(q):
-            return [r.excerpt for r in queries.queue_page(s, queries.QueueFilter("biro-organisasi", q=q))]
-        assert found("OESAPA") == [bodies[0], bodies[2]]
-        assert found("jalan oesapa") == [bodies[0]]
-        assert found("di") == bodies[:3]  # two letters: no trigram
-        assert found("%_") == [bodies[3]]  # the LIKE wildcards as typed
-        assert found("tidakada") == []
     db.dispose()
