@@ -272,6 +272,10 @@ def test_two_levels_approve_in_turn_and_the_letter_prints(live_hierarchy, browse
                      f"nomor tiket {code}", corrected, "Kepala Biro Organisasi Setda NTT,", "Karo"):
         assert expected in text, (expected, text)
     assert "Kembali ke tiket" not in text  # the screen's links stay off the paper
+    page.emulate_media(media="screen")
+    page.set_viewport_size({"width": 360, "height": 800})  # read on a phone before it is printed
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(OUTPUT / "letter-360px.png"), full_page=True)
     page.close()
 
 
