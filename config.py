@@ -52,6 +52,9 @@ class Agency:
     letterhead: tuple[str, ...] = ()
     city: str = "Kupang"
     letter_number: str = "{n}/{month}/{year}"
+    # What complaints are about (jalan, air bersih, bansos/PKH, ...): key = name. Set at review; the queue
+    # filters and the recap counts by it. None configured: no category is asked.
+    categories: dict[str, str] = field(default_factory=dict)
 
     def chain(self, channel: str) -> tuple[str, ...]:
         """The levels a draft for a ticket of this channel goes up through, in turn; () for one level
@@ -132,6 +135,7 @@ def load_service(path: Path) -> Service:
             letterhead=tuple(a.get("letterhead", ())) or (a["name"].upper(),),
             city=a.get("city", "Kupang"),
             letter_number=_letter_number(code, a.get("letter_number", "{n}/{month}/{year}")),
+            categories={str(k): str(v) for k, v in a.get("categories", {}).items()},
         )
         for code, a in data.get("agencies", {}).items()
     }

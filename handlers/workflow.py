@@ -229,9 +229,17 @@ def _to_send(text: str, what: str, service: Service, ticket: Ticket) -> str:
     return text
 
 
-def telaah(s: Session, officer: Officer, ticket: Ticket, service: Service, note: str = "") -> Done:
-    """The liaison has read and reviewed the ticket (menelaah): its follow-up stage starts."""
+def telaah(s: Session, officer: Officer, ticket: Ticket, service: Service, note: str = "",
+           category: str = "") -> Done:
+    """The liaison has read and reviewed the ticket (menelaah), and says what it is about where the
+    agency keeps categories (one that fits none stays without): its follow-up stage starts."""
     _check(officer, ticket, "telaah")
+    categories = service.agencies[ticket.agency].categories
+    if category:
+        if category not in categories:
+            raise WorkflowError("Kategori itu tidak ada: pilih dari daftar.")
+        ticket.category = category
+        note = "; ".join(filter(None, (f"kategori: {categories[category]}", note.strip())))
     clock.reviewed(service, ticket, now())
     _move(s, officer, ticket, "telaah", S.DITELAAH, note)
     return Done(ticket)

@@ -26,7 +26,7 @@ OUTCOMES = {
 }
 _ANSWERED = {TicketState.TERKIRIM.value, TicketState.SELESAI.value}
 _OPEN = {state.value for state in OPEN_STATES}
-COLUMNS = ("No", "Kode", "Diterima", "Saluran", "Layanan", "Jenis", "Nama", "Nomor ponsel", "Alamat",
+COLUMNS = ("No", "Kode", "Diterima", "Saluran", "Layanan", "Jenis", "Kategori", "Nama", "Nomor ponsel", "Alamat",
            "Isi", "Status", "Batas waktu", "Dijawab", "Hasil", "Pejabat yang ditugaskan")
 # How a cell a spreadsheet reads as a formula begins.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -70,15 +70,19 @@ def recap_page():
     agency = g.officer.agency
     moment = now()
     counts: Counter[tuple[str, str]] = Counter()  # (channel, "diterima" or an outcome)
+    by_category: Counter[tuple[str, str]] = Counter()  # (category, the same)
     totals: Counter[str] = Counter()
     with _session() as s:
         for row in recap(s, agency, start, end):
             for key in ("diterima", outcome(row, moment)):
                 counts[row.channel, key] += 1
+                by_category[row.category, key] += 1
                 totals[key] += 1
-    channels = [c for c in CHANNEL_LABELS if counts[c, "diterima"]]
+    channels = [(c, label) for c, label in CHANNEL_LABELS.items() if counts[c, "diterima"]]
+    named = _services().settings.service.agencies[agency].categories
+    categories = [(c, label) for c, label in {**named, "": "Tanpa kategori"}.items() if by_category[c, "diterima"]]
     return render_template("rekap.html", first=first, last=last, counts=counts, totals=totals, channels=channels,
-                           outcomes=OUTCOMES,
+                           by_category=by_category, categories=categories if named else [], outcomes=OUTCOMES,
                            agency=_services().settings.service.agencies[agency].name)
 
 
@@ -92,6 +96,7 @@ def recap_csv():
     service = _services().settings.service
     lines = {line.id: line.name for line in service.lines}
     agencies = {code: a.name for code, a in service.agencies.items()}
+    categories = service.agencies[agency].categories
 
     def rows():
         out = io.StringIO()
@@ -100,7 +105,7 @@ def recap_csv():
         writer.writerow(COLUMNS)
         with _session() as s:
             for number, row in enumerate(recap(s, agency, start, end), 1):
-                writer.writerow(_cells(number, row, lines, agencies, moment))
+                writer.writerow(_cells(number, row, lines, agencies, categories, moment))
                 if number % 200 == 0:
                     yield out.getvalue()
                     out.seek(0)
@@ -112,12 +117,14 @@ def recap_csv():
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _cells(number: int, row: RecapRow, lines: dict[str, str], agencies: dict[str, str], moment: datetime) -> list:
+def _cells(number: int, row: RecapRow, lines: dict[str, str], agencies: dict[str, str], categories: dict[str, str],
+           moment: datetime) -> list:
     state = STATE_LABELS.get(row.state, row.state)
     if row.forwarded_to:
         state += " ke " + agencies.get(row.forwarded_to, row.forwarded_to)
     return [number, codes.display(row.code), local(row.created_at), CHANNEL_LABELS.get(row.channel, row.channel),
             lines.get(row.line_id, "-"), "Permintaan informasi" if row.kind == "informasi" else "Pengaduan",
+            categories.get(row.category, row.category) or "-",
             _typed(row.citizen_name), national(row.phone) if row.phone else "", _typed(row.citizen_home),
             _typed(row.body), state, "-" if row.forwarded_to else local(row.due_at),
             local(row.answered_at) if row.answered_at else "-", OUTCOMES[outcome(row, moment)], _typed(row.assignee) if row.assignee else "-"]

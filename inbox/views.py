@@ -154,7 +154,8 @@ def queue():
     if args.get("petugas") == "saya":
         assignee = officer.id
     f = QueueFilter(agency=officer.agency, state=args.get("status", ""), channel=args.get("saluran", ""),
-                    line=args.get("layanan", ""), assignee_id=assignee, q=args.get("q", "")[:100])
+                    line=args.get("layanan", ""), assignee_id=assignee, q=args.get("q", "")[:100],
+                    category=args.get("kategori", "")[:32])
     after = None
     if args.get("setelah"):
         stamp, _, row_id = args["setelah"].rpartition("_")
@@ -181,7 +182,8 @@ def queue():
     return render_template("queue.html", rows=view, counts=counts, f=f, next_key=next_key, args=args,
                            short_names={code: a.short_name for code, a in service.agencies.items()},
                            lines=[l for l in service.lines if l.agency == officer.agency],
-                           staff=[o for o in staff if o.has(Role.OFFICIAL)], display=codes.display)
+                           staff=[o for o in staff if o.has(Role.OFFICIAL)], display=codes.display,
+                           categories=service.agencies[officer.agency].categories)
 
 
 @bp.get("/tugas")
@@ -271,6 +273,7 @@ def _ticket_page(code: str, kept_action: str = "", kept: dict | None = None):
         inline_images=INLINE_IMAGES, inline_audio=INLINE_AUDIO, action_labels=ACTION_LABELS,
         kept_action=kept_action, kept=kept or {}, primary=primary, others=actions - primary, ladder=ladder,
         letters=made, printable=t.agency == officer.agency and letters.printable(t),
+        categories=service.agencies[t.agency].categories,
         holder=service.agencies[t.agency].name if t.agency != officer.agency else None)
 
 
@@ -312,7 +315,7 @@ def act(code: str, action: str):
             t = workflow.find(s, officer, code)
             match action:
                 case "telaah":
-                    done = workflow.telaah(s, officer, t, service, note)
+                    done = workflow.telaah(s, officer, t, service, note, form.get("kategori", ""))
                 case "disposisi":
                     done = workflow.disposisi(s, officer, t, form.get("petugas", type=as_int) or 0,
                                               form.get("arahan", ""))

@@ -136,6 +136,7 @@ class Ticket(Base):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     # The approval level (service.toml) the submitted draft waits at; "" where any head approves.
     approval_level: Mapped[str] = mapped_column(String(32), default="")
+    category: Mapped[str] = mapped_column(String(32), default="")  # a key of the agency's categories; "" none
 
     __table_args__ = (
         Index("ix_ticket_resend", "phone", "body_hash", "created_at"),

@@ -81,6 +81,7 @@ class QueueFilter:
     line: str = ""
     assignee_id: int | None = None
     q: str = ""
+    category: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,8 @@ def queue_page(s: Session, f: QueueFilter, after: tuple[datetime, int] | None = 
         where.append(t.line_id == f.line)
     if f.assignee_id is not None:
         where.append(t.assignee_id == f.assignee_id)
+    if f.category:
+        where.append(t.category == f.category)
     if after is not None:
         where.append(tuple_(t.due_at, t.id) > tuple_(*after))
     search = _search(s, f.q) if f.q.strip() else None
@@ -322,6 +325,7 @@ class RecapRow:
     assignee: str | None
     forwarded_to: str  # the agency that holds a forwarded ticket now; "" for the agency's own
     withdrawn: bool = False  # archived at the citizen's request (Tutup: dibatalkan), since it was last opened
+    category: str = ""  # a key of the agency's categories; "" none, or forwarded to another agency
 
 
 def recap(s: Session, agency: str, start: datetime, end: datetime) -> Iterator[RecapRow]:
@@ -343,11 +347,11 @@ def recap(s: Session, agency: str, start: datetime, end: datetime) -> Iterator[R
                  t.body)
     held = (select(*described, t.state, t.due_at, answered.label("answered_at"),
                    func.coalesce(Officer.full_name, Officer.username).label("assignee"),
-                   literal("").label("forwarded_to"), withdrawn.label("withdrawn"))
+                   literal("").label("forwarded_to"), withdrawn.label("withdrawn"), t.category)
             .outerjoin(Officer, Officer.id == t.assignee_id).where(t.agency == agency, *received))
     forwarded_ids = select(e.ticket_id).where(e.action == "teruskan", e.agency == agency)
     forwarded = (select(*described, literal(TicketState.DITERUSKAN.value), t.due_at, null(), null(), t.agency,
-                        literal(False))
+                        literal(False), literal(""))
                  .where(t.id.in_(forwarded_ids), t.agency != agency, *received))
     both = union_all(held, forwarded).subquery()
     query = (select(*(c for c in both.c if c.name != "id")).order_by(both.c.created_at, both.c.id)
