@@ -13,6 +13,7 @@ from config import Line, Service
 from handlers import clock, outbox, workflow
 from handlers.runtime import Services
 from parsers import codes, intent as intents
+from parsers.lapor import tracking_id
 from parsers.phone import address_for, mask, to_e164
 from replies.render import date, render, state_phrase, ticket_list, typed_code
 from replies.texts import EXAMPLE_CODE
@@ -356,7 +357,7 @@ def _new_ticket(s: Session, service: Service, msg: Message, line: Line, text: st
         code=unused_code(s), agency=line.agency, line_id=line.id, channel=msg.channel, kind=line.kind,
         phone=msg.phone, citizen_address=address_for(msg.channel, msg.phone), line_address=msg.to_address,
         citizen_name=msg.profile_name, body=text, body_hash=digest, created_at=msg.received_at,
-        last_inbound_at=msg.received_at,
+        last_inbound_at=msg.received_at, lapor_id=tracking_id(text),
     )
     clock.start(service, ticket, msg.received_at, line.deadline)
     add_ticket(s, ticket)

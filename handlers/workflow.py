@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, object_session
 from config import Service
 from handlers import clock, notices, outbox
 from parsers import codes
+from parsers import lapor as lapor_ids
 from parsers.intent import clean, text_with_location
 from parsers.phone import address_for, valid_number
 from replies.render import date, render, stamp
@@ -87,6 +88,8 @@ ACTIONS = (
     Action("jawab_langsung", "Jawab langsung dan selesai", Role.LIAISON, UNANSWERED),
     Action("catatan", "Catatan internal", None, tuple(S)),
     Action("ubah_data", "Perbaiki data warga", Role.LIAISON, tuple(S)),
+    Action("lapor", "Nomor tracking SP4N-LAPOR!", Role.LIAISON, tuple(S)),
+    Action("rahasia", "Rahasia (identitas pelapor)", Role.LIAISON, tuple(S)),
 )
 BY_NAME = {a.name: a for a in ACTIONS}
 
@@ -599,7 +602,7 @@ def pisahkan(s: Session, officer: Officer, ticket: Ticket, service: Service, inb
 
 def register(s: Session, officer: Officer, service: Service, *, channel: str, name: str, phone: str,
              home: str, text: str, kind: str = "pengaduan", received: datetime | None = None,
-             agreed: datetime | None = None, note: str = "") -> Done:
+             agreed: datetime | None = None, note: str = "", confidential: bool = False) -> Done:
     """Manual intake: a complaint that came face to face, by letter or through the suggestion box.
 
     Its clock starts when it was received (the letter's stamp, the day the box was opened; default
@@ -632,7 +635,7 @@ def register(s: Session, officer: Officer, service: Service, *, channel: str, na
         kind=kind if kind in ("pengaduan", "informasi") else "pengaduan", phone=e164,
         citizen_address=address_for("sms", e164) if e164 else "", line_address="",
         citizen_name=name.strip()[:120], citizen_home=home.strip()[:255], body=_required(text, "Isi pengaduan"),
-        created_at=received, last_inbound_at=None,
+        created_at=received, last_inbound_at=None, lapor_id=lapor_ids.tracking_id(text), confidential=confidential,
     )
     clock.start(service, ticket, received, rule)
     if agreed is not None:
@@ -641,6 +644,8 @@ def register(s: Session, officer: Officer, service: Service, *, channel: str, na
     said = [f"dicatat dari {MANUAL_CHANNELS[channel].lower()}, diterima {stamp(received)}"]
     if agreed is not None:
         said.append(f"dijawab sesuai waktu yang disepakati: {stamp(agreed)}")
+    if confidential:
+        said.append("identitas pelapor dirahasiakan")
     _event(s, ticket, officer, "catat", "", "; ".join(said + ([note] if note else [])))
     # With a phone, the citizen gets the acknowledgement and its code by SMS, as from every other channel.
     template = "ack_information" if ticket.kind == "informasi" else "ack_complaint"
@@ -679,6 +684,31 @@ def ubah_data(s: Session, officer: Officer, ticket: Ticket, name: str, home: str
         raise WorkflowError("Data warga tidak berubah.")
     ticket.citizen_name, ticket.citizen_home = name, home
     _event(s, ticket, officer, "ubah_data", ticket.state, "; ".join(changed))
+    return Done(ticket)
+
+
+def lapor(s: Session, officer: Officer, ticket: Ticket, typed: str) -> Done:
+    """The liaison types or pastes the ticket's national SP4N-LAPOR! tracking ID (empty: none)."""
+    _check(officer, ticket, "lapor")
+    found = lapor_ids.typed_id(typed)
+    if found is None:
+        raise WorkflowError("Nomor tracking LAPOR! berisi 5 sampai 12 angka, misalnya 1234567.")
+    if found == ticket.lapor_id:
+        raise WorkflowError("Nomor tracking LAPOR! tidak berubah.")
+    before, ticket.lapor_id = ticket.lapor_id, found
+    _event(s, ticket, officer, "lapor", ticket.state, f"nomor tracking LAPOR!: {before or '-'} menjadi {found or '-'}")
+    return Done(ticket)
+
+
+def rahasia(s: Session, officer: Officer, ticket: Ticket, secret: bool) -> Done:
+    """The liaison marks the ticket confidential (rahasia: the export to SP4N-LAPOR! leaves out who
+    the citizen is), or no longer; the history keeps it."""
+    _check(officer, ticket, "rahasia")
+    if secret == ticket.confidential:
+        raise WorkflowError("Tiket ini sudah " + ("dirahasiakan." if secret else "tidak dirahasiakan."))
+    ticket.confidential = secret
+    _event(s, ticket, officer, "rahasia", ticket.state, "identitas pelapor dirahasiakan" if secret
+           else "identitas pelapor tidak lagi dirahasiakan")
     return Done(ticket)
 
 

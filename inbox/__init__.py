@@ -18,4 +18,5 @@ def init_app(app) -> None:
     app.context_processor(auth.template_globals)
     app.cli.add_command(cli.officers)
     app.cli.add_command(cli.agencies)
+    app.cli.add_command(cli.lapor_export)
     errors.init_app(app)

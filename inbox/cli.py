@@ -1,14 +1,18 @@
 """Command line for first set-up and scripts: officers and agencies."""
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
+from handlers import lapor
 from handlers import officers as officer_store
 from parsers.phone import national
+from store.db import now
 
 
 def _services():
@@ -120,3 +124,28 @@ def list_agencies() -> None:
     for agency in service.agencies.values():
         lines = ", ".join(f"{l.id} ({l.channel} {l.to})" for l in service.lines if l.agency == agency.code)
         click.echo(f"{agency.code}\t{agency.name}\t{lines or '-'}")
+
+
+@click.command("lapor-export")
+@click.option("--agency", required=True, help="agency code, e.g. biro-organisasi")
+@click.option("--from", "first", required=True, type=click.DateTime(["%Y-%m-%d"]), help="first day received, WITA")
+@click.option("--to", "last", required=True, type=click.DateTime(["%Y-%m-%d"]), help="last day received, WITA")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="file to write (else standard output)")
+@with_appcontext
+def lapor_export(agency: str, first, last, output: str | None) -> None:
+    """Write the agency's tickets received in the period as one JSON file for SP4N-LAPOR!
+    (docs/lapor-export.schema.json)."""
+    services = _services()
+    if agency not in services.settings.service.agencies:
+        raise click.ClickException(f"unknown agency {agency} (flask --app app agencies list)")
+    if last < first:
+        raise click.ClickException("--to is before --from")
+    with services.db.sessions() as s:
+        data = lapor.export(s, services.settings.service, services.settings.media_dir, agency, first.date(),
+                            last.date(), now())
+    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"{len(data['tickets'])} tickets written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 from flask import Response, abort, g, render_template, request, stream_with_context
 
+from handlers import lapor
 from inbox.auth import login_required
 from inbox.views import CHANNEL_LABELS, STATE_LABELS, bp, local, _services, _session
 from parsers import codes
@@ -27,7 +29,7 @@ OUTCOMES = {
 _ANSWERED = {TicketState.TERKIRIM.value, TicketState.SELESAI.value}
 _OPEN = {state.value for state in OPEN_STATES}
 COLUMNS = ("No", "Kode", "Diterima", "Saluran", "Layanan", "Jenis", "Kategori", "Nama", "Nomor ponsel", "Alamat",
-           "Isi", "Status", "Batas waktu", "Dijawab", "Hasil", "Pejabat yang ditugaskan")
+           "Isi", "Status", "Batas waktu", "Dijawab", "Hasil", "Pejabat yang ditugaskan", "Nomor tracking LAPOR!")
 # How a cell a spreadsheet reads as a formula begins.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -127,9 +129,23 @@ def _cells(number: int, row: RecapRow, lines: dict[str, str], agencies: dict[str
             categories.get(row.category, row.category) or "-",
             _typed(row.citizen_name), national(row.phone) if row.phone else "", _typed(row.citizen_home),
             _typed(row.body), state, "-" if row.forwarded_to else local(row.due_at),
-            local(row.answered_at) if row.answered_at else "-", OUTCOMES[outcome(row, moment)], _typed(row.assignee) if row.assignee else "-"]
+            local(row.answered_at) if row.answered_at else "-", OUTCOMES[outcome(row, moment)], _typed(row.assignee) if row.assignee else "-",
+            row.lapor_id or "-"]
 
 
 def _typed(text: str) -> str:
     """What a citizen or an officer typed, kept as text where a spreadsheet would run it as a formula."""
     return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text
+
+
+@bp.get("/rekap/lapor.json")
+@login_required
+def recap_lapor():
+    """The period's tickets as one JSON file for SP4N-LAPOR! (handlers/lapor.py), as a download."""
+    first, last, _, _ = _period()
+    agency, services = g.officer.agency, _services()
+    with _session() as s:
+        data = lapor.export(s, services.settings.service, services.settings.media_dir, agency, first, last, now())
+    name = f"lapor-{agency}-{first.isoformat()}-{last.isoformat()}.json"
+    return Response(json.dumps(data, ensure_ascii=False, indent=1), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

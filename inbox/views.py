@@ -47,7 +47,7 @@ ACTION_LABELS = {a.name: a.label for a in workflow.ACTIONS} | {
     "catat": "Dicatat", "diterima": "Diterima (diteruskan dari instansi lain)",
     "buka_kembali": "Dibuka kembali (warga mengirim tambahan)", "minta_batal": "Warga meminta laporan dibatalkan",
     "batal_dicabut": "Warga tidak jadi membatalkan", "hapus_data": "Data pribadi warga dihapus",
-    "tutup_otomatis": "Ditutup otomatis (warga tidak menanggapi jawaban)"}
+    "tutup_otomatis": "Ditutup otomatis (warga tidak menanggapi jawaban)", "surat": "Surat jawaban dicetak"}
 INLINE_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 # Voice notes (WhatsApp's are audio/ogg), played on the ticket page.
 INLINE_AUDIO = {"audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", "audio/wav", "audio/webm"}
@@ -62,7 +62,8 @@ DONE = {
     "arsipkan": "Tiket diarsipkan.", "teruskan": "Tiket diteruskan ke {agency}.",
     "batalkan": "Laporan ditutup atas permintaan warga.", "pisahkan": "Pesan itu kini tiket tersendiri.",
     "jawab_langsung": "Jawaban dicatat dan tiket selesai.", "catatan": "Catatan internal tersimpan.",
-    "ubah_data": "Data warga diperbaiki.",
+    "ubah_data": "Data warga diperbaiki.", "lapor": "Nomor tracking LAPOR! tersimpan.",
+    "rahasia": "Kerahasiaan identitas pelapor tersimpan.",
 }
 # The step a ticket in each state most likely waits for, shown in full on its page.
 NEXT_STEP = {
@@ -351,6 +352,10 @@ def act(code: str, action: str):
                     done = workflow.catatan(s, officer, t, note)
                 case "ubah_data":
                     done = workflow.ubah_data(s, officer, t, form.get("nama", ""), form.get("alamat", ""))
+                case "lapor":
+                    done = workflow.lapor(s, officer, t, form.get("lapor", ""))
+                case "rahasia":
+                    done = workflow.rahasia(s, officer, t, form.get("rahasia") == "1")
     except workflow.NotFound:
         abort(404)
     except workflow.Forbidden as exc:
@@ -420,7 +425,7 @@ def intake():
                                          kind=form.get("jenis", "pengaduan"),
                                          received=_local_input(form.get("diterima", ""), "Waktu diterima"),
                                          agreed=_local_input(form.get("disepakati", ""), "Waktu yang disepakati"),
-                                         note=form.get("catatan", ""))
+                                         note=form.get("catatan", ""), confidential=form.get("rahasia") == "1")
                 scan = request.files.get("lampiran")
                 if scan and scan.filename:  # the letter's scan or photo, with its ticket
                     try:

@@ -137,6 +137,8 @@ class Ticket(Base):
     # The approval level (service.toml) the submitted draft waits at; "" where any head approves.
     approval_level: Mapped[str] = mapped_column(String(32), default="")
     category: Mapped[str] = mapped_column(String(32), default="")  # a key of the agency's categories; "" none
+    lapor_id: Mapped[str] = mapped_column(String(16), default="")  # the national SP4N-LAPOR! tracking ID; "" none
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)  # rahasia: no identity in the LAPOR! export
 
     __table_args__ = (
         Index("ix_ticket_resend", "phone", "body_hash", "created_at"),
@@ -145,6 +147,7 @@ class Ticket(Base):
         Index("ix_ticket_all_queue", "agency", "due_at", "id"),  # every ticket ("semua"), by deadline
         Index("ix_ticket_assignee", "assignee_id", "due_at", "id"),
         Index("ix_ticket_received", "agency", "created_at"),  # the recap book of a month
+        Index("ix_ticket_lapor", "lapor_id"),  # a search by the LAPOR! tracking ID
     )
 
 

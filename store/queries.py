@@ -120,6 +120,7 @@ def overdue(moment: datetime):
 
 
 _CODE = re.compile(r"^\s*\d{4}[\s\-.]*\d{4}\s*$")
+_LAPOR_ID = re.compile(r"^\s*(?:lapor!?\s*[:#]?|#)\s*(\d{5,12})\s*$", re.IGNORECASE)  # "#1234567", "LAPOR 1234567"
 
 
 def queue_page(s: Session, f: QueueFilter, after: tuple[datetime, int] | None = None,
@@ -266,11 +267,14 @@ WORDS_OF_TEXT = "tickets.body_words"
 
 
 def _search(s: Session, q: str):
-    """A tracking code, a phone number in any format, or words of the text: tickets holding each word,
+    """A tracking code, a phone number in any format, a SP4N-LAPOR! tracking ID ("#1234567", "LAPOR
+    1234567"), or words of the text: tickets holding each word,
     or a word beginning with it ("jalan" finds Jalan and jalanan), whatever the case. A word of one
     letter or digit is itself only ("RT 5" is not RT 50): as a beginning, it would find most tickets."""
     if _CODE.match(q):
         return Ticket.code == codes.normalize(q)
+    if lapor := _LAPOR_ID.match(q):
+        return Ticket.lapor_id == lapor.group(1)
     digits = re.sub(r"\D", "", q)
     if len(digits) >= 8 and not re.search(r"[^\d\s+\-().]", q.removeprefix("whatsapp:")):
         phone = to_e164(q)
@@ -326,6 +330,7 @@ class RecapRow:
     forwarded_to: str  # the agency that holds a forwarded ticket now; "" for the agency's own
     withdrawn: bool = False  # archived at the citizen's request (Tutup: dibatalkan), since it was last opened
     category: str = ""  # a key of the agency's categories; "" none, or forwarded to another agency
+    lapor_id: str = ""  # the national SP4N-LAPOR! tracking ID; "" none
 
 
 def recap(s: Session, agency: str, start: datetime, end: datetime) -> Iterator[RecapRow]:
@@ -347,11 +352,11 @@ def recap(s: Session, agency: str, start: datetime, end: datetime) -> Iterator[R
                  t.body)
     held = (select(*described, t.state, t.due_at, answered.label("answered_at"),
                    func.coalesce(Officer.full_name, Officer.username).label("assignee"),
-                   literal("").label("forwarded_to"), withdrawn.label("withdrawn"), t.category)
+                   literal("").label("forwarded_to"), withdrawn.label("withdrawn"), t.category, t.lapor_id)
             .outerjoin(Officer, Officer.id == t.assignee_id).where(t.agency == agency, *received))
     forwarded_ids = select(e.ticket_id).where(e.action == "teruskan", e.agency == agency)
     forwarded = (select(*described, literal(TicketState.DITERUSKAN.value), t.due_at, null(), null(), t.agency,
-                        literal(False), literal(""))
+                        literal(False), literal(""), t.lapor_id)
                  .where(t.id.in_(forwarded_ids), t.agency != agency, *received))
     both = union_all(held, forwarded).subquery()
     query = (select(*(c for c in both.c if c.name != "id")).order_by(both.c.created_at, both.c.id)

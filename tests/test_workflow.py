@@ -63,6 +63,8 @@ def run(s, name: str, officer, ticket, assignee=None):
         case "jawab_langsung": return workflow.jawab_langsung(s, officer, ticket, "Sudah dijelaskan di loket.")
         case "catatan": return workflow.catatan(s, officer, ticket, "Sudah ditelepon, warga setuju menunggu.")
         case "ubah_data": return workflow.ubah_data(s, officer, ticket, "Maria Goreti Ndun", "RT 05 Oesapa")
+        case "lapor": return workflow.lapor(s, officer, ticket, "#3187561")
+        case "rahasia": return workflow.rahasia(s, officer, ticket, True)
         case "pisahkan":
             added = _added(s, ticket)
             return workflow.pisahkan(s, officer, ticket, SERVICE, added[0].id if added else 0)
@@ -108,7 +110,7 @@ def test_allowed(db, action):
             assert done.outbound_ids and done.ticket.state == S.TERKIRIM.value
         elif action.name == "pisahkan":  # the state stays: the message leaves for a ticket of its own
             assert done.outbound_ids and t.body == "jalan rusak" and _added(s, t) == []
-        elif action.name in ("catatan", "ubah_data"):  # the state stays: a note, a correction, in the history
+        elif action.name in ("catatan", "ubah_data", "lapor", "rahasia"):  # the state stays: in the history
             assert done.ticket.state == action.states[0].value and not done.outbound_ids
         else:
             assert (done.ticket.state, done.ticket.agency) != (action.states[0].value, "biro-organisasi")
