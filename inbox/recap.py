@@ -5,12 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import statistics
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 from flask import Response, abort, g, render_template, request, stream_with_context
 
-from handlers import lapor
+from handlers import clock, lapor
+from handlers.deadlines import working_time
 from inbox.auth import login_required
 from inbox.views import CHANNEL_LABELS, STATE_LABELS, bp, local, _services, _session
 from parsers import codes
@@ -65,27 +69,83 @@ def _period() -> tuple[date, date, datetime, datetime]:
         abort(400, "Tanggal di luar jangkauan.")
 
 
+# Who a ticket past its deadline waits on, by its state: the assigned official where it has one.
+WAITS_ON = {
+    TicketState.BARU.value: "Pejabat penghubung (telaah)", TicketState.DITELAAH.value: "Kepala (disposisi)",
+    TicketState.DIDISPOSISI.value: "Pejabat yang ditugaskan", TicketState.DRAF.value: "Pejabat yang ditugaskan",
+    TicketState.MENUNGGU_PERSETUJUAN.value: "Kepala (persetujuan)",
+    TicketState.DISETUJUI.value: "Pejabat penghubung (kirim)", TicketState.DITUNDA.value: "Warga (keterangan)",
+}
+
+
 @bp.get("/rekap")
 @login_required
 def recap_page():
+    """The recap book's figures for a period: what became of the tickets against their deadlines and
+    how long the answers took, by channel, kind, line, category and official; and the overdue ones."""
     first, last, start, end = _period()
     agency = g.officer.agency
     moment = now()
-    counts: Counter[tuple[str, str]] = Counter()  # (channel, "diterima" or an outcome)
-    by_category: Counter[tuple[str, str]] = Counter()  # (category, the same)
+    service = _services().settings.service
+    named = service.agencies[agency].categories
+    labels = {  # each table: what its rows are, the name of each
+        "Saluran": dict(CHANNEL_LABELS),
+        "Jenis": {"pengaduan": "Pengaduan", "informasi": "Permintaan informasi"},
+        "Layanan": {**{line.id: line.name for line in service.lines}, "": "Dicatat petugas"},
+        "Kategori": {**named, "": "Tanpa kategori"},
+        "Pejabat": {},
+    }
+    counts: dict[str, Counter[tuple[str, str]]] = {what: Counter() for what in labels}  # (row, "diterima"/outcome)
+    took: dict[str, dict[str, list[float]]] = {what: {} for what in labels}  # days to answer, by row
     totals: Counter[str] = Counter()
+    overdue = []
     with _session() as s:
         for row in recap(s, agency, start, end):
-            for key in ("diterima", outcome(row, moment)):
-                counts[row.channel, key] += 1
-                by_category[row.category, key] += 1
-                totals[key] += 1
-    channels = [(c, label) for c, label in CHANNEL_LABELS.items() if counts[c, "diterima"]]
-    named = _services().settings.service.agencies[agency].categories
-    categories = [(c, label) for c, label in {**named, "": "Tanpa kategori"}.items() if by_category[c, "diterima"]]
-    return render_template("rekap.html", first=first, last=last, counts=counts, totals=totals, channels=channels,
-                           by_category=by_category, categories=categories if named else [], outcomes=OUTCOMES,
-                           agency=_services().settings.service.agencies[agency].name)
+            result = outcome(row, moment)
+            keys = {"Saluran": row.channel, "Jenis": row.kind, "Layanan": row.line_id, "Kategori": row.category,
+                    "Pejabat": row.assignee or ""}
+            days = _days_to_answer(service, agency, row) if result in ("tepat_waktu", "terlambat") else None
+            for what, key in keys.items():
+                for counted in ("diterima", result):
+                    counts[what][key, counted] += 1
+                if days is not None:
+                    took[what].setdefault(key, []).append(days)
+            totals["diterima"] += 1
+            totals[result] += 1
+            if days is not None:
+                took.setdefault("", {}).setdefault("", []).append(days)
+            if result == "lewat_batas":
+                overdue.append((row, row.assignee if row.state in ("didisposisi", "draf") and row.assignee
+                                else WAITS_ON.get(row.state, "-")))
+    labels["Pejabat"] = {key: key or "Belum ditugaskan" for key, _ in counts["Pejabat"]}
+    tables = [(what, [(key, name) for key, name in labels[what].items() if counts[what][key, "diterima"]],
+               counts[what], {key: _spread(days) for key, days in took[what].items()})
+              for what in labels if what != "Kategori" or named]
+    return render_template("rekap.html", first=first, last=last, totals=totals, tables=tables, outcomes=OUTCOMES,
+                           overall=_spread(took.get("", {}).get("", [])), overdue=overdue[:200],
+                           overdue_count=len(overdue), display=codes.display, agency=service.agencies[agency].name)
+
+
+def _days_to_answer(service, agency: str, row: RecapRow) -> float:
+    """From receipt to the answer, in the days its rule counts: working days under a working-day rule
+    (weekends and holidays left out), else calendar days."""
+    rule = clock.rule_of(service, SimpleNamespace(line_id=row.line_id, agency=agency, channel=row.channel))
+    if rule is not None and rule.unit == "wd":
+        return working_time(row.created_at, row.answered_at, service.holidays).total_seconds() / 86400
+    return (row.answered_at - row.created_at).total_seconds() / 86400
+
+
+def _spread(days: list[float]) -> tuple[str, str]:
+    """The median and the 90th percentile of days to answer, as the page writes them ("-" for none)."""
+    if not days:
+        return "-", "-"
+    ordered = sorted(days)
+    p90 = ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]  # nearest rank
+    return _day_text(statistics.median(ordered)), _day_text(p90)
+
+
+def _day_text(days: float) -> str:
+    return f"{days:.1f}".replace(".", ",")
 
 
 @bp.get("/rekap.csv")
