@@ -32,8 +32,10 @@ OUTCOMES = {
 }
 _ANSWERED = {TicketState.TERKIRIM.value, TicketState.SELESAI.value}
 _OPEN = {state.value for state in OPEN_STATES}
+_IN_TIME_OR_LATE = ("tepat_waktu", "terlambat")  # answered: the time it took counts
 COLUMNS = ("No", "Kode", "Diterima", "Saluran", "Layanan", "Jenis", "Kategori", "Nama", "Nomor ponsel", "Alamat",
-           "Isi", "Status", "Batas waktu", "Dijawab", "Hasil", "Pejabat yang ditugaskan", "Nomor tracking LAPOR!")
+           "Isi", "Status", "Batas waktu", "Dijawab", "Hasil", "Pejabat yang ditugaskan", "Waktu menjawab (hari)",
+           "Nomor tracking LAPOR!")
 # How a cell a spreadsheet reads as a formula begins.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -104,7 +106,7 @@ def recap_page():
             result = outcome(row, moment)
             keys = {"Saluran": row.channel, "Jenis": row.kind, "Layanan": row.line_id, "Kategori": row.category,
                     "Pejabat": row.assignee or ""}
-            days = _days_to_answer(service, agency, row) if result in ("tepat_waktu", "terlambat") else None
+            days = _days_to_answer(service, agency, row) if result in _IN_TIME_OR_LATE else None
             for what, key in keys.items():
                 for counted in ("diterima", result):
                     counts[what][key, counted] += 1
@@ -167,7 +169,8 @@ def recap_csv():
         writer.writerow(COLUMNS)
         with _session() as s:
             for number, row in enumerate(recap(s, agency, start, end), 1):
-                writer.writerow(_cells(number, row, lines, agencies, categories, moment))
+                writer.writerow(_cells(number, row, lines, agencies, categories, moment,
+                                       lambda r: _days_to_answer(service, agency, r)))
                 if number % 200 == 0:
                     yield out.getvalue()
                     out.seek(0)
@@ -180,7 +183,7 @@ def recap_csv():
 
 
 def _cells(number: int, row: RecapRow, lines: dict[str, str], agencies: dict[str, str], categories: dict[str, str],
-           moment: datetime) -> list:
+           moment: datetime, days_to_answer) -> list:
     state = STATE_LABELS.get(row.state, row.state)
     if row.forwarded_to:
         state += " ke " + agencies.get(row.forwarded_to, row.forwarded_to)
@@ -190,7 +193,7 @@ def _cells(number: int, row: RecapRow, lines: dict[str, str], agencies: dict[str
             _typed(row.citizen_name), national(row.phone) if row.phone else "", _typed(row.citizen_home),
             _typed(row.body), state, "-" if row.forwarded_to else local(row.due_at),
             local(row.answered_at) if row.answered_at else "-", OUTCOMES[outcome(row, moment)], _typed(row.assignee) if row.assignee else "-",
-            row.lapor_id or "-"]
+            _day_text(days_to_answer(row)) if outcome(row, moment) in _IN_TIME_OR_LATE else "-", row.lapor_id or "-"]
 
 
 def _typed(text: str) -> str:

@@ -3,6 +3,8 @@ long the answers took (median and 90th percentile, in the days the rule counts),
 line, category and official; and the overdue ones with whom they wait on."""
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import datetime, timedelta
 
@@ -65,6 +67,14 @@ def test_the_recap_figures_by_hand(desk):
     assert "seluruhnya median 5,5, persentil ke-90 9,0 hari" in page
     overdue = page.split("Lewat batas waktu, belum dijawab (1)")[1]
     assert found["d"] in overdue and "Pejabat penghubung (telaah)" in overdue and found["c"] not in overdue
+    # The spreadsheet holds the same numbers: one row a ticket, its outcome and the days its answer took.
+    text = lia.get(f"/inbox/rekap.csv?dari={first}").get_data(as_text=True)
+    header, *rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+    by_code = {r[1]: dict(zip(header, r)) for r in rows}
+    assert {found[n]: (by_code[found[n]]["Hasil"], by_code[found[n]]["Waktu menjawab (hari)"]) for n in found} == {
+        found["a"]: ("Dijawab tepat waktu", "2,0"), found["b"]: ("Dijawab terlambat", "9,0"),
+        found["c"]: ("Dalam proses", "-"), found["d"]: ("Belum dijawab, lewat batas waktu", "-")}
+    assert {by_code[found[n]]["Kategori"] for n in ("a", "c")} == {"Jalan dan jembatan"}
 
 
 def test_working_days_where_the_rule_counts_them(desk):
