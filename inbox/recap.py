@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from flask import Response, abort, g, render_template, request, stream_with_context
 
-from handlers import clock, lapor
+from handlers import clock, lapor, letters
 from handlers.deadlines import working_time
 from inbox.auth import login_required
 from inbox.views import CHANNEL_LABELS, STATE_LABELS, bp, local, _services, _session
@@ -212,3 +212,19 @@ def recap_lapor():
     name = f"lapor-{agency}-{first.isoformat()}-{last.isoformat()}.json"
     return Response(json.dumps(data, ensure_ascii=False, indent=1), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/rekap/buku")
+@login_required
+def recap_book():
+    """The register the service standard keeps (buku rekapitulasi pengaduan), to print on A4: the
+    agency's letterhead, the period, one row a ticket. A confidential ticket's citizen is not named."""
+    first, last, start, end = _period()
+    agency, moment = g.officer.agency, now()
+    service = _services().settings.service
+    with _session() as s:
+        rows = list(recap(s, agency, start, end))
+    return render_template("register.html", agency=service.agencies[agency], first=first, last=last, rows=rows,
+                           outcome=lambda row: OUTCOMES[outcome(row, moment)], display=codes.display,
+                           categories=service.agencies[agency].categories, printed=letters.long_date(moment),
+                           period=(letters.long_date(start), letters.long_date(end - timedelta(seconds=1))))

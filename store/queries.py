@@ -331,6 +331,7 @@ class RecapRow:
     withdrawn: bool = False  # archived at the citizen's request (Tutup: dibatalkan), since it was last opened
     category: str = ""  # a key of the agency's categories; "" none, or forwarded to another agency
     lapor_id: str = ""  # the national SP4N-LAPOR! tracking ID; "" none
+    confidential: bool = False  # rahasia: the printed register does not name the citizen
 
 
 def recap(s: Session, agency: str, start: datetime, end: datetime) -> Iterator[RecapRow]:
@@ -352,11 +353,11 @@ def recap(s: Session, agency: str, start: datetime, end: datetime) -> Iterator[R
                  t.body)
     held = (select(*described, t.state, t.due_at, answered.label("answered_at"),
                    func.coalesce(Officer.full_name, Officer.username).label("assignee"),
-                   literal("").label("forwarded_to"), withdrawn.label("withdrawn"), t.category, t.lapor_id)
+                   literal("").label("forwarded_to"), withdrawn.label("withdrawn"), t.category, t.lapor_id, t.confidential)
             .outerjoin(Officer, Officer.id == t.assignee_id).where(t.agency == agency, *received))
     forwarded_ids = select(e.ticket_id).where(e.action == "teruskan", e.agency == agency)
     forwarded = (select(*described, literal(TicketState.DITERUSKAN.value), t.due_at, null(), null(), t.agency,
-                        literal(False), literal(""), t.lapor_id)
+                        literal(False), literal(""), t.lapor_id, t.confidential)
                  .where(t.id.in_(forwarded_ids), t.agency != agency, *received))
     both = union_all(held, forwarded).subquery()
     query = (select(*(c for c in both.c if c.name != "id")).order_by(both.c.created_at, both.c.id)

@@ -292,3 +292,34 @@ def _submitted_answer(live, official_id: int, answer: str) -> str:
         workflow.disposisi(s, by["kabag"], t, official_id, "Mohon dijawab")
         workflow.ajukan(s, by["pejabat"], t, service, answer)
     return code
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_recap_register_prints_on_a4(live, browser):
+    add_officer(live, "lia", Role.LIAISON)
+    send_sms(live, "NTT Lampu jalan di Kelurahan Oesapa mati sejak dua minggu")
+    live.drain()
+    code = re.search(r"Kode: (\d{4}-\d{4})", live.twilio.messages[-1].body).group(1)
+    page = as_officer(browser, live, "lia")
+    page.goto(live.url + "/inbox/catat")  # a letter whose writer asked not to be named
+    page.get_by_label("Saluran").select_option("surat")
+    page.get_by_label("Nama").fill("Yohanes Bria")
+    page.get_by_label("Isi pengaduan").fill("Pungutan liar di loket kelurahan")
+    page.get_by_label("Rahasiakan identitas pelapor").check()
+    page.get_by_role("button", name="Catat").click()
+    page.goto(live.url + "/inbox/rekap")
+    page.get_by_role("link", name="Cetak buku rekapitulasi (A4)").click()
+    expect(page.get_by_role("heading", name="BUKU REKAPITULASI PENGADUAN")).to_be_visible()
+    page.screenshot(path=str(OUTPUT / "register.png"), full_page=True)
+    pdf = OUTPUT / "register.pdf"
+    page.emulate_media(media="print")
+    page.pdf(path=str(pdf), prefer_css_page_size=True)
+    reader = PdfReader(pdf)
+    box = reader.pages[0].mediabox
+    assert round(float(box.width) / 72 * 25.4) == 297 and round(float(box.height) / 72 * 25.4) == 210  # A4 across
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    for expected in ("BUKU REKAPITULASI PENGADUAN", "BIRO ORGANISASI", code, "Lampu jalan di Kelurahan Oesapa",
+                     "Pungutan liar di loket kelurahan", "(dirahasiakan)", "2 pengaduan"):
+        assert expected in text, (expected, text)
+    assert "Yohanes" not in text and "Kembali ke rekap" not in text
+    page.close()
