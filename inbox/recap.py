@@ -93,12 +93,13 @@ def recap_page():
     labels = {  # each table: what its rows are, the name of each
         "Saluran": dict(CHANNEL_LABELS),
         "Jenis": {"pengaduan": "Pengaduan", "informasi": "Permintaan informasi"},
-        "Layanan": {**{line.id: line.name for line in service.lines}, "": "Dicatat petugas"},
+        "Layanan": {},
         "Kategori": {**named, "": "Tanpa kategori"},
         "Pejabat": {},
     }
     counts: dict[str, Counter[tuple[str, str]]] = {what: Counter() for what in labels}  # (row, "diterima"/outcome)
     took: dict[str, dict[str, list[float]]] = {what: {} for what in labels}  # days to answer, by row
+    every: list[float] = []  # days to answer, of all
     totals: Counter[str] = Counter()
     overdue = []
     with _session() as s:
@@ -115,16 +116,19 @@ def recap_page():
             totals["diterima"] += 1
             totals[result] += 1
             if days is not None:
-                took.setdefault("", {}).setdefault("", []).append(days)
+                every.append(days)
             if result == "lewat_batas":
                 overdue.append((row, row.assignee if row.state in ("didisposisi", "draf") and row.assignee
                                 else WAITS_ON.get(row.state, "-")))
+    # Lines by their names (one no longer configured by its id), officials by theirs, as they came.
+    names = {line.id: line.name for line in service.lines}
+    labels["Layanan"] = {key: names.get(key, key) or "Dicatat petugas" for key, _ in counts["Layanan"]}
     labels["Pejabat"] = {key: key or "Belum ditugaskan" for key, _ in counts["Pejabat"]}
     tables = [(what, [(key, name) for key, name in labels[what].items() if counts[what][key, "diterima"]],
                counts[what], {key: _spread(days) for key, days in took[what].items()})
               for what in labels if what != "Kategori" or named]
     return render_template("rekap.html", first=first, last=last, totals=totals, tables=tables, outcomes=OUTCOMES,
-                           overall=_spread(took.get("", {}).get("", [])), overdue=overdue[:200],
+                           overall=_spread(every), overdue=overdue[:200],
                            overdue_count=len(overdue), display=codes.display, agency=service.agencies[agency].name)
 
 
