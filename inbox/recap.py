@@ -15,6 +15,8 @@ from flask import Response, abort, g, render_template, request, stream_with_cont
 
 from handlers import clock, lapor, letters
 from handlers.deadlines import working_time
+from handlers.letters import MONTHS as MONTH_NAMES
+from inbox import charts
 from inbox.auth import login_required
 from inbox.views import CHANNEL_LABELS, STATE_LABELS, bp, local, _services, _session
 from parsers import codes
@@ -51,9 +53,13 @@ def outcome(row: RecapRow, moment: datetime) -> str:
     return "lewat_batas" if row.state in _OPEN and row.due_at < moment else "proses"
 
 
+def _today() -> date:
+    return now().replace(tzinfo=timezone.utc).astimezone(WITA).date()
+
+
 def _period() -> tuple[date, date, datetime, datetime]:
     """The days asked for (WITA; default: this month so far) and the UTC moments that bound them."""
-    today = now().replace(tzinfo=timezone.utc).astimezone(WITA).date()
+    today = _today()
     try:
         first = date.fromisoformat(request.args.get("dari") or today.replace(day=1).isoformat())
         last = date.fromisoformat(request.args.get("sampai") or today.isoformat())
@@ -102,6 +108,9 @@ def recap_page():
     every: list[float] = []  # days to answer, of all
     totals: Counter[str] = Counter()
     overdue = []
+    daily: Counter[tuple[date, str]] = Counter()  # (day received, channel)
+    monthly: dict[tuple[int, int], Counter[str]] = {}  # (year, month) received: outcomes
+    monthly_days: dict[tuple[int, int], list[float]] = {}
     with _session() as s:
         for row in recap(s, agency, start, end):
             result = outcome(row, moment)
@@ -115,8 +124,12 @@ def recap_page():
                     took[what].setdefault(key, []).append(days)
             totals["diterima"] += 1
             totals[result] += 1
+            day = row.created_at.replace(tzinfo=timezone.utc).astimezone(WITA).date()
+            daily[day, row.channel] += 1
+            monthly.setdefault((day.year, day.month), Counter())[result] += 1
             if days is not None:
                 every.append(days)
+                monthly_days.setdefault((day.year, day.month), []).append(days)
             if result == "lewat_batas":
                 overdue.append((row, row.assignee if row.state in ("didisposisi", "draf") and row.assignee
                                 else WAITS_ON.get(row.state, "-")))
@@ -128,8 +141,32 @@ def recap_page():
                counts[what], {key: _spread(days) for key, days in took[what].items()})
               for what in labels if what != "Kategori" or named]
     return render_template("rekap.html", first=first, last=last, totals=totals, tables=tables, outcomes=OUTCOMES,
-                           overall=_spread(every), overdue=overdue[:200],
+                           charts=_charts(first, last, daily, monthly, monthly_days, tables[0][1]),
+                           overall=_spread(every), overdue=overdue[:200], today=_today().isoformat(),
+                           year_ago=(_today() - timedelta(days=364)).isoformat(),
                            overdue_count=len(overdue), display=codes.display, agency=service.agencies[agency].name)
+
+
+def _charts(first: date, last: date, daily: Counter, monthly: dict, monthly_days: dict,
+            channels: list[tuple[str, str]]) -> dict:
+    """The three charts of the period, each with the numbers it draws: tickets a day by channel; the
+    share answered in time, and the median days to answer, by the month they were received."""
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    per_day = {label: [daily[day, key] for day in days] for key, label in channels}
+    months = sorted({(day.year, day.month) for day in days})
+    names = [f"{MONTH_NAMES[m - 1]} {y}" for y, m in months]
+    in_time = []
+    for month in months:
+        counted = monthly.get(month, Counter())
+        due = counted["tepat_waktu"] + counted["terlambat"] + counted["lewat_batas"]  # answered, or past due
+        in_time.append(round(100 * counted["tepat_waktu"] / due, 1) if due else None)
+    median = [round(statistics.median(monthly_days[m]), 1) if m in monthly_days else None for m in months]
+    return {
+        "per_day": (charts.tickets_per_day([d.strftime("%d-%m") for d in days], per_day),
+                    [(d.strftime("%d-%m-%Y"), [per_day[label][i] for _, label in channels]) for i, d in enumerate(days)]),
+        "in_time": (charts.per_month(names, "Dijawab tepat waktu", in_time, "%"), list(zip(names, in_time))),
+        "answer_time": (charts.per_month(names, "Median waktu menjawab", median, "hari"), list(zip(names, median))),
+    }
 
 
 def _days_to_answer(service, agency: str, row: RecapRow) -> float:

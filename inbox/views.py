@@ -79,7 +79,7 @@ CONFIRMED = {"kirim_ulang", "arsipkan", "teruskan", "batalkan"}
 @bp.after_request
 def security_headers(response):
     response.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'")
+                                "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"

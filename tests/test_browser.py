@@ -308,6 +308,10 @@ def test_the_recap_register_prints_on_a4(live, browser):
     page.get_by_label("Rahasiakan identitas pelapor").check()
     page.get_by_role("button", name="Catat").click()
     page.goto(live.url + "/inbox/rekap")
+    charts = page.locator("figure.chart img")
+    expect(charts).to_have_count(3)  # drawn: the page's policy lets the SVG images in
+    assert all(width > 0 for width in charts.evaluate_all("imgs => imgs.map(i => i.naturalWidth)"))
+    page.screenshot(path=str(OUTPUT / "recap.png"), full_page=True)
     page.get_by_role("link", name="Cetak buku rekapitulasi (A4)").click()
     expect(page.get_by_role("heading", name="BUKU REKAPITULASI PENGADUAN")).to_be_visible()
     page.screenshot(path=str(OUTPUT / "register.png"), full_page=True)

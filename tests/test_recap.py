@@ -3,14 +3,17 @@ long the answers took (median and 90th percentile, in the days the rule counts),
 line, category and official; and the overdue ones with whom they wait on."""
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 
+from handlers.letters import MONTHS
 from parsers import codes
+from replies.render import WITA
 from store.db import now
 from store.models import Officer, Role, Ticket, TicketEvent
 from tests.inbox_helpers import act, add_officer
@@ -65,6 +68,15 @@ def test_the_recap_figures_by_hand(desk):
     assert _table(page, "jenis") == {"Pengaduan": ["4", "1", "1", "1", "1", "0", "0", "0", "5,5", "9,0"]}
     assert list(_table(page, "layanan")) == ["SP4N-LAPOR! Prov. NTT"]
     assert "seluruhnya median 5,5, persentil ke-90 9,0 hari" in page
+    # The charts: SVG drawn by pygal, as images, each with its numbers in a table beside it.
+    images = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)"', page)
+    assert len(images) == 3
+    svg = base64.b64decode(images[1]).decode()
+    assert svg.startswith("<?xml") and "Dijawab tepat waktu" in svg  # shown as an image: its script never runs
+    local = received.replace(tzinfo=timezone.utc).astimezone(WITA)
+    month = f"{MONTHS[local.month - 1]} {local.year}"
+    assert re.search(rf'<th scope="row">{month}</th><td>33,3</td>', page)  # a in time; b late; d past due
+    assert re.search(rf'<th scope="row">{month}</th><td>5,5</td>', page)  # the median of 2 and 9 days
     overdue = page.split("Lewat batas waktu, belum dijawab (1)")[1]
     assert found["d"] in overdue and "Pejabat penghubung (telaah)" in overdue and found["c"] not in overdue
     # The spreadsheet holds the same numbers: one row a ticket, its outcome and the days its answer took.
