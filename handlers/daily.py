@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,7 +19,7 @@ from handlers import clock, outbox, tasks, workflow
 from handlers.deadlines import due_at, is_working_day
 from handlers.runtime import Services, current
 from parsers import codes
-from replies.render import WITA, date as day_month_year, render
+from replies.render import date as day_month_year, day_starts, in_kupang, render
 from store.db import now
 from store.models import Digest, InboundMessage, Officer, Role, Ticket, TicketEvent, TicketState
 from store.queries import overdue
@@ -56,7 +56,7 @@ def run(services: Services | None = None, moment: datetime | None = None) -> Rep
 
 
 def local_day(moment: datetime) -> date:
-    return moment.replace(tzinfo=timezone.utc).astimezone(WITA).date()
+    return in_kupang(moment).date()
 
 
 def auto_close(services: Services, moment: datetime) -> list[str]:
@@ -120,7 +120,7 @@ def send_digests(services: Services, moment: datetime) -> int:
     the day's digest, once a day: on the inbox, and by SMS when they gave a phone; return how many
     got it now."""
     service, day = services.settings.service, local_day(moment)
-    start = datetime.combine(day, datetime.min.time(), WITA).astimezone(timezone.utc).replace(tzinfo=None)
+    start = day_starts(day)
     with services.db.transaction() as s:
         officer_ids = s.scalars(select(Officer.id).where(Officer.active.is_(True)).order_by(Officer.id)).all()
     sent, to_send = 0, []

@@ -7,7 +7,7 @@ only: an adapter that calls an API later is one new module beside this one, read
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from config import Service
 from parsers import codes
-from replies.render import WITA
+from replies.render import day_starts, in_kupang
 from store.models import Attachment, InboundMessage, Ticket, TicketState as S
 
 FORMAT = "ntt-gateway/lapor-export"
@@ -60,7 +60,7 @@ def title(text: str) -> str:
 def export(s: Session, service: Service, media_dir: Path, agency: str, first: date, last: date,
            moment: datetime) -> dict:
     """The tickets the agency holds that it received from the first to the last day (WITA), oldest first."""
-    start, end = _utc(first), _utc(last + timedelta(days=1))
+    start, end = day_starts(first), day_starts(last + timedelta(days=1))
     categories = service.agencies[agency].categories
     tickets = s.scalars(select(Ticket).where(Ticket.agency == agency, Ticket.created_at >= start,
                                              Ticket.created_at < end).order_by(Ticket.created_at, Ticket.id))
@@ -116,19 +116,13 @@ def _attachments(s: Session, t: Ticket, media_dir: Path) -> list[dict]:
         path = media_dir / a.path
         if not path.is_file():
             continue
-        digest = hashlib.sha256()
         with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 16), b""):
-                digest.update(block)
+            digest = hashlib.file_digest(f, "sha256")
         found.append({"name": f"lampiran-{t.code}-{a.position + 1}{path.suffix}",
                       "content_type": a.content_type.split(";")[0].strip() or None,
                       "size": a.size, "sha256": digest.hexdigest()})
     return found
 
 
-def _utc(day: date) -> datetime:
-    return datetime.combine(day, time.min, WITA).astimezone(timezone.utc).replace(tzinfo=None)
-
-
 def _local(moment: datetime) -> str:
-    return moment.replace(tzinfo=timezone.utc).astimezone(WITA).isoformat(timespec="seconds")
+    return in_kupang(moment).isoformat(timespec="seconds")

@@ -3,7 +3,7 @@ its own. The number is the agency's next of the year; the letters' unique key on
 makes sure no two letters share one, even when two officers print at the same moment."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from config import Service
 from handlers import workflow
 from handlers.workflow import WorkflowError
-from replies.render import WITA
+from replies.render import in_kupang
 from store.db import Database, now
 from store.models import Letter, Officer, Ticket, TicketEvent
 
@@ -24,7 +24,7 @@ TRIES = 20  # a number another letter took meanwhile: the next try takes the nex
 
 def long_date(moment: datetime) -> str:
     """A date as letters write it, in Kupang: 8 Desember 2026."""
-    local = _local(moment)
+    local = in_kupang(moment)
     return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
 
 
@@ -62,7 +62,7 @@ def _letter(s: Session, officer: Officer, ticket: Ticket, service: Service) -> L
     agency = service.agencies[ticket.agency]
     approver = s.get(Officer, ticket.approved_by_id)
     moment = now()
-    local = _local(moment)  # the year and month of the number are Kupang's
+    local = in_kupang(moment)  # the year and month of the number are Kupang's
     seq = (s.scalar(select(func.max(Letter.seq)).where(Letter.agency == agency.code, Letter.year == local.year))
            or 0) + 1
     letter = Letter(ticket_id=ticket.id, agency=agency.code, year=local.year, seq=seq,
@@ -76,6 +76,3 @@ def _letter(s: Session, officer: Officer, ticket: Ticket, service: Service) -> L
                       to_state=ticket.state, agency=ticket.agency, note=f"surat jawaban nomor {letter.number}"))
     return letter
 
-
-def _local(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc).astimezone(WITA)

@@ -109,7 +109,12 @@ def level_name(service: Service, agency: str, level: str) -> str:
 def approvers(s: Session, ticket: Ticket) -> list[int]:
     """The heads of the ticket's agency who may approve its draft where it waits now."""
     return [o.id for o in s.scalars(select(Officer).where(Officer.agency == ticket.agency, Officer.active))
-            if o.has(Role.HEAD) and (not ticket.approval_level or o.approval_level == ticket.approval_level)]
+            if o.has(Role.HEAD) and _at_its_level(o, ticket)]
+
+
+def _at_its_level(officer: Officer, ticket: Ticket) -> bool:
+    """The officer approves at the level the draft waits at (any level, where it waits at none)."""
+    return not ticket.approval_level or officer.approval_level == ticket.approval_level
 
 
 def _own_draft(officer: Officer, ticket: Ticket, service: Service) -> bool:
@@ -130,8 +135,7 @@ def _permits(officer: Officer, ticket: Ticket, action: Action) -> bool:
         return False
     if action.name == "jawab_langsung" and ticket.channel != "tatap_muka":
         return False  # the answer given on the spot is face to face's
-    if action.name in ("setujui", "kembalikan") and ticket.approval_level \
-            and officer.approval_level != ticket.approval_level:
+    if action.name in ("setujui", "kembalikan") and not _at_its_level(officer, ticket):
         return False  # the draft waits at another level of the hierarchy
     return True
 
@@ -299,10 +303,10 @@ def setujui(s: Session, officer: Officer, ticket: Ticket, service: Service, note
     if text is not None and _plain(text) != _plain(ticket.draft):
         ticket.draft = _to_send(text, "Jawaban", service, ticket)
         said.append("dengan perbaikan")
-    chain = service.agencies[ticket.agency].chain(ticket.channel)
-    if ticket.approval_level in chain and chain.index(ticket.approval_level) + 1 < len(chain):
-        here = ticket.approval_level
-        ticket.approval_level = chain[chain.index(here) + 1]
+    chain, here = service.agencies[ticket.agency].chain(ticket.channel), ticket.approval_level
+    higher = chain[chain.index(here) + 1:] if here in chain else ()
+    if higher:
+        ticket.approval_level = higher[0]
         said.append(f"disetujui {level_name(service, ticket.agency, here)}, diteruskan ke "
                     f"{level_name(service, ticket.agency, ticket.approval_level)}")
         _event(s, ticket, officer, "setujui", ticket.state, "; ".join(filter(None, said + [note.strip()])))

@@ -8,12 +8,13 @@ import json
 import math
 import statistics
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 from flask import Response, abort, g, render_template, request, stream_with_context
 
 from handlers import clock, lapor, letters
+from handlers.daily import local_day
 from handlers.deadlines import working_time
 from handlers.letters import MONTHS as MONTH_NAMES
 from inbox import charts
@@ -21,7 +22,7 @@ from inbox.auth import login_required
 from inbox.views import CHANNEL_LABELS, STATE_LABELS, bp, local, _services, _session
 from parsers import codes
 from parsers.phone import national
-from replies.render import WITA
+from replies.render import day_starts
 from store.db import now
 from store.models import OPEN_STATES, TicketState
 from store.queries import RecapRow, recap
@@ -54,7 +55,7 @@ def outcome(row: RecapRow, moment: datetime) -> str:
 
 
 def _today() -> date:
-    return now().replace(tzinfo=timezone.utc).astimezone(WITA).date()
+    return local_day(now())
 
 
 def _period() -> tuple[date, date, datetime, datetime]:
@@ -67,12 +68,8 @@ def _period() -> tuple[date, date, datetime, datetime]:
         abort(400, "Tanggal ditulis TTTT-BB-HH.")
     if last < first or (last - first).days > 366:
         abort(400, "Periode paling panjang satu tahun, tanggal akhir tidak sebelum tanggal awal.")
-
-    def utc(day: date) -> datetime:
-        return datetime.combine(day, datetime.min.time(), WITA).astimezone(timezone.utc).replace(tzinfo=None)
-
     try:
-        return first, last, utc(first), utc(last + timedelta(days=1))
+        return first, last, day_starts(first), day_starts(last + timedelta(days=1))
     except OverflowError:  # the first or the last day the calendar has
         abort(400, "Tanggal di luar jangkauan.")
 
@@ -124,7 +121,7 @@ def recap_page():
                     took[what].setdefault(key, []).append(days)
             totals["diterima"] += 1
             totals[result] += 1
-            day = row.created_at.replace(tzinfo=timezone.utc).astimezone(WITA).date()
+            day = local_day(row.created_at)
             daily[day, row.channel] += 1
             monthly.setdefault((day.year, day.month), Counter())[result] += 1
             if days is not None:

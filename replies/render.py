@@ -2,13 +2,23 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date as date_, datetime, time, timedelta, timezone
 
 from replies.texts import NOTICE_PHRASES, SHORT_STATE_PHRASES, STATE_PHRASES, TEMPLATES
 
 # Kupang keeps Central Indonesian Time (WITA, UTC+8) all year.
 WITA = timezone(timedelta(hours=8), "WITA")
 _CODE_CHARS = re.compile(r"[^0-9\- ]")
+
+
+def in_kupang(moment: datetime) -> datetime:
+    """A stored moment (UTC, naive) as the time in Kupang."""
+    return moment.replace(tzinfo=timezone.utc).astimezone(WITA)
+
+
+def day_starts(day: date_) -> datetime:
+    """The stored moment (UTC, naive) at which a day in Kupang begins."""
+    return datetime.combine(day, time.min, WITA).astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def date(moment: datetime) -> str:
@@ -20,7 +30,7 @@ def date(moment: datetime) -> str:
 
 def stamp(moment: datetime) -> str:
     """Format a moment as officers read it: day-month-year and time in Kupang."""
-    return moment.replace(tzinfo=timezone.utc).astimezone(WITA).strftime("%d-%m-%Y %H:%M WITA")
+    return in_kupang(moment).strftime("%d-%m-%Y %H:%M WITA")
 
 
 def typed_code(text: str) -> str:

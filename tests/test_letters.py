@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from config import ConfigError, Settings, load_service
 from handlers import letters, officers, workflow
+from replies.render import in_kupang
 from store import migrate
 from store.db import Database, now
 from store.models import Letter, Officer, Role, Ticket, TicketEvent
@@ -45,7 +46,7 @@ def test_the_letter_carries_the_approved_answer_under_the_agencys_number(desk):
     lia = approved_answer(desk)
     assert "Cetak surat jawaban" in lia.get(f"/inbox/t/{desk.code}").get_data(as_text=True)
     where, letter = _print(lia, desk.code)
-    local = letters._local(now())
+    local = in_kupang(now())
     year, month = local.year, letters.ROMAN[local.month - 1]
     assert NUMBER.search(letter).group(1) == f"1/BO/{month}/{year}"
     for text in ("PEMERINTAH PROVINSI NUSA TENGGARA TIMUR", "BIRO ORGANISASI", "Jl. Raya El Tari Nomor 52",
@@ -105,7 +106,7 @@ def test_two_officers_printing_at_the_same_moment_never_share_a_number(database_
 def test_each_agency_counts_its_own_letters_and_a_new_year_starts_at_one(db):
     head_bo, [bo] = _approved_tickets(db, 1)
     with db.transaction() as s:  # Biro Organisasi's letters of last year, and the BPPD's of this one
-        year = letters._local(now()).year
+        year = in_kupang(now()).year
         s.add_all([Letter(ticket_id=1, agency="biro-organisasi", year=year - 1, seq=412, number="412/BO/XII/x",
                           body=""),
                    Letter(ticket_id=1, agency="bppd", year=year, seq=30, number="30/BPPD/XII/x", body="")])
